@@ -1,0 +1,149 @@
+"""Datasets: scikit-learn's bundled digits (embedded default) and a user's ImageNet-style folder.
+
+Part of `workloads` (DESIGN §2). Nothing is downloaded: the digits ship inside scikit-learn,
+and the ImageNet path reads only the user's own files.
+
+Digits: 1,797 8×8 grey images of the digits 0–9. `load_digits_split` makes a stratified,
+seeded train/test split, resizes each image bilinearly to `resolution`×`resolution`, repeats
+it over 3 channels (the networks take RGB input) and normalises with the *training* split's
+mean and standard deviation (so no test statistics leak into training).
+
+Image folder: `root/<class>/<image files>` as torchvision's ImageFolder; classes are the
+sub-folder names in sorted order, which for an ImageNet validation folder named by WordNet id
+gives the standard 1000-class index order. Images are resized (shorter side 256), centre-cropped
+to 224 and normalised with the ImageNet mean and std, as torchvision's AlexNet expects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+IMAGE_SUFFIXES: tuple[str, ...] = (
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".bmp",
+    ".ppm",
+    ".webp",
+    ".tif",
+    ".tiff",
+)
+IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
+IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class DatasetSplit:
+    """Train and test tensors: images (N, 3, H, W) float32, labels (N,) int64."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    num_classes: int
+    resolution: int
+    name: str
+
+
+def load_digits_split(
+    resolution: int = 64, test_fraction: float = 0.25, seed: int = 0
+) -> DatasetSplit:
+    """The digits as a deterministic, stratified train/test split at `resolution` (3 channels)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    if not isinstance(resolution, int) or not (8 <= resolution <= 512):
+        raise ValueError(f"resolution={resolution!r} is invalid; allowed: an integer in 8..512")
+    if not (0.0 < test_fraction < 1.0):
+        raise ValueError(f"test_fraction={test_fraction!r} is invalid; allowed: (0, 1)")
+    digits = load_digits()
+    images = digits.images.astype(np.float32) / 16.0  # (1797, 8, 8) in [0, 1]
+    labels = digits.target.astype(np.int64)
+    train_idx, test_idx = train_test_split(
+        np.arange(len(labels)), test_size=test_fraction, random_state=seed, stratify=labels
+    )
+
+    def prepare(index: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(images[index]).unsqueeze(1)  # (N, 1, 8, 8)
+        if resolution != 8:
+            x = F.interpolate(
+                x, size=(resolution, resolution), mode="bilinear", align_corners=False
+            )
+        return x.repeat(1, 3, 1, 1).contiguous()
+
+    x_train, x_test = prepare(np.sort(train_idx)), prepare(np.sort(test_idx))
+    mean, std = x_train.mean(), x_train.std()
+    return DatasetSplit(
+        x_train=(x_train - mean) / std,
+        y_train=torch.from_numpy(labels[np.sort(train_idx)]),
+        x_test=(x_test - mean) / std,
+        y_test=torch.from_numpy(labels[np.sort(test_idx)]),
+        num_classes=10,
+        resolution=resolution,
+        name="digits",
+    )
+
+
+class ImageFolderDataset(torch.utils.data.Dataset):
+    """A user's ImageNet-style folder (`root/<class>/<images>`), decoded lazily with Pillow."""
+
+    def __init__(self, root: str | Path, resize: int = 256, crop: int = 224):
+        root = Path(root)
+        if not root.is_dir():
+            raise FileNotFoundError(2, "data folder does not exist", str(root))
+        class_dirs = sorted(p for p in root.iterdir() if p.is_dir())
+        if not class_dirs:
+            raise ValueError(f"data={str(root)!r} has no class sub-folders; allowed: root/<class>/")
+        self.classes = [p.name for p in class_dirs]
+        self.samples: list[tuple[Path, int]] = []
+        for label, class_dir in enumerate(class_dirs):
+            files = sorted(
+                p for p in class_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            )
+            if not files:
+                raise ValueError(
+                    f"data class folder {str(class_dir)!r} holds no images; allowed suffixes: "
+                    + " ".join(IMAGE_SUFFIXES)
+                )
+            self.samples += [(f, label) for f in files]
+        self.resize, self.crop = resize, crop
+        self.mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
+        self.std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        from PIL import Image, UnidentifiedImageError
+
+        path, label = self.samples[index]
+        try:
+            with Image.open(path) as image:
+                image = image.convert("RGB")
+                w, h = image.size
+                scale = self.resize / min(w, h)
+                image = image.resize(
+                    (max(self.crop, round(w * scale)), max(self.crop, round(h * scale))),
+                    Image.BILINEAR,
+                )
+                w, h = image.size
+                left, top = (w - self.crop) // 2, (h - self.crop) // 2
+                image = image.crop((left, top, left + self.crop, top + self.crop))
+                array = np.asarray(image, dtype=np.float32) / 255.0
+        except (UnidentifiedImageError, OSError) as error:
+            raise ValueError(f"image {str(path)!r} cannot be decoded ({error})") from None
+        x = torch.from_numpy(array).permute(2, 0, 1)
+        return (x - self.mean) / self.std, label
+
+
+def image_folder_loader(
+    root: str | Path, batch_size: int = 64, resize: int = 256, crop: int = 224
+) -> torch.utils.data.DataLoader:
+    """Batches (images, labels) of a user's ImageNet-style folder, in a fixed order."""
+    dataset = ImageFolderDataset(root, resize=resize, crop=crop)
+    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False)
