@@ -1,0 +1,182 @@
+"""Compression recipes: per-layer density and bit widths, read from TOML.
+
+Part of `compression` (DESIGN §3, §5): a recipe says how far to prune and how many bits to
+keep for each layer of a network; `compress_network` applies it. The `paper` recipe (Deep
+Compression's AlexNet, DESIGN §5) ships as `compression/recipes/paper.toml`.
+
+Recipe keys (all optional except that every layer must end up with a density and weight bits):
+    name, description            text
+    density                      global density in [0, 1]
+    weight_bits                  global b in [1, 16]
+    index_bits                   global r in [1, 16] (default 4)
+    init                         k-means init: linear | density | random (default linear)
+    prune_steps                  iterative prune → retrain steps, >= 1 (default 1)
+    density_scale                multiplies every resolved density ("scale a profile"); the
+                                 result must stay in [0, 1]
+    n_pe                         PEs the storage is interleaved over (default: the caller's)
+    [kind.conv|fc|lstm]          density / weight_bits / index_bits per layer kind
+    [layers.NAME]                density / weight_bits / index_bits for one layer
+A layer's value comes from [layers.NAME], else [kind.KIND], else the global key. Unknown keys,
+unknown kinds and layers the network does not have are one-line errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import tomllib
+
+from compression.checks import check_bits, check_fraction, check_int, check_positive
+from compression.weight_sharing import INITS
+from workloads.layer_spec import LAYER_KINDS
+from workloads.networks import Network
+
+BUILTIN_RECIPES: tuple[str, ...] = ("paper",)
+LAYER_KEYS: tuple[str, ...] = ("density", "weight_bits", "index_bits")
+TOP_KEYS: tuple[str, ...] = (
+    "name",
+    "description",
+    "density",
+    "weight_bits",
+    "index_bits",
+    "init",
+    "prune_steps",
+    "density_scale",
+    "n_pe",
+    "kind",
+    "layers",
+)
+DEFAULT_INDEX_BITS = 4
+
+
+@dataclass(frozen=True)
+class LayerRecipe:
+    """What one layer gets: density in [0, 1], weight bits b, index bits r."""
+
+    density: float
+    weight_bits: int
+    index_bits: int
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A parsed recipe (see the module docstring). Resolve it against a network with
+    `layer_recipes`."""
+
+    name: str
+    description: str = ""
+    defaults: dict = field(default_factory=dict)
+    kinds: dict = field(default_factory=dict)
+    layers: dict = field(default_factory=dict)
+    init: str = "linear"
+    prune_steps: int = 1
+    density_scale: float = 1.0
+    n_pe: int | None = None
+
+    def layer_recipes(self, network: Network) -> dict[str, LayerRecipe]:
+        """Per-layer settings for every layer of `network`, in network order."""
+        known = [layer.name for layer in network.layers]
+        unknown = [name for name in self.layers if name not in known]
+        if unknown:
+            raise ValueError(
+                f"recipe {self.name!r}: layer={unknown[0]!r} is not in network "
+                f"{network.name!r}; allowed: {', '.join(known)}"
+            )
+        resolved = {}
+        for layer in network.layers:
+            values = {
+                **self.defaults,
+                **self.kinds.get(layer.kind, {}),
+                **self.layers.get(layer.name, {}),
+            }
+            values.setdefault("index_bits", DEFAULT_INDEX_BITS)
+            for key in ("density", "weight_bits"):
+                if key not in values:
+                    raise ValueError(
+                        f"recipe {self.name!r}: layer {layer.name!r} has no {key}; allowed: "
+                        f"set layers.{layer.name}.{key}, kind.{layer.kind}.{key} or {key}"
+                    )
+            density = values["density"] * self.density_scale
+            resolved[layer.name] = LayerRecipe(
+                density=check_fraction(
+                    f"recipe {self.name!r}: layer {layer.name!r} density (after scale)", density
+                ),
+                weight_bits=int(values["weight_bits"]),
+                index_bits=int(values["index_bits"]),
+            )
+        return resolved
+
+
+def _layer_values(where: str, table: object) -> dict:
+    if not isinstance(table, dict):
+        raise ValueError(f"recipe {where}={table!r} is invalid; allowed: a table of {LAYER_KEYS}")
+    out = {}
+    for key, value in table.items():
+        if key not in LAYER_KEYS:
+            raise ValueError(
+                f"recipe key {where}.{key} is unknown; allowed: {', '.join(LAYER_KEYS)}"
+            )
+        if key == "density":
+            out[key] = check_fraction(f"recipe {where}.density", value)
+        else:
+            out[key] = check_bits(f"recipe {where}.{key}", value)
+    return out
+
+
+def parse_recipe(data: dict, default_name: str = "recipe") -> Recipe:
+    """A Recipe from the parsed TOML mapping `data` (validated; see the module docstring)."""
+    for key in data:
+        if key not in TOP_KEYS:
+            raise ValueError(f"recipe key {key!r} is unknown; allowed: {', '.join(TOP_KEYS)}")
+    name = str(data.get("name", default_name))
+    defaults = _layer_values("(top level)", {k: data[k] for k in LAYER_KEYS if k in data})
+    kinds_table = data.get("kind", {})
+    if not isinstance(kinds_table, dict):
+        raise ValueError(f"recipe kind={kinds_table!r} is invalid; allowed: a table")
+    kinds = {}
+    for kind, table in kinds_table.items():
+        if kind not in LAYER_KINDS:
+            raise ValueError(f"recipe kind {kind!r} is unknown; allowed: {', '.join(LAYER_KINDS)}")
+        kinds[kind] = _layer_values(f"kind.{kind}", table)
+    layers_table = data.get("layers", {})
+    if not isinstance(layers_table, dict):
+        raise ValueError(f"recipe layers={layers_table!r} is invalid; allowed: a table")
+    layers = {name_: _layer_values(f"layers.{name_}", t) for name_, t in layers_table.items()}
+    init = data.get("init", "linear")
+    if init not in INITS:
+        raise ValueError(f"recipe init={init!r} is invalid; allowed: {', '.join(INITS)}")
+    n_pe = data.get("n_pe")
+    return Recipe(
+        name=name,
+        description=str(data.get("description", "")),
+        defaults=defaults,
+        kinds=kinds,
+        layers=layers,
+        init=init,
+        prune_steps=check_int("recipe prune_steps", data.get("prune_steps", 1), 1, 100),
+        density_scale=check_positive("recipe density_scale", data.get("density_scale", 1.0)),
+        n_pe=None if n_pe is None else check_int("recipe n_pe", n_pe, 1),
+    )
+
+
+def load_recipe(recipe: str | Path) -> Recipe:
+    """A built-in recipe by name (`paper`) or a TOML file by path."""
+    if isinstance(recipe, str) and recipe in BUILTIN_RECIPES:
+        text = resources.files("compression").joinpath(f"recipes/{recipe}.toml").read_text()
+        source = recipe
+    else:
+        path = Path(recipe)
+        if not path.is_file():
+            raise ValueError(
+                f"recipe={str(recipe)!r} is invalid; allowed: {', '.join(BUILTIN_RECIPES)} "
+                "or the path of a TOML file"
+            )
+        text = path.read_text(encoding="utf-8")
+        source = path.stem
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"recipe {str(recipe)!r} is not valid TOML: {error}") from None
+    return parse_recipe(data, default_name=source)

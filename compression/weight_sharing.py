@@ -1,0 +1,176 @@
+"""Weight sharing: 1-D k-means over a layer's surviving weights, and the layer's codebook.
+
+Part of `compression` (DESIGN §3.2), the second step of prune → share → encode.
+
+Codebook convention (EIE's layout): a layer quantized to b bits has 2**b codes. Code 0 is
+reserved for the zero weight — pruned weights, and the filler entries of the sparse format,
+store code 0 and decode to exactly 0.0. Codes 1 .. 2**b − 1 are the k = 2**b − 1 k-means
+centroids of the surviving weights, in ascending order. So `codebook[0] == 0.0` always, and a
+layer has at most 2**b − 1 distinct non-zero weights.
+
+k-means in one dimension: once the data are sorted, each cluster is a contiguous run of the
+sorted values, bounded by the midpoints between consecutive (sorted) centroids. A Lloyd
+iteration is then k binary searches for the run boundaries plus k means from prefix sums —
+O(k log n) instead of O(n k) — and iterations continue until the boundaries stop moving
+(exact convergence). Assignment ties (a value exactly at a midpoint) go to the lower centroid,
+as in scikit-learn. Empty clusters keep their centroid. The result is the same Lloyd fixed
+point scikit-learn reaches from the same initial centroids, so its inertia is at least as low.
+
+Initialisations (Han et al. 2016, §3.1): `linear` — k points evenly spaced over
+[min, max] (the paper's best); `density` — evenly spaced over the empirical CDF (the sorted
+values at ranks round(linspace(0, n − 1, k))); `random` — Forgy, k distinct surviving weights
+drawn with `seed`. With k or fewer distinct values the codebook is simply those values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from compression.checks import canonical_weights, check_bits, check_int
+
+INITS: tuple[str, ...] = ("linear", "density", "random")
+DEFAULT_MAX_ITERATIONS = 10_000
+
+
+@dataclass(frozen=True, eq=False)
+class KMeansResult:
+    """Outcome of `kmeans_1d`: sorted float64 centroids, inertia (sum of squared distances to
+    the assigned centroid, float64), and Lloyd iterations run."""
+
+    centroids: np.ndarray
+    inertia: float
+    iterations: int
+
+
+@numba.njit(cache=True)
+def _boundaries(sorted_values, centroids, bounds):
+    """bounds[c] = end (exclusive) of cluster c's run in sorted_values; ties go to the lower."""
+    k = centroids.shape[0]
+    for c in range(k - 1):
+        mid = 0.5 * (centroids[c] + centroids[c + 1])
+        bounds[c] = np.searchsorted(sorted_values, mid, side="right")
+    bounds[k - 1] = sorted_values.shape[0]
+
+
+@numba.njit(cache=True)
+def _lloyd_sorted(sorted_values, centroids, max_iterations):
+    """Run Lloyd on sorted data in place on `centroids` (sorted); returns iterations run."""
+    n = sorted_values.shape[0]
+    k = centroids.shape[0]
+    prefix = np.zeros(n + 1, np.float64)
+    for i in range(n):
+        prefix[i + 1] = prefix[i] + sorted_values[i]
+    bounds = np.zeros(k, np.int64)
+    previous = np.full(k, -1, np.int64)
+    iterations = 0
+    while iterations < max_iterations:
+        _boundaries(sorted_values, centroids, bounds)
+        if iterations > 0:
+            same = True
+            for c in range(k):
+                if bounds[c] != previous[c]:
+                    same = False
+                    break
+            if same:
+                break
+        iterations += 1
+        start = 0
+        for c in range(k):
+            end = bounds[c]
+            if end > start:
+                centroids[c] = (prefix[end] - prefix[start]) / (end - start)
+            start = end
+            previous[c] = end
+    return iterations
+
+
+@numba.njit(cache=True)
+def _inertia_sorted(sorted_values, centroids):
+    k = centroids.shape[0]
+    bounds = np.zeros(k, np.int64)
+    _boundaries(sorted_values, centroids, bounds)
+    total = 0.0
+    start = 0
+    for c in range(k):
+        for i in range(start, bounds[c]):
+            d = sorted_values[i] - centroids[c]
+            total += d * d
+        start = bounds[c]
+    return total
+
+
+def initial_centroids(sorted_values: np.ndarray, k: int, init: str, seed: int = 0) -> np.ndarray:
+    """k sorted float64 initial centroids for sorted 1-D data (see the module docstring)."""
+    if init not in INITS:
+        raise ValueError(f"init={init!r} is invalid; allowed: {', '.join(INITS)}")
+    k = check_int("k", k, 1)
+    n = sorted_values.shape[0]
+    if n == 0:
+        return np.zeros(k, np.float64)
+    lo, hi = float(sorted_values[0]), float(sorted_values[-1])
+    if init == "linear":
+        return np.linspace(lo, hi, k)
+    if init == "density":
+        ranks = np.round(np.linspace(0, n - 1, k)).astype(np.int64)
+        return sorted_values[ranks].astype(np.float64)
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(n, size=min(k, n), replace=False)
+    chosen = np.sort(sorted_values[picks].astype(np.float64))
+    if chosen.shape[0] < k:
+        chosen = np.concatenate((chosen, np.full(k - chosen.shape[0], chosen[-1])))
+    return chosen
+
+
+def kmeans_1d(
+    values: np.ndarray,
+    k: int,
+    init: str | np.ndarray = "linear",
+    seed: int = 0,
+    max_iterations: int = DEFAULT_MAX_ITERATIONS,
+) -> KMeansResult:
+    """k-means of 1-D `values` into k clusters; `init` is a name or k initial centroids."""
+    k = check_int("k", k, 1)
+    max_iterations = check_int("max_iterations", max_iterations, 1)
+    sorted_values = np.sort(canonical_weights(values, name="values").ravel())
+    if isinstance(init, str):
+        centroids = initial_centroids(sorted_values, k, init, seed)
+    else:
+        centroids = np.sort(np.asarray(init, dtype=np.float64).ravel())
+        if centroids.shape != (k,) or not np.isfinite(centroids).all():
+            raise ValueError(f"init shape={centroids.shape} is invalid; allowed: ({k},) finite")
+    distinct = np.unique(sorted_values)
+    if distinct.shape[0] <= k:
+        centroids = np.concatenate(
+            (distinct, np.full(k - distinct.shape[0], distinct[-1] if distinct.size else 0.0))
+        ).astype(np.float64)
+        return KMeansResult(centroids, 0.0, 0)
+    iterations = _lloyd_sorted(sorted_values, centroids, max_iterations)
+    return KMeansResult(centroids, float(_inertia_sorted(sorted_values, centroids)), iterations)
+
+
+def share_weights(
+    weights: np.ndarray, weight_bits: int, init: str = "linear", seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Quantize pruned `weights` (zeros are pruned) to b bits.
+
+    Returns (codebook float32 [2**b] with codebook[0] == 0, codes uint16 of weights' shape):
+    zero weights get code 0; every other weight gets 1 + the index of its k-means cluster.
+    """
+    weight_bits = check_bits("weight_bits", weight_bits)
+    values = canonical_weights(weights)
+    flat = values.ravel()
+    survivors = flat[flat != 0]
+    k = (1 << weight_bits) - 1
+    codebook = np.zeros(k + 1, np.float32)
+    codes = np.zeros(flat.shape, np.uint16)
+    if survivors.size == 0 or k == 0:
+        return codebook, codes.reshape(values.shape)
+    result = kmeans_1d(survivors, k, init, seed)
+    codebook[1:] = result.centroids.astype(np.float32)
+    midpoints = 0.5 * (result.centroids[:-1] + result.centroids[1:])
+    nonzero = np.flatnonzero(flat)
+    codes[nonzero] = 1 + np.searchsorted(midpoints, flat[nonzero].astype(np.float64), side="left")
+    return codebook, codes.reshape(values.shape)
