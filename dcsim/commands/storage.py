@@ -1,0 +1,70 @@
+"""`dcsim storage NETWORK --recipe R`: per-layer storage bits of a network compressed by a recipe.
+
+Application layer (DESIGN §6) over `compression.compress_network` and its accounting.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from compression import CompressedNetwork, compress_network
+from compression.accounting import ratio_summary
+from compression.compressed_network import weights_from_state_dict
+from dcsim.tables import print_table
+from workloads import get_network
+
+STORAGE_FORMATS: tuple[str, ...] = ("table", "csv")
+
+
+def add_compression_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags `storage` and `compress` share."""
+    parser.add_argument("network", metavar="NETWORK", help="network name, e.g. alexnet-caffe")
+    parser.add_argument(
+        "--recipe", required=True, help="built-in recipe name (paper) or a recipe TOML file"
+    )
+    parser.add_argument(
+        "--weights",
+        default="synthetic",
+        help="synthetic (seeded, default) or the path of a torchvision-layout state_dict",
+    )
+    parser.add_argument(
+        "--pe",
+        type=int,
+        default=None,
+        help="PEs the storage is interleaved over (default: the recipe's n_pe, else 64)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for synthetic weights/k-means")
+
+
+def compress_from_args(args: argparse.Namespace) -> CompressedNetwork:
+    network = get_network(args.network)
+    weights = None
+    if args.weights != "synthetic":
+        from workloads.torch_models import read_state_dict
+
+        weights = weights_from_state_dict(network, read_state_dict(args.weights))
+    return compress_network(network, args.recipe, weights=weights, n_pe=args.pe, seed=args.seed)
+
+
+def print_storage(compressed: CompressedNetwork, fmt: str) -> None:
+    print_table(compressed.storage_rows(), fmt)
+    if fmt == "table":
+        print(f"\nn_pe={compressed.n_pe}; {ratio_summary(compressed.accounting)}")
+
+
+def run(args: argparse.Namespace) -> int:
+    print_storage(compress_from_args(args), args.format)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "storage",
+        help="storage bits per layer (dense, P, P+Q, P+Q+H) under a compression recipe",
+        description="Compress NETWORK with a recipe and print, per layer and in total, the bits "
+        "of dense 32-bit storage, pruned (P), pruned+quantized (P+Q) and P+Q+Huffman, and the "
+        "filler entries. Definitions: compression/accounting.py.",
+    )
+    add_compression_arguments(parser)
+    parser.add_argument("--format", choices=STORAGE_FORMATS, default="table")
+    parser.set_defaults(func=run)
