@@ -19,7 +19,7 @@ import sys
 from dcsim import __version__
 
 # Sub-command modules under dcsim/commands, in the order `dcsim --help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("layers",)
+COMMAND_MODULES: tuple[str, ...] = ("layers", "storage", "compress", "inspect")
 
 EXIT_BAD_INPUT = 2
 
