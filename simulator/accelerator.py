@@ -1,0 +1,217 @@
+"""Accelerator: the parameters of the EIE-style sparse accelerator, loaded from TOML presets.
+
+Part of `simulator` (DESIGN §1, §4): the hardware half of a design point. The cycle model, the
+analytical model and the energy reference table all read their machine parameters from an
+`Accelerator`; nothing in the simulator hard-codes a hardware number.
+
+Presets ship as package data in `simulator/presets/*.toml` (`eie`: the published ISCA 2016
+machine; `edge-16`: a phone-class part whose on-chip SRAM cannot hold all of AlexNet).
+`load_accelerator(name_or_path)` reads a preset by name or any TOML file with the same keys;
+every key is validated and an unknown key or a bad value raises a one-line ValueError naming the
+field, the value and what is allowed. Units are SI and carried in the names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PRESET_DIR = Path(__file__).with_name("presets")
+SRAM_CELLS: tuple[str, ...] = ("itrs-hp", "itrs-lstp")
+# Nodes for which energy-data.md has both CACTI SRAM fits and Stillmaker–Baas logic factors.
+TECHNOLOGY_NODES_NM: tuple[int, ...] = (65, 45, 32, 28, 22)
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    """One EIE-style machine (DESIGN §4). All per-PE quantities are for one processing element."""
+
+    name: str = "custom"
+    n_pe: int = 64
+    clock_hz: float = 800e6
+    fifo_depth: int = 8
+    weight_index_bits: int = 4
+    relative_index_bits: int = 4
+    codebook_entries: int = 16
+    codebook_value_bits: int = 16
+    sparse_sram_bytes_per_pe: int = 128 * 1024
+    sparse_sram_word_bits: int = 64
+    pointer_sram_bytes_per_pe: int = 32 * 1024
+    pointer_sram_banks: int = 2
+    pointer_bits: int = 16
+    activation_registers_per_pe: int = 64
+    activation_sram_bytes_per_pe: int = 2 * 1024
+    activation_sram_word_bits: int = 64
+    activation_bits: int = 16
+    datapath_bits: int = 16
+    pe_per_lnzd: int = 4
+    pipeline_stages: int = 4
+    technology_node_nm: int = 45
+    vdd_v: float = 0.9
+    sram_cell: str = "itrs-lstp"
+    dram_energy_j_per_bit: float = 20e-12
+    dram_bandwidth_bytes_per_s: float = 12.8e9
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        validate_accelerator(self)
+
+    # --- derived ---------------------------------------------------------------------------
+    @property
+    def entry_bits(self) -> int:
+        """Bits of one stored sparse-matrix entry (weight index + relative index)."""
+        return self.weight_index_bits + self.relative_index_bits
+
+    @property
+    def sparse_sram_bytes(self) -> int:
+        return self.n_pe * self.sparse_sram_bytes_per_pe
+
+    @property
+    def pointer_sram_bytes(self) -> int:
+        return self.n_pe * self.pointer_sram_bytes_per_pe
+
+    @property
+    def activation_storage_bytes(self) -> int:
+        """On-chip activation storage of the whole array: 2 × registers + SRAM, per PE × N."""
+        registers = 2 * self.activation_registers_per_pe * self.activation_bits // 8
+        return self.n_pe * (registers + self.activation_sram_bytes_per_pe)
+
+    @property
+    def lnzd_units(self) -> int:
+        """Leading-non-zero detectors: one per `pe_per_lnzd` PEs at the leaves of the tree."""
+        return max(1, -(-self.n_pe // self.pe_per_lnzd))
+
+    @property
+    def pipeline_latency_cycles(self) -> int:
+        """Cycles to drain the pipeline after the last entry is issued (one per stage)."""
+        return self.pipeline_stages
+
+    def replace(self, **changes) -> Accelerator:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+_INT_FIELDS_MIN: dict[str, int] = {
+    "n_pe": 1,
+    "fifo_depth": 1,
+    "weight_index_bits": 1,
+    "relative_index_bits": 1,
+    "codebook_entries": 1,
+    "codebook_value_bits": 1,
+    "sparse_sram_bytes_per_pe": 1,
+    "sparse_sram_word_bits": 8,
+    "pointer_sram_bytes_per_pe": 1,
+    "pointer_sram_banks": 1,
+    "pointer_bits": 1,
+    "activation_registers_per_pe": 1,
+    "activation_sram_bytes_per_pe": 0,
+    "activation_sram_word_bits": 8,
+    "activation_bits": 1,
+    "datapath_bits": 1,
+    "pe_per_lnzd": 1,
+    "pipeline_stages": 1,
+}
+_POSITIVE_FLOATS: tuple[str, ...] = (
+    "clock_hz",
+    "vdd_v",
+    "dram_energy_j_per_bit",
+    "dram_bandwidth_bytes_per_s",
+)
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Accelerator))
+
+
+def _bad(field_name: str, value: object, allowed: str) -> ValueError:
+    return ValueError(f"accelerator {field_name}={value!r} is invalid; allowed: {allowed}")
+
+
+def validate_accelerator(arch: Accelerator) -> None:
+    """Raise a one-line ValueError for the first invalid field of `arch`."""
+    if not isinstance(arch.name, str) or not arch.name:
+        raise _bad("name", arch.name, "a non-empty string")
+    for name, low in _INT_FIELDS_MIN.items():
+        value = getattr(arch, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise _bad(name, value, f"an integer >= {low}")
+    for name in _POSITIVE_FLOATS:
+        value = getattr(arch, name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise _bad(name, value, "a number > 0")
+    if arch.sparse_sram_word_bits % 8 or arch.activation_sram_word_bits % 8:
+        name = (
+            "sparse_sram_word_bits"
+            if arch.sparse_sram_word_bits % 8
+            else ("activation_sram_word_bits")
+        )
+        raise _bad(name, getattr(arch, name), "a multiple of 8")
+    if arch.technology_node_nm not in TECHNOLOGY_NODES_NM:
+        raise _bad(
+            "technology_node_nm",
+            arch.technology_node_nm,
+            "one of " + ", ".join(map(str, TECHNOLOGY_NODES_NM)),
+        )
+    if arch.sram_cell not in SRAM_CELLS:
+        raise _bad("sram_cell", arch.sram_cell, "one of " + ", ".join(SRAM_CELLS))
+    if arch.entry_bits > arch.sparse_sram_word_bits:
+        raise _bad(
+            "weight_index_bits",
+            arch.weight_index_bits,
+            f"weight_index_bits + relative_index_bits <= sparse_sram_word_bits "
+            f"({arch.sparse_sram_word_bits})",
+        )
+    if arch.vdd_v > 2.0:
+        raise _bad("vdd_v", arch.vdd_v, "a supply voltage in (0, 2] V")
+
+
+def preset_names() -> tuple[str, ...]:
+    return tuple(sorted(p.stem for p in PRESET_DIR.glob("*.toml")))
+
+
+def accelerator_from_dict(data: dict, *, source: str = "<dict>") -> Accelerator:
+    """Build an Accelerator from a dict of TOML keys; unknown keys are an error."""
+    for key in data:
+        if key not in FIELD_NAMES:
+            raise ValueError(
+                f"{source}: unknown accelerator key {key!r}; allowed: {', '.join(FIELD_NAMES)}"
+            )
+    values = dict(data)
+    # TOML writes 800e6 as a float, 64 as an int; accept integral floats for float fields only.
+    for key in _POSITIVE_FLOATS:
+        if key in values and isinstance(values[key], int) and not isinstance(values[key], bool):
+            values[key] = float(values[key])
+    try:
+        return Accelerator(**values)
+    except ValueError as error:
+        raise ValueError(f"{source}: {error}") from None
+
+
+def load_accelerator(name_or_path: str | Path) -> Accelerator:
+    """A preset by name (`eie`, `edge-16`) or an accelerator TOML file by path."""
+    if isinstance(name_or_path, Accelerator):
+        return name_or_path
+    text = str(name_or_path)
+    path = PRESET_DIR / f"{text}.toml"
+    if not path.is_file():
+        path = Path(text)
+        if not (text.endswith(".toml") or path.is_file()):
+            raise ValueError(
+                f"arch={text!r} is invalid; allowed: a preset ({', '.join(preset_names())}) "
+                "or a path to an accelerator .toml file"
+            )
+    with open(path, "rb") as handle:
+        try:
+            data = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"{path}: not valid TOML ({error})") from None
+    if "name" not in data:
+        data["name"] = path.stem
+    return accelerator_from_dict(data, source=str(path))

@@ -1,0 +1,331 @@
+"""The energy reference table: energy per action of one accelerator, with formula and source.
+
+Part of `simulator` (DESIGN §4): built from an `Accelerator` spec; `simulator.simulate`
+multiplies it with a layer's event counts (energy = Σ events × energy per event). Every entry
+names the section of `energy-data.md` (shipped next to DESIGN.md) its number comes from.
+
+Scaling rules
+- SRAM (sparse matrix, pointers, activation SRAM): CACTI 7 least-squares fits
+  E_read = a · (capacity in KB)^b pJ per access (energy-data.md §2.1, fitted table), by node,
+  cell flavour and port width (32/64/128 b fitted; other widths from the nearest fitted width
+  with Accelergy's width rule (0.7·w/w0 + 0.3), §2.2). Writes: the CACTI write/read ratio at
+  the nearest tabulated capacity (§2.1 write table; 45 nm data for 45/65 nm, 28 nm data for
+  32/28/22 nm). Leakage: CACTI µW per KB by node and flavour (§2.1). SRAM numbers are CACTI's at
+  its nominal supply: `vdd_v` scales logic only.
+- Logic (MAC, registers, codebook, LNZD, FIFO): 45 nm values (Horowitz via EIE, Aladdin; §1,
+  §2.4) scaled by Stillmaker–Baas E(V) = a·V² + b·V + c (§3.1): factor E_node(vdd) /
+  E_HP45(0.9 V). 65 nm uses its row; 32 nm the HP32 row; 28 and 22 nm interpolate the HP32 and
+  HP20 factors linearly in nm (the paper has no 28/22 nm rows, §3.1).
+- DRAM: the spec's energy per bit (§4.1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from simulator.accelerator import Accelerator
+
+PJ = 1e-12
+
+# energy-data.md §2.1 fitted table: (node, cell) -> {width: (a, b)}; leakage µW per KB.
+SRAM_READ_FIT: dict[tuple[int, str], dict[int, tuple[float, float]]] = {
+    (65, "itrs-hp"): {32: (2.32, 0.57), 64: (2.70, 0.58), 128: (3.92, 0.58)},
+    (45, "itrs-hp"): {32: (1.49, 0.51), 64: (1.65, 0.57), 128: (2.33, 0.57)},
+    (32, "itrs-hp"): {32: (0.74, 0.53), 64: (0.88, 0.56), 128: (1.27, 0.57)},
+    (28, "itrs-hp"): {32: (0.56, 0.54), 64: (0.65, 0.57), 128: (0.98, 0.57)},
+    (22, "itrs-hp"): {32: (0.36, 0.53), 64: (0.42, 0.57), 128: (0.62, 0.58)},
+    (65, "itrs-lstp"): {32: (2.14, 0.61), 64: (2.99, 0.60), 128: (5.20, 0.58)},
+    (45, "itrs-lstp"): {32: (1.51, 0.56), 64: (1.85, 0.58), 128: (2.81, 0.58)},
+    (32, "itrs-lstp"): {32: (0.82, 0.55), 64: (0.99, 0.58), 128: (1.53, 0.58)},
+    (28, "itrs-lstp"): {32: (0.65, 0.54), 64: (0.73, 0.58), 128: (1.13, 0.58)},
+    (22, "itrs-lstp"): {32: (0.39, 0.54), 64: (0.43, 0.58), 128: (0.67, 0.58)},
+}
+SRAM_LEAKAGE_UW_PER_KB: dict[tuple[int, str], float] = {
+    (65, "itrs-hp"): 620.0,
+    (45, "itrs-hp"): 537.0,
+    (32, "itrs-hp"): 214.0,
+    (28, "itrs-hp"): 154.0,
+    (22, "itrs-hp"): 85.0,
+    (65, "itrs-lstp"): 0.19,
+    (45, "itrs-lstp"): 0.029,
+    (32, "itrs-lstp"): 0.050,
+    (28, "itrs-lstp"): 0.13,
+    (22, "itrs-lstp"): 0.17,
+}
+# §2.1 write and read pJ per 64-bit access at 1 KB … 1 MB, for the write/read ratio.
+_CAPACITIES_KB = (1, 2, 8, 32, 128, 512, 1024)
+_WRITE_64: dict[tuple[int, str], tuple[float, ...]] = {
+    (45, "itrs-hp"): (2.91, 3.52, 6.5, 12.7, 21.2, 40.2, 55.9),
+    (28, "itrs-hp"): (1.19, 1.42, 2.66, 4.54, 8.44, 17.9, 25.3),
+    (45, "itrs-lstp"): (3.49, 4.24, 7.88, 15.4, 26.1, 51.4, 76.2),
+    (28, "itrs-lstp"): (1.37, 1.65, 3.08, 5.39, 10.7, 21.1, 30.0),
+}
+_READ_64: dict[tuple[int, str], tuple[float, ...]] = {
+    (45, "itrs-hp"): (1.43, 2.35, 5.29, 14.9, 33.0, 52.0, 67.7),
+    (28, "itrs-hp"): (0.571, 0.959, 2.3, 5.38, 11.7, 21.2, 31.7),
+    (45, "itrs-lstp"): (1.67, 2.76, 6.14, 17.0, 32.3, 68.3, 93.5),
+    (28, "itrs-lstp"): (0.647, 1.09, 2.58, 6.17, 12.4, 25.6, 38.7),
+}
+# Stillmaker–Baas energy coefficients (a, b, c), energy-data.md §3.1.
+STILLMAKER_BAAS: dict[str, tuple[float, float, float]] = {
+    "65": (3.755, -4.398, 1.975),
+    "HP45": (1.018, -0.3107, 0.1539),
+    "HP32": (0.8367, -0.4341, 0.1701),
+    "HP20": (0.373, -0.1582, 0.04104),
+}
+REFERENCE_VDD_V = 0.9  # Horowitz's 45 nm table (energy-data.md §1)
+
+# 45 nm logic energies (pJ) and where they come from.
+MULT16_PJ_45 = 0.62  # EIE Fig. 10: 16-b fixed mult 5× below 32-b int mult 3.1 pJ (§2.4)
+ADD16_PJ_45 = 0.05  # Horowitz 16-bit int add (§1)
+REGISTER_PJ_PER_BIT_45 = 0.009  # Aladdin reg.csv, 40 nm, per bit access (§2.4)
+COMPARATOR32_PJ_45 = 0.029  # Aladdin comparator.csv, 40 nm, 32 b (§2.4)
+FIFO_INDEX_BITS = 16  # a FIFO entry carries the activation value and a 16-bit column index
+
+
+@dataclass(frozen=True)
+class EnergyEntry:
+    """One row of the energy reference table."""
+
+    action: str  # the event name the simulator counts
+    component: str  # the energy component it is reported under
+    energy_j: float  # per event
+    unit: str  # what one event is
+    formula: str
+    source: str
+
+    def as_row(self) -> dict:
+        return {
+            "action": self.action,
+            "component": self.component,
+            "energy_pj": self.energy_j / PJ,
+            "unit": self.unit,
+            "formula": self.formula,
+            "source": self.source,
+        }
+
+
+def logic_scale(node_nm: int, vdd_v: float) -> float:
+    """Stillmaker–Baas energy factor from HP45 at 0.9 V to `node_nm` at `vdd_v`."""
+
+    def e(row: str) -> float:
+        a, b, c = STILLMAKER_BAAS[row]
+        return a * vdd_v**2 + b * vdd_v + c
+
+    a, b, c = STILLMAKER_BAAS["HP45"]
+    reference = a * REFERENCE_VDD_V**2 + b * REFERENCE_VDD_V + c
+    if node_nm == 65:
+        target = e("65")
+    elif node_nm == 45:
+        target = e("HP45")
+    elif node_nm == 32:
+        target = e("HP32")
+    else:  # 28 or 22: linear in nm between HP32 and HP20
+        weight = (32 - node_nm) / 12
+        target = (1 - weight) * e("HP32") + weight * e("HP20")
+    return target / reference
+
+
+def sram_read_pj(capacity_bytes: float, width_bits: int, node_nm: int, cell: str) -> float:
+    """CACTI-fit read energy (pJ per access) of one SRAM macro."""
+    fits = SRAM_READ_FIT[(node_nm, cell)]
+    base_width = min(fits, key=lambda w: (abs(math.log2(width_bits / w)), w))
+    a, b = fits[base_width]
+    energy = a * max(capacity_bytes / 1024, 1e-3) ** b
+    if width_bits != base_width:
+        energy *= 0.7 * width_bits / base_width + 0.3
+    return energy
+
+
+def sram_write_ratio(capacity_bytes: float, node_nm: int, cell: str) -> float:
+    """CACTI write/read energy ratio at the nearest tabulated capacity (§2.1)."""
+    data_node = 45 if node_nm >= 45 else 28
+    kb = capacity_bytes / 1024
+    index = min(range(len(_CAPACITIES_KB)), key=lambda i: abs(math.log(kb / _CAPACITIES_KB[i])))
+    return _WRITE_64[(data_node, cell)][index] / _READ_64[(data_node, cell)][index]
+
+
+def build_energy_table(arch: Accelerator) -> dict[str, EnergyEntry]:
+    """The per-action energy table of `arch`, keyed by action (event) name."""
+    node, cell = arch.technology_node_nm, arch.sram_cell
+    scale = logic_scale(node, arch.vdd_v)
+    logic_note = f"× Stillmaker–Baas {scale:.3f} (HP45 0.9 V → {node} nm {arch.vdd_v} V, §3.1)"
+    cacti = f"CACTI 7 fit, {node} nm {cell} (energy-data.md §2.1)"
+    entries: list[EnergyEntry] = []
+
+    sparse_kb = arch.sparse_sram_bytes_per_pe / 1024
+    sparse = sram_read_pj(arch.sparse_sram_bytes_per_pe, arch.sparse_sram_word_bits, node, cell)
+    entries.append(
+        EnergyEntry(
+            "sparse_sram_read",
+            "sparse_sram",
+            sparse * PJ,
+            f"{arch.sparse_sram_word_bits}-bit word",
+            f"a·{sparse_kb:g}^b pJ ({arch.sparse_sram_word_bits}-b port)",
+            cacti,
+        )
+    )
+    bank_bytes = arch.pointer_sram_bytes_per_pe / arch.pointer_sram_banks
+    pointer = sram_read_pj(bank_bytes, arch.pointer_bits, node, cell)
+    entries.append(
+        EnergyEntry(
+            "pointer_read",
+            "pointer_sram",
+            2 * pointer * PJ,
+            "pointer pair (p_j, p_j+1)",
+            f"2 × a·{bank_bytes / 1024:g}^b pJ ({arch.pointer_bits}-b port, one read per bank)",
+            cacti + "; width rule 0.7·w/w0 + 0.3 (Accelergy, §2.2)",
+        )
+    )
+    act_bytes = max(arch.activation_sram_bytes_per_pe, 1)
+    act_read = sram_read_pj(act_bytes, arch.activation_sram_word_bits, node, cell)
+    act_write = act_read * sram_write_ratio(act_bytes, node, cell)
+    entries.append(
+        EnergyEntry(
+            "activation_sram_read",
+            "activation_sram",
+            act_read * PJ,
+            f"{arch.activation_sram_word_bits}-bit word",
+            f"a·{act_bytes / 1024:g}^b pJ",
+            cacti,
+        )
+    )
+    entries.append(
+        EnergyEntry(
+            "activation_sram_write",
+            "activation_sram",
+            act_write * PJ,
+            f"{arch.activation_sram_word_bits}-bit word",
+            "read × CACTI write/read ratio at the nearest tabulated capacity",
+            cacti + " (write table)",
+        )
+    )
+    codebook = REGISTER_PJ_PER_BIT_45 * arch.codebook_value_bits * scale
+    entries.append(
+        EnergyEntry(
+            "codebook_lookup",
+            "codebook",
+            codebook * PJ,
+            f"{arch.codebook_value_bits}-bit value read",
+            f"{REGISTER_PJ_PER_BIT_45} pJ/bit × {arch.codebook_value_bits} b {logic_note}",
+            "Aladdin register per-bit energy (energy-data.md §2.4): the 16-entry codebook is a "
+            "register file (Aladdin: ≤128 entries, ≤32 b are registers, §2.2)",
+        )
+    )
+    width = arch.datapath_bits / 16
+    mac = (MULT16_PJ_45 * width**2 + ADD16_PJ_45 * width) * scale
+    entries.append(
+        EnergyEntry(
+            "mac",
+            "mac",
+            mac * PJ,
+            f"{arch.datapath_bits}-bit fixed-point multiply-accumulate",
+            f"({MULT16_PJ_45}·(w/16)² + {ADD16_PJ_45}·(w/16)) pJ {logic_note}",
+            "16-b mult 0.62 pJ: EIE Fig. 10 ratio on Horowitz 3.1 pJ (§2.4); 16-b add 0.05 pJ "
+            "Horowitz (§1); Aladdin quadratic/linear width rules (§2.2)",
+        )
+    )
+    register = REGISTER_PJ_PER_BIT_45 * arch.activation_bits * scale
+    entries.append(
+        EnergyEntry(
+            "register_access",
+            "registers",
+            register * PJ,
+            f"{arch.activation_bits}-bit register read or write",
+            f"{REGISTER_PJ_PER_BIT_45} pJ/bit × {arch.activation_bits} b {logic_note}",
+            "Aladdin reg.csv (energy-data.md §2.4); 16-b register 0.144 pJ in Timeloop ERT (§2.3)",
+        )
+    )
+    lnzd = COMPARATOR32_PJ_45 * arch.activation_bits / 32 * scale
+    entries.append(
+        EnergyEntry(
+            "lnzd_op",
+            "lnzd",
+            lnzd * PJ,
+            "one activation tested for zero",
+            f"{COMPARATOR32_PJ_45} pJ × {arch.activation_bits}/32 {logic_note}",
+            "Aladdin 32-b comparator, linear width rule (energy-data.md §2.2, §2.4)",
+        )
+    )
+    fifo_bits = arch.activation_bits + FIFO_INDEX_BITS
+    fifo = REGISTER_PJ_PER_BIT_45 * fifo_bits * scale
+    entries.append(
+        EnergyEntry(
+            "fifo_access",
+            "fifo",
+            fifo * PJ,
+            f"push or pop of a {fifo_bits}-bit entry (value + 16-b index)",
+            f"{REGISTER_PJ_PER_BIT_45} pJ/bit × {fifo_bits} b {logic_note}",
+            "register-based FIFO, Aladdin per-bit register energy (energy-data.md §2.4)",
+        )
+    )
+    leak_kb = (
+        arch.sparse_sram_bytes_per_pe
+        + arch.pointer_sram_bytes_per_pe
+        + arch.activation_sram_bytes_per_pe
+    ) / 1024
+    leak_w = SRAM_LEAKAGE_UW_PER_KB[(node, cell)] * 1e-6 * leak_kb * arch.n_pe
+    entries.append(
+        EnergyEntry(
+            "leakage_cycle",
+            "leakage",
+            leak_w / arch.clock_hz,
+            "clock cycle of the whole array",
+            f"{SRAM_LEAKAGE_UW_PER_KB[(node, cell)]} µW/KB × {leak_kb:g} KB × {arch.n_pe} PEs "
+            f"/ {arch.clock_hz:g} Hz (SRAM only; logic leakage not modelled)",
+            f"CACTI 7 leakage, {node} nm {cell} (energy-data.md §2.1, §4.2)",
+        )
+    )
+    entries.append(
+        EnergyEntry(
+            "dram_bit",
+            "dram",
+            arch.dram_energy_j_per_bit,
+            "bit moved to/from DRAM",
+            "spec dram_energy_j_per_bit",
+            "energy-data.md §4.1 (EIE LPDDR2 20 pJ/b; LPDDR4 8 pJ/b)",
+        )
+    )
+    return {entry.action: entry for entry in entries}
+
+
+ACTIONS: tuple[str, ...] = (
+    "sparse_sram_read",
+    "pointer_read",
+    "activation_sram_read",
+    "activation_sram_write",
+    "codebook_lookup",
+    "mac",
+    "register_access",
+    "lnzd_op",
+    "fifo_access",
+    "leakage_cycle",
+    "dram_bit",
+)
+COMPONENTS: tuple[str, ...] = (
+    "sparse_sram",
+    "pointer_sram",
+    "activation_sram",
+    "codebook",
+    "mac",
+    "registers",
+    "lnzd",
+    "fifo",
+    "leakage",
+    "dram",
+)
+
+
+def energy_table_rows(arch: Accelerator) -> list[dict]:
+    """The table as rows (action, component, energy_pj, unit, formula, source)."""
+    return [entry.as_row() for entry in build_energy_table(arch).values()]
+
+
+def energy_by_component(events: dict[str, float], table: dict[str, EnergyEntry]) -> dict:
+    """Joules per component: Σ over actions of events × energy per event."""
+    out = dict.fromkeys(COMPONENTS, 0.0)
+    for action, count in events.items():
+        entry = table[action]
+        out[entry.component] += float(count) * entry.energy_j
+    return out

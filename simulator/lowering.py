@@ -1,0 +1,175 @@
+"""Lowering a layer onto the PE array: per-PE work of every broadcast item, and the item stream.
+
+Part of `simulator` (DESIGN §4), between the compressed layer and the cycle model. The cycle
+model sees a layer as (a) a table `entries[item_type, pe]` — the stored entries (fillers
+included) PE `pe` walks when the activation of that item type is broadcast — and (b) the
+stream of item types, one per non-zero activation, in broadcast order.
+
+FC / LSTM: item type j = input column j; the stream is the indices of the non-zero input
+activations in increasing order; `entries[j, p] = col_ptr[p, j+1] − col_ptr[p, j]`.
+
+Conv (im2col dataflow). The weight matrix is (out_channels, in/groups·kh·kw): rows are
+filters, interleaved over PEs (filter o lives in PE o mod N, as for FC rows); column
+c = local_in_channel·kh·kw + ky·kw + kx. For every output position (oy, ox), in raster order,
+and for every group g in order, the LNZD scans that position's input patch of group g
+(in-bounds elements only: padding is generated as zero and never read) and broadcasts each
+non-zero patch element as item type g·cols + c. The PEs accumulate the position's outputs in
+their destination registers; positions follow each other through the same FIFOs without a
+barrier (the destination registers hold the current position's outputs while the previous
+ones are written back), so one conv layer is one long broadcast stream. For groups > 1, item
+(g, c) costs PE p the stored entries of column c in its rows of group g: rows are stored in
+order inside a column, so they are a contiguous run of the column (fillers are attributed to
+the group of the row they occupy); the PE reads one pointer pair per item as for FC.
+Utilization = useful MACs / (N × cycles); it is low when a layer has few filters per PE.
+
+SRAM words: entries are packed back to back in `sparse_sram_word_bits`-wide words from the
+start of each PE's slice; an item touching PE-local entries [a, b) reads the words
+floor(a·w/W) … floor((b·w − 1)/W) (w = entry bits, W = word bits). No word is reused between
+items (no read buffer is modelled).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from workloads.layer_spec import LayerSpec
+
+
+@dataclass(frozen=True, eq=False)
+class LayerWork:
+    """Per-PE work of every item type of one layer (see module docstring). Arrays [types, N]."""
+
+    entries: np.ndarray  # int32: stored entries (fillers included) walked per item
+    fillers: np.ndarray  # int32: of which fillers
+    words: np.ndarray  # int32: sparse-matrix SRAM words read per item
+    n_pe: int
+
+    @property
+    def n_types(self) -> int:
+        return int(self.entries.shape[0])
+
+    @property
+    def costs(self) -> np.ndarray:
+        """Cycles a PE spends on an item: max(1, entries) — see `simulator.cycle_model`."""
+        return np.maximum(self.entries, 1).astype(np.int32)
+
+
+@numba.njit(cache=True)
+def _work_from_entries(
+    col_ptr, entry_gap, entry_code, n_pe, groups, rows_per_group, entry_bits, word_bits
+):
+    """entries/fillers/words [groups·cols, n_pe] from the stored entry stream."""
+    cols = col_ptr.shape[1] - 1
+    n_types = groups * cols
+    entries = np.zeros((n_types, n_pe), np.int32)
+    fillers = np.zeros((n_types, n_pe), np.int32)
+    words = np.zeros((n_types, n_pe), np.int32)
+    for p in range(n_pe):
+        base = col_ptr[p, 0]
+        for j in range(cols):
+            local = -1
+            current = -1
+            first = 0
+            last = 0
+            for k in range(col_ptr[p, j], col_ptr[p, j + 1]):
+                local += np.int64(entry_gap[k]) + 1
+                g = (p + local * n_pe) // rows_per_group
+                if g >= groups:
+                    g = groups - 1
+                if g != current:
+                    if current >= 0:
+                        t = current * cols + j
+                        words[t, p] = (
+                            (last * entry_bits - 1) // word_bits
+                            - (first * entry_bits) // word_bits
+                            + 1
+                        )
+                    current = g
+                    first = k - base
+                t = g * cols + j
+                entries[t, p] += 1
+                if entry_code[k] == 0:
+                    fillers[t, p] += 1
+                last = k - base + 1
+            if current >= 0:
+                t = current * cols + j
+                words[t, p] = (
+                    (last * entry_bits - 1) // word_bits - (first * entry_bits) // word_bits + 1
+                )
+    return entries, fillers, words
+
+
+def layer_work(sparse, spec: LayerSpec, entry_bits: int, word_bits: int) -> LayerWork:
+    """LayerWork of a stored `SparseMatrix` (compression.sparse_format) for layer `spec`."""
+    rows, cols = spec.matrix_shape
+    if (sparse.rows, sparse.cols) != (rows, cols):
+        raise ValueError(
+            f"layer {spec.name!r}: sparse matrix shape={(sparse.rows, sparse.cols)} is invalid; "
+            f"allowed: the layer's matrix shape {(rows, cols)}"
+        )
+    groups = spec.groups if spec.kind == "conv" else 1
+    entries, fillers, words = _work_from_entries(
+        np.ascontiguousarray(sparse.col_ptr, dtype=np.int64),
+        np.ascontiguousarray(sparse.entry_gap, dtype=np.uint16),
+        np.ascontiguousarray(sparse.entry_code, dtype=np.uint16),
+        int(sparse.n_pe),
+        int(groups),
+        int(rows // groups),
+        int(entry_bits),
+        int(word_bits),
+    )
+    return LayerWork(entries, fillers, words, int(sparse.n_pe))
+
+
+def input_shape(spec: LayerSpec) -> tuple[int, ...]:
+    """Shape of one input of `spec`: (C, H, W) for conv, (in_features,) otherwise."""
+    if spec.kind == "conv":
+        return (spec.in_channels, *spec.input_hw)
+    return (spec.in_channels,)
+
+
+def _axis_in_bounds(size: int, out: int, kernel: int, stride: int, padding: int) -> int:
+    """Σ over output positions along one axis of the kernel taps that fall inside the input."""
+    total = 0
+    for o in range(out):
+        start = o * stride - padding
+        total += max(0, min(size, start + kernel) - max(0, start))
+    return total
+
+
+def scanned_activations(spec: LayerSpec) -> int:
+    """Activation values the LNZD scans for one inference (in-bounds patch elements for conv)."""
+    if spec.kind != "conv":
+        return spec.in_channels
+    (h, w), (oh, ow) = spec.input_hw, spec.output_hw
+    ys = _axis_in_bounds(h, oh, spec.kernel[0], spec.stride[0], spec.padding[0])
+    xs = _axis_in_bounds(w, ow, spec.kernel[1], spec.stride[1], spec.padding[1])
+    return spec.in_channels * ys * xs
+
+
+def activation_stream(spec: LayerSpec, activations: np.ndarray) -> np.ndarray:
+    """int32 item types of the non-zero activations in broadcast order (module docstring)."""
+    expected = input_shape(spec)
+    x = np.asarray(activations)
+    if x.shape != expected and not (spec.kind != "conv" and x.size == expected[0]):
+        raise ValueError(
+            f"layer {spec.name!r}: activations shape={x.shape} is invalid; allowed: {expected}"
+        )
+    if spec.kind != "conv":
+        return np.flatnonzero(x.reshape(-1)).astype(np.int32)
+    c, h, w = expected
+    (kh, kw), (sh, sw), (ph, pw) = spec.kernel, spec.stride, spec.padding
+    oh, ow = spec.output_hw
+    nonzero = np.zeros((c, h + 2 * ph, w + 2 * pw), dtype=bool)
+    nonzero[:, ph : ph + h, pw : pw + w] = x != 0
+    windows = sliding_window_view(nonzero, (kh, kw), axis=(1, 2))[
+        :, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw
+    ]  # (C, oh, ow, kh, kw)
+    patches = np.ascontiguousarray(windows.transpose(1, 2, 0, 3, 4)).reshape(oh * ow, -1)
+    width = patches.shape[1]  # groups · cols: channel-major, so group g is a contiguous block
+    flat = np.flatnonzero(patches)
+    return (flat % width).astype(np.int32)

@@ -1,0 +1,277 @@
+"""Simulating compressed layers and networks on an accelerator: the simulator's public API.
+
+Part of `simulator` (DESIGN §1, §4): takes `compression.CompressedLayer`s (or, for the
+analytical model, only densities), an `Accelerator`, and activations (measured or synthetic),
+and returns `LayerResult` / `NetworkResult` with cycles, latency, energy by component and the
+on-chip / DRAM footprint. Energy = Σ events × the energy reference table
+(`simulator.energy_table`).
+
+Events per layer (one inference), shared by both models:
+- sparse_sram_read: words read (`simulator.lowering`); pointer_read: one pointer pair per
+  broadcast per PE; codebook_lookup and mac: one per entry walked (fillers included);
+  register_access: 2 per entry (read + write of the destination accumulator);
+- activation_sram_read: scanned activations packed in activation-SRAM words; activation_sram_write:
+  outputs packed likewise; lnzd_op: one per scanned activation; fifo_access: a push and a pop
+  per broadcast per PE; leakage_cycle: total cycles; dram_bit: 8 × DRAM bytes.
+
+Memory. The weights of a layer occupy, per PE, whole sparse-matrix SRAM words
+(ceil(entries × entry bits / word bits)) and (groups·cols + 1) pointers. A network's layers
+are placed in network order: a layer stays on chip if it fits in what is left of the
+sparse-matrix (and pointer) SRAM; the part that does not fit is streamed from DRAM every frame.
+Feature maps: half of the on-chip activation storage holds the input, half the output; the
+excess of either is read from / written to DRAM. DRAM transfers overlap compute (double
+buffering): latency = max(compute, DRAM bytes / bandwidth).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from simulator.accelerator import Accelerator, load_accelerator
+from simulator.cycle_model import Timing, cycle_timing
+from simulator.energy_table import build_energy_table, energy_by_component, energy_table_rows
+from simulator.lowering import (
+    activation_stream,
+    input_shape,
+    layer_work,
+    scanned_activations,
+)
+from simulator.results import LayerCounts, LayerResult, NetworkResult
+from workloads.layer_spec import LayerSpec
+from workloads.synthetic import synthetic_activations
+
+MODELS: tuple[str, ...] = ("cycle", "analytical")
+# Activation density assumed for a hidden layer's input when neither measured activations nor
+# published metadata are given (the network's first layer sees a dense input).
+DEFAULT_HIDDEN_ACTIVATION_DENSITY = 0.5
+
+
+def _check_model(model: str) -> str:
+    if model not in MODELS:
+        raise ValueError(f"model={model!r} is invalid; allowed: {', '.join(MODELS)}")
+    return model
+
+
+def weight_storage_bytes(entries_per_pe: np.ndarray, spec: LayerSpec, arch: Accelerator):
+    """(sparse-matrix bytes, pointer bytes) of a layer in the accelerator's on-chip format."""
+    entry_bits = arch.entry_bits
+    words = np.ceil(
+        np.asarray(entries_per_pe, dtype=np.float64) * entry_bits / (arch.sparse_sram_word_bits)
+    )
+    sparse_bytes = int(words.sum()) * arch.sparse_sram_word_bits // 8
+    groups = spec.groups if spec.kind == "conv" else 1
+    pointer_bytes = arch.n_pe * (groups * spec.matrix_shape[1] + 1) * arch.pointer_bits // 8
+    return sparse_bytes, int(math.ceil(pointer_bytes))
+
+
+def activation_spill_bytes(spec: LayerSpec, arch: Accelerator) -> float:
+    """DRAM bytes of feature-map spill for one inference (module docstring)."""
+    value_bytes = arch.activation_bits / 8
+    half = arch.activation_storage_bytes / 2
+    in_bytes = math.prod(input_shape(spec)) * value_bytes
+    out_bytes = math.prod(spec.output_shape) * value_bytes
+    return max(0.0, in_bytes - half) + max(0.0, out_bytes - half)
+
+
+def assemble_layer_result(
+    spec: LayerSpec,
+    timing: Timing,
+    counts: LayerCounts,
+    arch: Accelerator,
+    *,
+    model: str,
+    weight_bits: int,
+    weight_bytes: int,
+    weight_dram_bytes: float,
+) -> LayerResult:
+    """Events, energy and latency of one layer from its timing and counts (both models)."""
+    n = arch.n_pe
+    act_words_in = math.ceil(
+        counts.scanned_activations * arch.activation_bits / arch.activation_sram_word_bits
+    )
+    act_words_out = math.ceil(
+        counts.outputs * arch.activation_bits / arch.activation_sram_word_bits
+    )
+    activation_dram = activation_spill_bytes(spec, arch)
+    dram_bytes = weight_dram_bytes + activation_dram
+    events = {
+        "sparse_sram_read": counts.sram_words,
+        "pointer_read": counts.broadcasts * n,
+        "activation_sram_read": act_words_in,
+        "activation_sram_write": act_words_out,
+        "codebook_lookup": counts.entries,
+        "mac": counts.entries,
+        "register_access": 2 * counts.entries,
+        "lnzd_op": counts.scanned_activations,
+        "fifo_access": 2 * counts.broadcasts * n,
+        "leakage_cycle": timing.total_cycles,
+        "dram_bit": 8 * dram_bytes,
+    }
+    compute_s = timing.total_cycles / arch.clock_hz
+    dram_s = dram_bytes / arch.dram_bandwidth_bytes_per_s
+    latency_s = max(compute_s, dram_s)
+    # Leakage runs for the whole layer time, including DRAM-bound time.
+    events["leakage_cycle"] = latency_s * arch.clock_hz
+    table = build_energy_table(arch)
+    useful = counts.entries - counts.fillers
+    return LayerResult(
+        layer=spec.name,
+        kind=spec.kind,
+        model=model,
+        n_pe=n,
+        total_cycles=timing.total_cycles,
+        ideal_cycles=timing.ideal_cycles,
+        stall_cycles=timing.stall_cycles,
+        load_balance=timing.load_balance,
+        utilization=useful / (n * timing.total_cycles) if timing.total_cycles else 0.0,
+        counts=counts,
+        busy_cycles_per_pe=timing.busy_cycles_per_pe,
+        events=events,
+        energy_by_component_j=energy_by_component(events, table),
+        compute_s=compute_s,
+        dram_s=dram_s,
+        latency_s=latency_s,
+        weight_bytes=weight_bytes,
+        weight_dram_bytes=weight_dram_bytes,
+        activation_dram_bytes=activation_dram,
+        codebook_fits=2**weight_bits <= arch.codebook_entries,
+    )
+
+
+def _layer_bits(layer) -> tuple[int, int]:
+    return int(layer.weight_bits), int(layer.index_bits)
+
+
+def simulate_layer(
+    layer,
+    activations: np.ndarray,
+    arch: Accelerator | str,
+    model: str = "cycle",
+    *,
+    weight_dram_bytes: float | None = None,
+) -> LayerResult:
+    """One `CompressedLayer` with one input (`activations`, the layer's input shape).
+
+    `weight_dram_bytes`: the part of the layer's weights streamed from DRAM every frame; by
+    default whatever exceeds the accelerator's sparse-matrix + pointer SRAM on its own.
+    The analytical model uses only the layer's measured weight density and the activations'
+    density.
+    """
+    arch = load_accelerator(arch)
+    _check_model(model)
+    spec = layer.spec
+    sparse = layer.sparse
+    if sparse.n_pe != arch.n_pe:
+        raise ValueError(
+            f"layer {spec.name!r}: compressed for n_pe={sparse.n_pe}; allowed: the "
+            f"accelerator's n_pe={arch.n_pe} (compress with n_pe={arch.n_pe})"
+        )
+    weight_bits, index_bits = _layer_bits(layer)
+    entry_bits = weight_bits + index_bits
+    sparse_bytes, pointer_bytes = weight_storage_bytes(sparse.entries_per_pe, spec, arch)
+    weight_bytes = sparse_bytes + pointer_bytes
+    if weight_dram_bytes is None:
+        weight_dram_bytes = max(0, sparse_bytes - arch.sparse_sram_bytes) + max(
+            0, pointer_bytes - arch.pointer_sram_bytes
+        )
+    if model == "analytical":
+        from simulator.analytical_model import analytical_timing_counts
+
+        x = np.asarray(activations)
+        act_density = float(np.count_nonzero(x)) / x.size if x.size else 0.0
+        weight_density = sparse.n_nonzeros / spec.weights
+        timing, counts = analytical_timing_counts(
+            spec, weight_density, act_density, entry_bits, index_bits, arch
+        )
+    else:
+        work = layer_work(sparse, spec, entry_bits, arch.sparse_sram_word_bits)
+        stream = activation_stream(spec, activations)
+        timing = cycle_timing(work, stream, arch.fifo_depth, arch.pipeline_latency_cycles)
+        item_counts = np.bincount(stream, minlength=work.n_types).astype(np.int64)
+        counts = LayerCounts(
+            broadcasts=float(stream.shape[0]),
+            entries=float(timing.busy_cycles_per_pe.sum()),
+            fillers=float((item_counts @ work.fillers.astype(np.int64)).sum()),
+            sram_words=float((item_counts @ work.words.astype(np.int64)).sum()),
+            scanned_activations=float(scanned_activations(spec)),
+            outputs=float(math.prod(spec.output_shape)),
+        )
+    return assemble_layer_result(
+        spec,
+        timing,
+        counts,
+        arch,
+        model=model,
+        weight_bits=weight_bits,
+        weight_bytes=weight_bytes,
+        weight_dram_bytes=float(weight_dram_bytes),
+    )
+
+
+def place_weights(layers, arch: Accelerator) -> list[tuple[int, int, int]]:
+    """Per layer (sparse bytes, pointer bytes, bytes streamed from DRAM), placed in order."""
+    sparse_left, pointer_left = arch.sparse_sram_bytes, arch.pointer_sram_bytes
+    out = []
+    for layer in layers:
+        sparse_bytes, pointer_bytes = weight_storage_bytes(
+            layer.sparse.entries_per_pe, layer.spec, arch
+        )
+        sparse_on = min(sparse_bytes, sparse_left)
+        pointer_on = min(pointer_bytes, pointer_left)
+        sparse_left -= sparse_on
+        pointer_left -= pointer_on
+        out.append(
+            (sparse_bytes, pointer_bytes, sparse_bytes - sparse_on + pointer_bytes - pointer_on)
+        )
+    return out
+
+
+def default_activations(
+    spec: LayerSpec, index: int, seed: int, hidden_density: float
+) -> np.ndarray:
+    """Synthetic input of a network's layer: published density if the spec has one, else dense
+    for the first layer and `hidden_density` for the others."""
+    if spec.activation_density is not None:
+        density = spec.activation_density
+    else:
+        density = 1.0 if index == 0 else hidden_density
+    return synthetic_activations(input_shape(spec), density, seed, key=f"input/{spec.name}")
+
+
+def simulate_network(
+    compressed_layers,
+    arch: Accelerator | str,
+    activations: dict | None = None,
+    seed: int = 0,
+    model: str = "cycle",
+    *,
+    hidden_activation_density: float = DEFAULT_HIDDEN_ACTIVATION_DENSITY,
+) -> NetworkResult:
+    """One frame through all `compressed_layers` (in network order).
+
+    `activations`: {layer name: input array}; missing layers get synthetic inputs
+    (`default_activations`, seeded by `seed`). Same inputs + seed → identical results.
+    """
+    arch = load_accelerator(arch)
+    _check_model(model)
+    layers = list(getattr(compressed_layers, "layers", compressed_layers))
+    activations = activations or {}
+    placement = place_weights(layers, arch)
+    results = []
+    for index, (layer, (_, _, dram_b)) in enumerate(zip(layers, placement)):
+        x = activations.get(layer.spec.name)
+        if x is None:
+            x = default_activations(layer.spec, index, seed, hidden_activation_density)
+        results.append(simulate_layer(layer, x, arch, model, weight_dram_bytes=dram_b))
+    total = sum(s + p for s, p, _ in placement)
+    streamed = sum(d for _, _, d in placement)
+    return NetworkResult(
+        layers=results,
+        arch_name=arch.name,
+        model=model,
+        model_bytes=int(total),
+        model_bytes_onchip=int(total - streamed),
+        energy_table=energy_table_rows(arch),
+    )
