@@ -1,0 +1,195 @@
+"""Synthetic result tables for the reports tests, following the sweep's column contract.
+
+Two accelerators × a few points × 3 layers, plus one point without measured accuracy and one
+failed point. Energies are exactly events × energy per event × 1e-9, as the sweep makes them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import numpy as np
+import pandas as pd
+
+ACTIONS = ["sram_read", "codebook", "mac", "leakage", "dram"]
+
+ENERGY_PJ = {
+    "eie": {"sram_read": 20.0, "codebook": 0.5, "mac": 1.1, "leakage": 3.0, "dram": 20.0},
+    "edge-16": {"sram_read": 10.0, "codebook": 0.4, "mac": 0.9, "leakage": 1.0, "dram": 20.0},
+}
+HW = {
+    "eie": {"n_pe": 64, "clock_mhz": 800.0, "sram_per_pe_kb": 128.0, "fifo_depth": 8},
+    "edge-16": {"n_pe": 16, "clock_mhz": 400.0, "sram_per_pe_kb": 64.0, "fifo_depth": 4},
+}
+LAYERS = [
+    ("conv1", "conv", 34_848, 0.84),
+    ("fc6", "fc", 37_748_736, 0.09),
+    ("fc7", "fc", 16_777_216, 0.09),
+]
+
+
+def _point_rows(pid, network, acc, scale, fc_bits, accuracy, rng):
+    hw = HW[acc]
+    settings = {
+        "point_id": pid,
+        "network": network,
+        "accelerator": acc,
+        **hw,
+        "node_nm": 45.0,
+        "density_profile": "paper",
+        "density_scale": scale,
+        "conv_bits": 8,
+        "fc_bits": fc_bits,
+        "index_bits": 4,
+        "centroid_init": "linear",
+        "sim_model": "cycle",
+        "seed": 0,
+        "target_fps": 30.0,
+    }
+    settings["config_json"] = json.dumps(settings, sort_keys=True)
+    onchip = int(hw["n_pe"] * hw["sram_per_pe_kb"] * 1024)
+    rows = []
+    for name, kind, weights, dens in LAYERS:
+        wd = min(1.0, dens * scale)
+        nnz = int(weights * wd)
+        ideal = max(1, nnz // hw["n_pe"])
+        cycles = int(ideal * (1.1 + 0.2 * rng.random()))
+        events = {
+            "sram_read": nnz // 8,
+            "codebook": nnz,
+            "mac": nnz,
+            "leakage": cycles,
+            "dram": 0 if acc == "eie" else nnz * fc_bits,
+        }
+        row = dict(settings)
+        row.update(
+            row_type="layer",
+            layer=name,
+            layer_kind=kind,
+            weights=weights,
+            weight_density=wd,
+            activation_density=0.35,
+            cycles=cycles,
+            ideal_cycles=ideal,
+            load_balance=ideal / cycles,
+            latency_ms=cycles / (hw["clock_mhz"] * 1e3),
+            model_bytes=int(nnz * (fc_bits + 4) / 8) + 64,
+            dense_bytes=weights * 4,
+            onchip_bytes=onchip,
+        )
+        for a in ACTIONS:
+            row[f"events_{a}"] = events[a]
+            row[f"energy_{a}_mj"] = events[a] * ENERGY_PJ[acc][a] * 1e-9
+        row["energy_mj"] = sum(row[f"energy_{a}_mj"] for a in ACTIONS)
+        row["compression_ratio"] = row["dense_bytes"] / row["model_bytes"]
+        row["fits_onchip"] = row["model_bytes"] <= onchip
+        rows.append(row)
+    total = dict(settings)
+    total.update(row_type="total", layer="total", layer_kind="")
+    for col in ["weights", "cycles", "ideal_cycles", "latency_ms", "energy_mj", "model_bytes"]:
+        total[col] = sum(r[col] for r in rows)
+    total["dense_bytes"] = sum(r["dense_bytes"] for r in rows)
+    for a in ACTIONS:
+        total[f"events_{a}"] = sum(r[f"events_{a}"] for r in rows)
+        total[f"energy_{a}_mj"] = sum(r[f"energy_{a}_mj"] for r in rows)
+    total["weight_density"] = (
+        sum(r["weights"] * r["weight_density"] for r in rows) / total["weights"]
+    )
+    total["activation_density"] = 0.35
+    total["load_balance"] = total["ideal_cycles"] / total["cycles"]
+    total["compression_ratio"] = total["dense_bytes"] / total["model_bytes"]
+    total["onchip_bytes"] = onchip
+    total["fits_onchip"] = total["model_bytes"] <= onchip
+    total["fps"] = 1000.0 / total["latency_ms"]
+    total["meets_target"] = total["fps"] >= 30.0
+    top1 = accuracy
+    total.update(
+        top1=top1,
+        top5=min(1.0, top1 + 0.2) if not math.isnan(top1) else math.nan,
+        retrieval_map=top1 - 0.1 if not math.isnan(top1) else math.nan,
+        precision_at_10=top1 - 0.05 if not math.isnan(top1) else math.nan,
+        accuracy_source="measured" if not math.isnan(top1) else "not measured",
+        status="ok",
+        error="",
+    )
+    return rows + [total]
+
+
+def make_results() -> pd.DataFrame:
+    """The synthetic tidy table: 8 ok digits points, 1 caffe point without accuracy, 1 failure."""
+    rng = np.random.default_rng(0)
+    rows = []
+    i = 0
+    for acc, scale, fc_bits in itertools.product(["eie", "edge-16"], [0.5, 1.0], [4, 5]):
+        accuracy = 0.97 - 0.04 * (5 - fc_bits) - 0.05 * (1.0 - scale)
+        rows += _point_rows(f"p{i:03d}", "alexnet-digits", acc, scale, fc_bits, accuracy, rng)
+        i += 1
+    rows += _point_rows("p100", "alexnet-caffe", "eie", 1.0, 5, math.nan, rng)
+    failed = {
+        "point_id": "p999",
+        "row_type": "total",
+        "layer": "total",
+        "layer_kind": "",
+        "network": "alexnet-digits",
+        "accelerator": "edge-16",
+        "density_scale": 0.1,
+        "fc_bits": 2,
+        "conv_bits": 8,
+        "config_json": "{}",
+        "status": "error",
+        "error": "ValueError: density_scale 0.1 leaves conv1 with no weights",
+        "accuracy_source": "not measured",
+    }
+    rows.append(failed)
+    df = pd.DataFrame(rows)
+    return df
+
+
+def make_meta() -> dict:
+    energy_table = []
+    for acc, table in ENERGY_PJ.items():
+        for action in ACTIONS:
+            energy_table.append(
+                {
+                    "accelerator": acc,
+                    "action": action,
+                    "energy_pj": table[action],
+                    "unit_event": "one bit" if action == "dram" else f"one {action}",
+                    "formula": "Horowitz 45 nm scaled",
+                    "source": "Horowitz ISSCC 2014",
+                }
+            )
+    grid = np.linspace(0, 1, 64).reshape(8, 8).tolist()
+    example = {"image": grid, "label": 3}
+    return {
+        "config": {"sweep": {"density_scale": [0.5, 1.0], "fc_bits": [4, 5]}, "target_fps": 30},
+        "accelerators": [
+            {"name": acc, **hw, "node_nm": 45, "codebook": {"entries": 16, "bits": 16}}
+            for acc, hw in HW.items()
+        ],
+        "energy_table": energy_table,
+        "validation": [
+            {
+                "check": "Alex-6 cycles",
+                "published": 30.3,
+                "model": 31.0,
+                "error_pct": 2.3,
+                "unit": "us",
+                "notes": "EIE Table IV",
+            }
+        ],
+        "retrieval": [
+            {
+                "network": "alexnet-digits",
+                "point_id": "p000",
+                "query_image": grid,
+                "query_label": 3,
+                "dense_top5": [example] * 5,
+                "compressed_top5": [example] * 5,
+            }
+        ],
+        "dcsim_version": "0.1.0",
+        "created": "2026-11-28T12:00:00+00:00",
+    }
