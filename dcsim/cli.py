@@ -19,7 +19,15 @@ import sys
 from dcsim import __version__
 
 # Sub-command modules under dcsim/commands, in the order `dcsim --help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("layers", "storage", "compress", "inspect")
+COMMAND_MODULES: tuple[str, ...] = (
+    "layers",
+    "storage",
+    "compress",
+    "inspect",
+    "simulate",
+    "energy-table",
+    "validate",
+)
 
 EXIT_BAD_INPUT = 2
 
