@@ -1,0 +1,143 @@
+"""Simulator speed: Numba kernel vs the plain-Python reference, a full cycle-level AlexNet frame
+vs a dense torch CPU forward of that frame, and JIT compile time on a cold vs a warm cache.
+
+Targets (issue 4): kernel ≥ 100× the reference in (activation, PE) events per second; one
+simulated frame ≤ 10× the dense forward; both baselines are measured in the same run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def _best(fn, repeat=3):
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def bench_kernel() -> dict:
+    from test_simulator_cycle_model import reference_schedule
+
+    from simulator.cycle_model import broadcast_schedule
+
+    rng = np.random.default_rng(0)
+    n_pe, n_types = 64, 512
+    costs = rng.integers(1, 12, size=(n_types, n_pe)).astype(np.int32)
+    small = rng.integers(0, n_types, size=300).astype(np.int32)
+    big = rng.integers(0, n_types, size=200_000).astype(np.int32)
+    free_at = np.zeros(n_pe, np.int64)
+    broadcast_schedule(costs, small, 8, free_at)  # compile / load
+    t_ref = _best(lambda: reference_schedule(costs, small.tolist(), 8), 1)
+    t_jit = _best(lambda: broadcast_schedule(costs, big, 8, free_at))
+    ref_rate = small.size * n_pe / t_ref
+    jit_rate = big.size * n_pe / t_jit
+    return {
+        "benchmark": "cycle kernel (activation, PE) events/s",
+        "baseline": ref_rate,
+        "dcsim": jit_rate,
+        "ratio": jit_rate / ref_rate,
+        "target": ">= 100x",
+    }
+
+
+def bench_alexnet_frame() -> dict:
+    import torch
+
+    from simulator import load_accelerator, pruned_layer, simulate_network
+    from workloads import get_network
+
+    network = get_network("alexnet-caffe")
+    density = {
+        "conv1": 0.84,
+        "conv2": 0.38,
+        "conv3": 0.35,
+        "conv4": 0.37,
+        "conv5": 0.37,
+        "fc6": 0.09,
+        "fc7": 0.09,
+        "fc8": 0.25,
+    }
+    arch = load_accelerator("eie")
+    layers = [pruned_layer(s, density[s.name], n_pe=64, seed=0) for s in network.layers]
+    simulate_network(layers, arch, seed=0)  # warm the JIT cache
+    t_sim = _best(lambda: simulate_network(layers, arch, seed=0), 3)
+
+    from workloads.torch_models import build_model
+
+    model = build_model(network).eval()
+    x = torch.randn(1, *network.input_shape)
+    with torch.inference_mode():
+        model(x)
+        t_torch = _best(lambda: model(x), 5)
+    return {
+        "benchmark": "AlexNet frame: cycle-level simulation vs dense torch forward (s)",
+        "baseline": t_torch,
+        "dcsim": t_sim,
+        "ratio": t_sim / t_torch,
+        "target": "<= 10x",
+    }
+
+
+_COMPILE_SNIPPET = (
+    "import time, numpy as np; t = time.perf_counter();"
+    "from simulator.cycle_model import broadcast_schedule;"
+    "from simulator.lowering import _work_from_entries;"
+    "from simulator.analytical_model import analytical_layer;"
+    "from workloads import get_network;"
+    "broadcast_schedule(np.ones((2, 2), np.int32), np.zeros(3, np.int32), 2,"
+    " np.zeros(2, np.int64));"
+    "analytical_layer(get_network('alex-8').layers[0], 0.25, 0.375, 4, 4, 'eie');"
+    "print(time.perf_counter() - t)"
+)
+
+
+def bench_compile() -> dict:
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        times = []
+        for _ in range(2):  # cold, then warm (same fresh cache directory)
+            out = subprocess.run(
+                [sys.executable, "-c", _COMPILE_SNIPPET],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            times.append(float(out.stdout.strip().splitlines()[-1]))
+    return {
+        "benchmark": "JIT compile + first call: cold vs warm cache (s)",
+        "baseline": times[0],
+        "dcsim": times[1],
+        "ratio": times[0] / times[1],
+        "target": "warm << cold",
+    }
+
+
+def main() -> list[dict]:
+    rows = [bench_kernel(), bench_alexnet_frame(), bench_compile()]
+    for r in rows:
+        print(
+            f"{r['benchmark']}: baseline {r['baseline']:.4g}, dcsim {r['dcsim']:.4g}, "
+            f"ratio {r['ratio']:.3g} (target {r['target']})"
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    main()
