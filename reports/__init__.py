@@ -7,14 +7,17 @@ on the result table's columns (described in :mod:`reports.columns`) and a plain 
 """
 
 from reports.columns import COLUMNS, ColumnInfo, column_info, header, units_rows
+from reports.html_report import build_report, write_report
 from reports.spreadsheet import write_csv, write_xlsx
 
 __all__ = [
     "COLUMNS",
     "ColumnInfo",
+    "build_report",
     "column_info",
     "header",
     "units_rows",
     "write_csv",
+    "write_report",
     "write_xlsx",
 ]
