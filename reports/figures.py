@@ -322,9 +322,10 @@ _HEAT = {
 }
 
 
-def heatmap_figure(totals: pd.DataFrame, which: str) -> Figure:
+def heatmap_figure(totals: pd.DataFrame, which: str, first: tuple | None = None) -> Figure:
     """density_scale × bits heatmap of one metric, one (network, accelerator) facet at a time
-    (dropdown). Where other axes vary too, a cell shows the best value among its points."""
+    (dropdown; ``first``, e.g. the best point's (network, accelerator), is shown first). Where
+    other axes vary too, a cell shows the best value among its points."""
     col, label, how = _HEAT[which]
     fid, title = f"heatmap-{which}", f"Sparsity × bits: {label}"
     if which == "accuracy":
@@ -351,6 +352,9 @@ def heatmap_figure(totals: pd.DataFrame, which: str) -> Figure:
             for f in facets
             if df.loc[(df.network == f[0]) & (df.accelerator == f[1]), "_v"].notna().any()
         ]
+    if first in facets:
+        facets.remove(first)
+        facets.insert(0, first)
     fig = go.Figure()
     for k, (net, acc) in enumerate(facets):
         sub = df[(df["network"] == net) & (df["accelerator"] == acc)].dropna(subset=["_v"])
@@ -520,7 +524,7 @@ def load_balance_figure(results: pd.DataFrame, best: str | None) -> Figure:
                 marker_color=colour[acc],
                 boxpoints="all",
                 jitter=0.3,
-                customdata=[hover_text(r) for r in sub.to_dict("records")],
+                customdata=[point_label(r) for r in sub.to_dict("records")],
                 hovertemplate="%{x}: %{y:.1%}<br>%{customdata}<extra></extra>",
             )
         )
@@ -603,7 +607,11 @@ def build_figures(results: pd.DataFrame) -> tuple[list[Figure], str | None, bool
     totals = ok_totals(results)
     best, meets = best_point(totals)
     figs = [pareto_figure(totals, w) for w in ("latency", "energy", "size")]
-    figs += [heatmap_figure(totals, w) for w in ("latency", "energy", "size", "accuracy")]
+    first = None
+    if best is not None:
+        rec = totals[totals["point_id"].astype(str) == best].iloc[0]
+        first = (rec.get("network"), rec.get("accelerator"))
+    figs += [heatmap_figure(totals, w, first) for w in ("latency", "energy", "size", "accuracy")]
     figs.append(breakdown_figure(results, totals, best))
     figs.append(load_balance_figure(results, best))
     figs.append(footprint_figure(totals))

@@ -380,8 +380,9 @@ def _created(meta: dict) -> _dt.datetime:
         return _dt.datetime(2000, 1, 1)
 
 
-_CELL_RE = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>(.*?)</f><v\s*/>(</c>)', re.S)
-_CELL_RE2 = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>(.*?)</f><v>\s*</v>(</c>)', re.S)
+# formula cells as openpyxl writes them: an empty <v/> (or <v></v>) after the formula text,
+# which never contains "<" (it is XML-escaped); linear-time on large sheets
+_CELL_RE = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>([^<]*)</f>(?:<v\s*/>|<v>\s*</v>)</c>')
 
 
 def _sheet_files(zf: zipfile.ZipFile, sheetnames: list[str]) -> dict[str, str]:
@@ -431,16 +432,22 @@ def _add_cached_values(
         part = files[title]
         xml = parts[part].decode("utf-8")
 
-        def fill(m, values=values):
+        filled: list[str] = []
+
+        def fill(m, values=values, filled=filled):
             v = values.get(m.group(1))
             if v is None:
                 return m.group(0)
+            filled.append(m.group(1))
             return (
                 f'<c r="{m.group(1)}"{m.group(2)}><f>{m.group(3)}</f><v>{escape(repr(v))}</v></c>'
             )
 
         xml = _CELL_RE.sub(fill, xml)
-        xml = _CELL_RE2.sub(fill, xml)
+        if len(filled) != len(values):
+            raise RuntimeError(
+                f"write_xlsx: cached {len(filled)} of {len(values)} formula values in {title!r}"
+            )
         parts[part] = xml.encode("utf-8")
     with zipfile.ZipFile(xlsx_path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(parts, key=lambda n: (n != "[Content_Types].xml", n)):
