@@ -27,6 +27,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "simulate",
     "energy-table",
     "validate",
+    "sweep",
+    "report",
 )
 
 EXIT_BAD_INPUT = 2

@@ -11,3 +11,11 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dcsim"))
+
+
+def pytest_configure(config):
+    """Caches (trained networks, validation rows) go to a per-session folder, never ~/.cache."""
+    import tempfile
+
+    if "DCSIM_CACHE_DIR" not in os.environ:
+        os.environ["DCSIM_CACHE_DIR"] = tempfile.mkdtemp(prefix="dcsim-test-cache-")

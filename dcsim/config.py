@@ -1,0 +1,335 @@
+"""Sweep configuration: a TOML file parsed as data, validated, expanded into design points.
+
+Part of the application layer (DESIGN §6). A config names the networks to evaluate, the
+compression axes, the hardware axes, the target frame rate and the simulator model; it can
+give a grid (every combination of the axes), a list of explicit points, or both. Every key is
+checked: an unknown key or a bad value is a one-line `ConfigError` naming it, its value and
+what is allowed. The embedded default config is `dcsim/configs/default.toml`.
+
+Config layout (all top-level keys optional except `networks`):
+
+    name = "my-sweep"            seed = 0          target_fps = 30.0     sim_model = "cycle"
+    [[networks]]                 # one table per network
+    name = "alexnet-digits"      # label used in results (default: the network name)
+    network = "alexnet"          # a dcsim network name
+    weights = "digits"           # digits | synthetic | PATH of a torchvision state_dict
+    data = "PATH"                # ImageNet-style folder (measured accuracy with PATH weights)
+    [grid]                       # each axis a value or a list; the grid is their product
+    density_profile = "paper"    # recipe name or TOML path giving per-layer densities
+    density_scale = [0.5, 1.0]   # multiplies every layer density (the sparsity axis)
+    conv_bits = [8, 4]           fc_bits = [5, 2]     index_bits = 4   centroid_init = "linear"
+    accelerator = ["eie", "edge-16"]                  # preset name or TOML path
+    n_pe, clock_mhz, sram_per_pe_kb, fifo_depth, node_nm   # optional hardware overrides
+    [[points]]                   # explicit points: any grid key with a single value, plus
+    network = "alexnet-digits"   # optionally the network label it applies to (default: all)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+
+SIM_MODELS: tuple[str, ...] = ("cycle", "analytical")
+CENTROID_INITS: tuple[str, ...] = ("linear", "density", "random")
+WEIGHT_SOURCES: tuple[str, ...] = ("digits", "synthetic")
+TOP_KEYS: tuple[str, ...] = (
+    "name",
+    "description",
+    "seed",
+    "target_fps",
+    "sim_model",
+    "networks",
+    "grid",
+    "points",
+)
+NETWORK_KEYS: tuple[str, ...] = ("name", "network", "weights", "data")
+COMPRESSION_AXES: dict[str, object] = {
+    "density_profile": "paper",
+    "density_scale": 1.0,
+    "conv_bits": 8,
+    "fc_bits": 5,
+    "index_bits": 4,
+    "centroid_init": "linear",
+}
+HARDWARE_AXES: dict[str, object] = {
+    "accelerator": "eie",
+    "n_pe": None,
+    "clock_mhz": None,
+    "sram_per_pe_kb": None,
+    "fifo_depth": None,
+    "node_nm": None,
+}
+AXES: dict[str, object] = {**COMPRESSION_AXES, **HARDWARE_AXES}
+
+
+class ConfigError(ValueError):
+    """A bad sweep config; the message is one line naming the key, the value and what is allowed."""
+
+
+@dataclass(frozen=True)
+class NetworkEntry:
+    """One network of a sweep: `label` in results, dcsim `network` name, weight source."""
+
+    label: str
+    network: str
+    weights: str = "synthetic"
+    data: str | None = None
+
+    @property
+    def trained_on_digits(self) -> bool:
+        return self.weights == "digits"
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    """One point of the design space: a network and one value of every axis."""
+
+    network: NetworkEntry
+    density_profile: str
+    density_scale: float
+    conv_bits: int
+    fc_bits: int
+    index_bits: int
+    centroid_init: str
+    accelerator: str
+    n_pe: int | None
+    clock_mhz: float | None
+    sram_per_pe_kb: float | None
+    fifo_depth: int | None
+    node_nm: float | None
+    seed: int
+    target_fps: float
+    sim_model: str
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["network"] = asdict(self.network)
+        return data
+
+    @property
+    def point_id(self) -> str:
+        """Stable id: a hash of everything that defines the point."""
+        canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @property
+    def compression_key(self) -> tuple:
+        """Points sharing this key share the compressed model (up to the PE interleaving)."""
+        return (
+            self.network,
+            self.density_profile,
+            self.density_scale,
+            self.conv_bits,
+            self.fc_bits,
+            self.index_bits,
+            self.centroid_init,
+            self.seed,
+        )
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    name: str
+    description: str
+    seed: int
+    target_fps: float
+    sim_model: str
+    networks: tuple[NetworkEntry, ...]
+    grid: dict = field(default_factory=dict)
+    points: tuple[dict, ...] = ()
+    source: str = "<default>"
+
+    def design_points(self) -> list[DesignPoint]:
+        """The grid's points (network-major, then axes in declaration order), then the explicit
+        points; duplicates are kept once, in first-seen order."""
+        out: list[DesignPoint] = []
+        seen: set[str] = set()
+
+        def add(entry: NetworkEntry, values: dict) -> None:
+            point = DesignPoint(
+                network=entry,
+                seed=self.seed,
+                target_fps=self.target_fps,
+                sim_model=self.sim_model,
+                **{k: values.get(k, AXES[k]) for k in AXES},
+            )
+            if point.point_id not in seen:
+                seen.add(point.point_id)
+                out.append(point)
+
+        if self.grid:
+            keys = list(self.grid)
+            for entry in self.networks:
+                for combo in itertools.product(*(self.grid[k] for k in keys)):
+                    add(entry, dict(zip(keys, combo)))
+        for values in self.points:
+            label = values.get("network")
+            for entry in self.networks:
+                if label is None or entry.label == label:
+                    add(entry, {k: v for k, v in values.items() if k != "network"})
+        return out
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["networks"] = [asdict(n) for n in self.networks]
+        data["points"] = list(self.points)
+        return data
+
+
+def _error(key: str, value: object, allowed: str) -> ConfigError:
+    return ConfigError(f"config {key}={value!r} is invalid; allowed: {allowed}")
+
+
+def _check_axis_value(key: str, value: object) -> object:
+    """Validate one value of axis `key`."""
+    if key in ("density_profile", "accelerator"):
+        if key == "accelerator":
+            from simulator.accelerator import preset_names as names
+        else:
+            from compression.recipe import BUILTIN_RECIPES
+
+            def names() -> tuple[str, ...]:
+                return BUILTIN_RECIPES
+
+        if not isinstance(value, str) or not (value in names() or Path(value).is_file()):
+            raise _error(key, value, f"{', '.join(names())} or the path of a TOML file")
+        return value
+    if key == "centroid_init":
+        if value not in CENTROID_INITS:
+            raise _error(key, value, ", ".join(CENTROID_INITS))
+        return value
+    if key in ("conv_bits", "fc_bits", "index_bits"):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 16:
+            raise _error(key, value, "an integer in 1..16")
+        return value
+    if key in ("n_pe", "fifo_depth"):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise _error(key, value, "an integer >= 1")
+        return value
+    if key == "density_scale":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 100:
+            raise _error(key, value, "a number in (0, 100]")
+        return float(value)
+    if key in ("clock_mhz", "sram_per_pe_kb", "node_nm"):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise _error(key, value, "a number > 0")
+        return float(value)
+    raise ConfigError(f"config key {key!r} is unknown; allowed: {', '.join(AXES)}")
+
+
+def _axis_values(where: str, key: str, value: object) -> tuple:
+    if key not in AXES:
+        raise ConfigError(f"config key {where}.{key} is unknown; allowed: {', '.join(AXES)}")
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise _error(f"{where}.{key}", value, "a value or a non-empty list")
+    return tuple(_check_axis_value(key, v) for v in values)
+
+
+def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
+    """Validate a parsed TOML mapping and build the SweepConfig."""
+    for key in data:
+        if key not in TOP_KEYS:
+            raise ConfigError(f"config key {key!r} is unknown; allowed: {', '.join(TOP_KEYS)}")
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise _error("seed", seed, "an integer >= 0")
+    target_fps = data.get("target_fps", 30.0)
+    if isinstance(target_fps, bool) or not isinstance(target_fps, int | float) or target_fps <= 0:
+        raise _error("target_fps", target_fps, "a number > 0")
+    sim_model = data.get("sim_model", "cycle")
+    if sim_model not in SIM_MODELS:
+        raise _error("sim_model", sim_model, ", ".join(SIM_MODELS))
+    raw_networks = data.get("networks")
+    if not isinstance(raw_networks, list) or not raw_networks:
+        raise _error("networks", raw_networks, "a non-empty array of [[networks]] tables")
+    networks = []
+    for i, raw in enumerate(raw_networks):
+        if not isinstance(raw, dict):
+            raise _error(f"networks[{i}]", raw, "a table")
+        for key in raw:
+            if key not in NETWORK_KEYS:
+                raise ConfigError(
+                    f"config key networks[{i}].{key} is unknown; allowed: {', '.join(NETWORK_KEYS)}"
+                )
+        name = raw.get("network")
+        from workloads import NETWORK_NAMES
+
+        if name not in NETWORK_NAMES:
+            raise _error(f"networks[{i}].network", name, ", ".join(NETWORK_NAMES))
+        weights = raw.get("weights", "synthetic")
+        if not isinstance(weights, str) or not weights:
+            raise _error(f"networks[{i}].weights", weights, "digits, synthetic or a file path")
+        if weights == "digits" and name != "alexnet":
+            raise _error(f"networks[{i}].weights", weights, 'digits only with network = "alexnet"')
+        data_dir = raw.get("data")
+        if data_dir is not None and (weights in WEIGHT_SOURCES or not isinstance(data_dir, str)):
+            raise _error(f"networks[{i}].data", data_dir, "a folder path, with weights = a PATH")
+        label = raw.get("name", f"{name}-digits" if weights == "digits" else name)
+        networks.append(
+            NetworkEntry(label=str(label), network=name, weights=weights, data=data_dir)
+        )
+    labels = [n.label for n in networks]
+    if len(set(labels)) != len(labels):
+        raise _error("networks.name", labels, "distinct labels")
+    raw_grid = data.get("grid", {})
+    if not isinstance(raw_grid, dict):
+        raise _error("grid", raw_grid, "a table of axes")
+    grid = {key: _axis_values("grid", key, value) for key, value in raw_grid.items()}
+    raw_points = data.get("points", [])
+    if not isinstance(raw_points, list):
+        raise _error("points", raw_points, "an array of [[points]] tables")
+    points = []
+    for i, raw in enumerate(raw_points):
+        if not isinstance(raw, dict):
+            raise _error(f"points[{i}]", raw, "a table")
+        point = {}
+        for key, value in raw.items():
+            if key == "network":
+                if value not in labels:
+                    raise _error(f"points[{i}].network", value, ", ".join(labels))
+                point[key] = value
+                continue
+            if key not in AXES:
+                raise ConfigError(
+                    f"config key points[{i}].{key} is unknown; allowed: network, " + ", ".join(AXES)
+                )
+            point[key] = _check_axis_value(key, value)
+        points.append(point)
+    if not grid and not points:
+        grid = {}
+        points = [{}]
+    return SweepConfig(
+        name=str(data.get("name", "sweep")),
+        description=str(data.get("description", "")),
+        seed=seed,
+        target_fps=float(target_fps),
+        sim_model=sim_model,
+        networks=tuple(networks),
+        grid=grid,
+        points=tuple(points),
+        source=source,
+    )
+
+
+def load_config(path: str | Path | None = None) -> SweepConfig:
+    """The config at `path`, or the embedded default when `path` is None."""
+    if path is None:
+        text = resources.files("dcsim").joinpath("configs/default.toml").read_text()
+        source = "<default>"
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(2, "no such config file", str(path))
+        text = path.read_text(encoding="utf-8")
+        source = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config {source} is not valid TOML: {error}") from None
+    return parse_config(data, source)

@@ -1,0 +1,158 @@
+"""The design-space sweep engine: expand a config into points, evaluate each, store, report.
+
+Part of the application layer (DESIGN §6), the last stage of the flow: every point is really
+compressed (cached per compression setting), simulated layer by layer and joined with its
+measured accuracy (`dcsim.point_evaluation`); finished points go to the resumable
+`ResultStore`; at the end the tidy table and the reports are written.
+
+Execution: serial, local processes (`workers > 1`, spawn context) or a Dask cluster
+(`scheduler="tcp://host:port"`). Work that trains networks (the digits AlexNet, its pruned and
+quantized versions) is prepared first, in this process, and cached on disk; the points then only
+read those artefacts, so every executor produces identical tables.
+
+Outputs in the output directory, each written atomically, only when the sweep completes:
+`results.parquet`, `results.csv`, `results.xlsx`, `report.html`, plus `run.json` (the config,
+accelerators, energy tables, validation rows and retrieval examples the report shows).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+
+import pandas as pd
+
+from dcsim.config import DesignPoint, SweepConfig
+from dcsim.point_evaluation import evaluate_point, prepare_points
+from dcsim.result_store import ResultStore
+
+OUTPUT_FILES: tuple[str, ...] = ("results.parquet", "results.csv", "results.xlsx", "report.html")
+
+
+def _progress(total: int, initial: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="point",
+        desc="sweep",
+        disable=not enabled,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+
+
+def _run_serial(points: list[DesignPoint], on_done: Callable) -> None:
+    for point in points:
+        on_done(point, evaluate_point(point))
+
+
+def _run_processes(points: list[DesignPoint], workers: int, on_done: Callable) -> None:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending = {pool.submit(evaluate_point, p): p for p in points}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    on_done(pending.pop(future), future.result())
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def _run_dask(points: list[DesignPoint], scheduler: str, on_done: Callable) -> None:
+    from distributed import Client, as_completed
+
+    with Client(scheduler, timeout="30s") as client:
+        futures = {client.submit(evaluate_point, p, pure=False): p for p in points}
+        try:
+            for future in as_completed(list(futures)):
+                on_done(futures[future], future.result())
+        except BaseException:
+            client.cancel(list(futures))
+            raise
+
+
+def _atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        writer(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_outputs(results: pd.DataFrame, meta: dict, out_dir: Path) -> list[Path]:
+    """Write the four result files and run.json atomically; return their paths."""
+    from reports import write_csv, write_xlsx
+    from reports.html_report import write_report
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _atomic_write(out_dir / "run.json", lambda p: p.write_text(json.dumps(meta, indent=1)))
+    _atomic_write(out_dir / "results.parquet", lambda p: results.to_parquet(p, index=False))
+    write_csv(results, out_dir / "results.csv")
+    write_xlsx(results, meta, out_dir / "results.xlsx")
+    write_report(results, meta, out_dir / "report.html")
+    return [out_dir / name for name in ("run.json", *OUTPUT_FILES)]
+
+
+def run_sweep(
+    config: SweepConfig,
+    out_dir: str | Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    fresh: bool = False,
+    progress: bool = True,
+    only_points: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Evaluate every point of `config` not already stored in `out_dir`, then write outputs.
+
+    Returns the tidy result table of all the config's points (stored and new), in config order.
+    `only_points` (point ids) limits which missing points are computed now (used by tests to
+    simulate an interrupted run); outputs are then not written.
+    """
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers={workers!r} is invalid; allowed: an integer >= 1")
+    out_dir = Path(out_dir)
+    points = config.design_points()
+    store = ResultStore(out_dir)
+    store.prepare(fresh=fresh)
+    todo = [p for p in points if not store.finished(p.point_id)]
+    if only_points is not None:
+        wanted = set(only_points)
+        todo = [p for p in todo if p.point_id in wanted]
+    bar = _progress(len(points), len(points) - len(todo), progress)
+
+    def on_done(point: DesignPoint, rows: pd.DataFrame) -> None:
+        store.write(point.point_id, rows)
+        bar.update(1)
+
+    try:
+        if todo:
+            prepare_points(todo)
+            if scheduler:
+                _run_dask(todo, scheduler, on_done)
+            elif workers > 1:
+                _run_processes(todo, workers, on_done)
+            else:
+                _run_serial(todo, on_done)
+    finally:
+        bar.close()
+    results = store.read([p.point_id for p in points])
+    if only_points is None:
+        from dcsim.run_metadata import build_meta
+
+        write_outputs(results, build_meta(config, points, results), out_dir)
+    return results

@@ -1,0 +1,60 @@
+"""The validation table shipped with every sweep report: published vs model (DESIGN §5).
+
+Part of the application layer: it gathers the checks registered in `simulator.validation`
+(EIE timing, FIFO depth, PE scaling) as plain JSON-able rows. They take tens of seconds and
+depend only on the code and the seed, so they are cached on disk under the user's cache
+directory, keyed by a hash of the source of the packages they run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+
+CODE_PACKAGES: tuple[str, ...] = ("workloads", "compression", "simulator")
+
+
+def cache_dir() -> Path:
+    """`$DCSIM_CACHE_DIR`, else `$XDG_CACHE_HOME/dcsim`, else `~/.cache/dcsim`."""
+    if os.environ.get("DCSIM_CACHE_DIR"):
+        return Path(os.environ["DCSIM_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "dcsim"
+
+
+def code_fingerprint() -> str:
+    """sha256 over the source files of the packages the checks run."""
+    import importlib
+
+    digest = hashlib.sha256()
+    for package in CODE_PACKAGES:
+        root = Path(importlib.import_module(package).__file__).parent
+        for path in sorted(root.rglob("*")):
+            if path.suffix in (".py", ".toml") and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def validation_rows(seed: int = 0) -> list[dict]:
+    """Every registered check's rows (NaN as None), computed once per code version and seed."""
+    path = cache_dir() / "validation" / f"{code_fingerprint()}-{seed}.json"
+    if path.is_file():
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass  # damaged cache entry: recompute and overwrite
+    from simulator.validation import validation_rows as simulator_rows
+
+    rows = [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in simulator_rows(seed=seed)
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(rows), encoding="utf-8")
+    os.replace(tmp, path)
+    return rows

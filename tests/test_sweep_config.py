@@ -1,0 +1,93 @@
+"""Sweep config parsing: grids, explicit points, defaults, and one-line errors."""
+
+import pytest
+
+from dcsim.config import ConfigError, load_config, parse_config
+
+BASE = {"networks": [{"network": "lenet-300-100"}]}
+
+
+def test_default_config_loads_and_expands():
+    config = load_config()
+    points = config.design_points()
+    labels = {p.network.label for p in points}
+    assert labels == {"alexnet-digits", "alexnet-caffe"}
+    assert {p.accelerator for p in points} == {"eie", "edge-16"}
+    assert len(points) == 2 * 2 * 2 * 2 * 2
+    assert len({p.point_id for p in points}) == len(points)
+    assert config.target_fps == 30.0
+
+
+def test_grid_is_the_product_and_points_are_appended():
+    config = parse_config(
+        {
+            **BASE,
+            "grid": {"fc_bits": [5, 4, 3], "accelerator": ["eie", "edge-16"]},
+            "points": [{"fc_bits": 2, "n_pe": 8}, {"fc_bits": 5, "accelerator": "eie"}],
+        }
+    )
+    points = config.design_points()
+    # 6 grid points, one new explicit point; the second explicit point duplicates the grid
+    assert len(points) == 7
+    assert [p.fc_bits for p in points[:3]] == [5, 5, 4]
+    assert points[-1].n_pe == 8 and points[-1].fc_bits == 2
+
+
+def test_point_ids_are_stable_and_sensitive():
+    a = parse_config({**BASE, "grid": {"fc_bits": 5}}).design_points()[0]
+    b = parse_config({**BASE, "grid": {"fc_bits": 5}}).design_points()[0]
+    c = parse_config({**BASE, "grid": {"fc_bits": 5}, "seed": 1}).design_points()[0]
+    assert a.point_id == b.point_id != c.point_id
+
+
+def test_no_grid_and_no_points_means_one_default_point():
+    (point,) = parse_config(BASE).design_points()
+    assert (point.accelerator, point.conv_bits, point.fc_bits) == ("eie", 8, 5)
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        ({**BASE, "colour": 1}, "config key 'colour' is unknown"),
+        ({**BASE, "grid": {"fc_bitz": 5}}, "grid.fc_bitz is unknown"),
+        ({**BASE, "grid": {"fc_bits": 17}}, "fc_bits=17 is invalid; allowed: an integer in 1..16"),
+        ({**BASE, "grid": {"density_scale": -1}}, "density_scale=-1"),
+        ({**BASE, "grid": {"centroid_init": "kmeans++"}}, "linear, density, random"),
+        ({**BASE, "grid": {"fc_bits": []}}, "non-empty list"),
+        ({**BASE, "sim_model": "rtl"}, "sim_model='rtl'"),
+        ({**BASE, "target_fps": 0}, "target_fps=0"),
+        ({"networks": [{"network": "resnet"}]}, "networks[0].network='resnet'"),
+        ({"networks": [{"network": "vgg16", "weights": "digits"}]}, "digits only"),
+        ({"networks": [{"network": "alexnet", "size": 1}]}, "networks[0].size is unknown"),
+        ({**BASE, "points": [{"network": "other"}]}, "points[0].network='other'"),
+        ({**BASE, "points": [{"bits": 3}]}, "points[0].bits is unknown"),
+        ({}, "networks=None"),
+    ],
+)
+def test_config_errors_are_one_line_and_name_the_key(data, fragment):
+    with pytest.raises(ConfigError) as info:
+        parse_config(data)
+    message = str(info.value)
+    assert fragment in message and "\n" not in message
+
+
+def test_config_file_errors(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("networks = [\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+    with pytest.raises(FileNotFoundError):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_shipped_example_configs_parse():
+    from importlib import resources
+
+    folder = resources.files("dcsim").joinpath("configs/examples")
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".toml"))
+    assert names
+    for name in names:
+        config = load_config(folder.joinpath(name))
+        assert config.design_points()
+    big = load_config(folder.joinpath("analytical-1000.toml"))
+    assert len(big.design_points()) >= 1000

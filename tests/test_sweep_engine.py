@@ -1,0 +1,195 @@
+"""The sweep engine: tidy results, resumability (also after kill -9), failures recorded, and
+identical tables from serial, process and Dask execution."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dcsim.cli import main
+from dcsim.config import parse_config
+from dcsim.result_store import ResultStore
+from dcsim.sweep import run_sweep
+
+RECIPE = 'name = "flat"\ndensity = 0.2\nweight_bits = 4\n'
+
+
+def small_config(tmp_path: Path, extra_points=()) -> dict:
+    recipe = tmp_path / "flat.toml"
+    recipe.write_text(RECIPE)
+    extra_points = [{"density_profile": str(recipe), **p} for p in extra_points]
+    return {
+        "name": "small",
+        "networks": [{"network": "lenet-300-100"}],
+        "grid": {
+            "density_profile": str(recipe),
+            "density_scale": 0.5,
+            "fc_bits": [4, 2],
+            "accelerator": ["eie", "edge-16"],
+        },
+        "points": list(extra_points),
+    }
+
+
+def write_config(tmp_path: Path, data: dict) -> Path:
+    import json
+
+    lines = [f'name = "{data["name"]}"', "[[networks]]", 'network = "lenet-300-100"', "[grid]"]
+    for key, value in data["grid"].items():
+        lines.append(f"{key} = {json.dumps(value)}")
+    path = tmp_path / "sweep.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_tidy_table_has_layers_totals_and_units(tmp_path):
+    config = parse_config(small_config(tmp_path))
+    results = run_sweep(config, tmp_path / "out", progress=False)
+    points = config.design_points()
+    totals = results[results["row_type"] == "total"]
+    assert len(totals) == len(points) == 4
+    assert list(totals["point_id"]) == [p.point_id for p in points]  # config order
+    layers = results[results["row_type"] == "layer"]
+    assert len(layers) == 4 * 3 and set(layers["layer"]) == {"fc1", "fc2", "fc3"}
+    assert (totals["status"] == "ok").all()
+    for column in (
+        "latency_ms",
+        "fps",
+        "meets_target",
+        "energy_mj",
+        "model_bytes",
+        "onchip_bytes",
+        "fits_onchip",
+        "compression_ratio",
+        "top1",
+        "accuracy_source",
+    ):
+        assert column in results.columns
+    # totals are the sums of their layers
+    for _pid, group in results.groupby("point_id"):
+        total = group[group["row_type"] == "total"].iloc[0]
+        parts = group[group["row_type"] == "layer"]
+        assert total["energy_mj"] == pytest.approx(parts["energy_mj"].sum(), rel=1e-12)
+        assert total["latency_ms"] == pytest.approx(parts["latency_ms"].sum(), rel=1e-12)
+        assert total["fps"] == pytest.approx(1e3 / total["latency_ms"])
+        energy_parts = [c for c in parts.columns if c.startswith("energy_") and c != "energy_mj"]
+        assert parts[energy_parts].sum(axis=1).to_numpy() == pytest.approx(
+            parts["energy_mj"].to_numpy(), rel=1e-9
+        )
+    assert (totals["accuracy_source"] == "not measured").all()
+    assert totals["top1"].isna().all()
+    for name in ("results.parquet", "results.csv", "results.xlsx", "report.html", "run.json"):
+        assert (tmp_path / "out" / name).is_file()
+
+
+def test_rerun_skips_finished_points_and_fresh_recomputes(tmp_path):
+    config = parse_config(small_config(tmp_path))
+    out = tmp_path / "out"
+    first = run_sweep(config, out, progress=False)
+    store = ResultStore(out)
+    stamps = {p.point_id: store.path(p.point_id).stat().st_mtime_ns for p in config.design_points()}
+    second = run_sweep(config, out, progress=False)
+    assert stamps == {
+        p.point_id: store.path(p.point_id).stat().st_mtime_ns for p in config.design_points()
+    }
+    pd.testing.assert_frame_equal(first, second)
+    third = run_sweep(config, out, progress=False, fresh=True)
+    pd.testing.assert_frame_equal(first, third)
+
+
+def test_resume_after_interruption_equals_uninterrupted(tmp_path):
+    config = parse_config(small_config(tmp_path))
+    reference = run_sweep(config, tmp_path / "a", progress=False)
+    points = config.design_points()
+    run_sweep(config, tmp_path / "b", progress=False, only_points=[p.point_id for p in points[:2]])
+    stale = tmp_path / "b" / "points" / ".deadbeef.x.tmp"  # a write cut short by the kill
+    stale.write_bytes(b"PAR1 half")
+    assert not (tmp_path / "b" / "results.parquet").exists()  # no partial outputs
+    resumed = run_sweep(config, tmp_path / "b", progress=False)
+    pd.testing.assert_frame_equal(reference, resumed)
+    assert not stale.exists()
+
+
+def test_resume_after_kill_9(tmp_path):
+    config_path = write_config(tmp_path, small_config(tmp_path))
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "dcsim.cli",
+        "sweep",
+        str(config_path),
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if len(list((out / "points").glob("*.parquet"))) >= 2:
+            break
+        time.sleep(0.05)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished_before = len(list((out / "points").glob("*.parquet")))
+    assert finished_before >= 2
+    assert subprocess.run(command, check=False).returncode == 0
+    resumed = pd.read_parquet(out / "results.parquet")
+    reference = run_sweep(parse_config(small_config(tmp_path)), tmp_path / "ref", progress=False)
+    pd.testing.assert_frame_equal(reference, resumed)
+    assert len(resumed["point_id"].unique()) == 4  # nothing lost, nothing duplicated
+
+
+def test_failed_point_is_recorded_and_sweep_goes_on(tmp_path):
+    # density 0.2 x 6 = 1.2 > 1: that point fails, the others complete
+    config = parse_config(small_config(tmp_path, extra_points=[{"density_scale": 6.0}]))
+    results = run_sweep(config, tmp_path / "out", progress=False)
+    totals = results[results["row_type"] == "total"]
+    failed = totals[totals["status"] == "error"]
+    assert len(failed) == 1 and len(totals) == 5
+    assert "density" in failed["error"].iloc[0] and "allowed" in failed["error"].iloc[0]
+    # a rerun retries the failed point (and only it)
+    store = ResultStore(tmp_path / "out")
+    assert not store.finished(failed["point_id"].iloc[0])
+
+
+def test_serial_processes_and_dask_give_identical_tables(tmp_path):
+    from distributed import LocalCluster
+
+    config = parse_config(small_config(tmp_path))
+    serial = run_sweep(config, tmp_path / "serial", progress=False)
+    processes = run_sweep(config, tmp_path / "processes", workers=2, progress=False)
+    pd.testing.assert_frame_equal(serial, processes)
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        distributed = run_sweep(
+            config, tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False
+        )
+    pd.testing.assert_frame_equal(serial, distributed)
+
+
+def test_cli_sweep_and_bad_config(tmp_path, capsys):
+    config_path = write_config(tmp_path, small_config(tmp_path))
+    out = tmp_path / "out"
+    assert main(["sweep", str(config_path), "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "4 points (0 failed)" in printed
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[networks]]\nnetwork = "lenet-300-100"\n[grid]\nfc_bits = 99\n')
+    assert main(["sweep", str(bad), "--out", str(tmp_path / "bad-out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "fc_bits=99" in err
+    assert not (tmp_path / "bad-out").exists()  # nothing half-written
+    assert main(["report", str(out)]) == 0
+    assert main(["report", str(tmp_path)]) == 2
