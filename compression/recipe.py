@@ -16,6 +16,8 @@ Recipe keys (all optional except that every layer must end up with a density and
     n_pe                         PEs the storage is interleaved over (default: the caller's)
     [kind.conv|fc|lstm]          density / weight_bits / index_bits per layer kind
     [layers.NAME]                density / weight_bits / index_bits for one layer
+    [training.prune|quantize]    retraining schedules; kept as a table here and validated by
+                                 `compression.deep_compression.retrain_schedule`
 A layer's value comes from [layers.NAME], else [kind.KIND], else the global key. Unknown keys,
 unknown kinds and layers the network does not have are one-line errors.
 """
@@ -33,7 +35,7 @@ from compression.weight_sharing import INITS
 from workloads.layer_spec import LAYER_KINDS
 from workloads.networks import Network
 
-BUILTIN_RECIPES: tuple[str, ...] = ("paper",)
+BUILTIN_RECIPES: tuple[str, ...] = ("paper", "digits")
 LAYER_KEYS: tuple[str, ...] = ("density", "weight_bits", "index_bits")
 TOP_KEYS: tuple[str, ...] = (
     "name",
@@ -47,6 +49,7 @@ TOP_KEYS: tuple[str, ...] = (
     "n_pe",
     "kind",
     "layers",
+    "training",
 )
 DEFAULT_INDEX_BITS = 4
 
@@ -74,6 +77,7 @@ class Recipe:
     prune_steps: int = 1
     density_scale: float = 1.0
     n_pe: int | None = None
+    training: dict = field(default_factory=dict)
 
     def layer_recipes(self, network: Network) -> dict[str, LayerRecipe]:
         """Per-layer settings for every layer of `network`, in network order."""
@@ -148,6 +152,9 @@ def parse_recipe(data: dict, default_name: str = "recipe") -> Recipe:
     if init not in INITS:
         raise ValueError(f"recipe init={init!r} is invalid; allowed: {', '.join(INITS)}")
     n_pe = data.get("n_pe")
+    training = data.get("training", {})
+    if not isinstance(training, dict):
+        raise ValueError(f"recipe training={training!r} is invalid; allowed: a table")
     return Recipe(
         name=name,
         description=str(data.get("description", "")),
@@ -158,6 +165,7 @@ def parse_recipe(data: dict, default_name: str = "recipe") -> Recipe:
         prune_steps=check_int("recipe prune_steps", data.get("prune_steps", 1), 1, 100),
         density_scale=check_positive("recipe density_scale", data.get("density_scale", 1.0)),
         n_pe=None if n_pe is None else check_int("recipe n_pe", n_pe, 1),
+        training=training,
     )
 
 

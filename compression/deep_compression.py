@@ -1,0 +1,385 @@
+"""Deep Compression with retraining: prune (masked retraining) → share (trained quantization)
+→ encode, on a trained torch model, each stage cached.
+
+Part of `compression` (DESIGN §3), the accuracy-in-the-loop counterpart of
+`compress_network` (which compresses fixed weights in one shot). It drives the mechanisms of
+`compression.retraining` with the training loop of `workloads.training`:
+
+1. **Prune** — `iterative_prune` to the recipe's per-layer densities in `prune_steps` steps;
+   after each step every parameter retrains for `[training.prune]` with the masks enforced
+   (pruned weights stay exactly zero).
+2. **Share + trained quantization** — per layer k-means (`share_module_weights`, the recipe's
+   bits and init); then only the centroids train for `[training.quantize]` (each centroid's
+   gradient is the sum of its members'; codes and zeros stay fixed).
+3. **Encode** — `layer_from_codes` (relative-index sparse format, Huffman accounting) into a
+   `CompressedNetwork`, which `compression.container.save_container` writes as `.dcz`.
+
+The recipe's optional `[training]` table sets the schedules (defaults below):
+    [training.prune]     epochs, learning_rate, batch_size, optimizer, schedule,
+    [training.quantize]  weight_decay, max_steps   (see workloads.training.TrainingSettings)
+`epochs` is per prune step for pruning. Biases are retrained while pruning, kept during
+quantization and are not part of the stored weights (as in the paper's accounting).
+
+Caching (`workloads.cache`): the pruned stage is keyed by the dense model's key, the
+densities, prune steps, prune schedule and seed; the quantized stage by the pruned key, the
+bits, init, quantize schedule and seed — so a sweep over bits reuses one pruning run, and a
+sweep over densities reuses the dense model. Entries are compact: a packed mask plus the
+surviving values (pruned) or codes (quantized).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, fields, replace
+
+import numpy as np
+import torch
+from torch import nn
+
+from compression.compressed_layer import DEFAULT_N_PE, layer_from_codes
+from compression.compressed_network import CompressedNetwork
+from compression.recipe import Recipe
+from compression.retraining import bake_shared_weights, iterative_prune, share_module_weights
+from workloads.cache import cache_key, load_entry, store_entry
+from workloads.networks import Network
+from workloads.torch_models import layer_modules
+from workloads.training import TrainingData, TrainingSettings, torch_threads, train_steps
+
+DEFAULT_PRUNE_TRAINING = TrainingSettings(epochs=1.0, learning_rate=3e-5, schedule="cosine")
+DEFAULT_QUANTIZE_TRAINING = TrainingSettings(
+    epochs=0.5, learning_rate=3e-5, schedule="constant", max_steps=8
+)
+TRAINING_TABLES: tuple[str, ...] = ("prune", "quantize")
+TRAINING_KEYS: tuple[str, ...] = (
+    "epochs",
+    "learning_rate",
+    "batch_size",
+    "optimizer",
+    "schedule",
+    "weight_decay",
+    "max_steps",
+)
+
+
+@dataclass(frozen=True)
+class RetrainSchedule:
+    """Schedules of the two retraining stages."""
+
+    prune: TrainingSettings = DEFAULT_PRUNE_TRAINING
+    quantize: TrainingSettings = DEFAULT_QUANTIZE_TRAINING
+
+
+def _settings_from(where: str, base: TrainingSettings, table: object) -> TrainingSettings:
+    if not isinstance(table, dict):
+        raise ValueError(f"recipe {where}={table!r} is invalid; allowed: a table")
+    for key in table:
+        if key not in TRAINING_KEYS:
+            raise ValueError(
+                f"recipe key {where}.{key} is unknown; allowed: {', '.join(TRAINING_KEYS)}"
+            )
+    types = {f.name: f.type for f in fields(TrainingSettings)}
+    values = {}
+    for key, value in table.items():
+        if key in ("batch_size", "max_steps") and not (
+            isinstance(value, int) and not isinstance(value, bool)
+        ):
+            raise ValueError(f"recipe {where}.{key}={value!r} is invalid; allowed: an integer")
+        if key in ("epochs", "learning_rate", "weight_decay") and not (
+            isinstance(value, int | float) and not isinstance(value, bool)
+        ):
+            raise ValueError(f"recipe {where}.{key}={value!r} is invalid; allowed: a number")
+        values[key] = float(value) if "float" in str(types[key]) else value
+    try:
+        return replace(base, **values)
+    except ValueError as error:
+        raise ValueError(f"recipe {where}: {error}") from None
+
+
+def retrain_schedule(recipe: Recipe) -> RetrainSchedule:
+    """The recipe's `[training]` table over the defaults (unknown keys are one-line errors)."""
+    table = getattr(recipe, "training", None) or {}
+    for key in table:
+        if key not in TRAINING_TABLES:
+            raise ValueError(
+                f"recipe key training.{key} is unknown; allowed: {', '.join(TRAINING_TABLES)}"
+            )
+    return RetrainSchedule(
+        prune=_settings_from("training.prune", DEFAULT_PRUNE_TRAINING, table.get("prune", {})),
+        quantize=_settings_from(
+            "training.quantize", DEFAULT_QUANTIZE_TRAINING, table.get("quantize", {})
+        ),
+    )
+
+
+def _weight_params(model: nn.Module, network: Network) -> dict[str, nn.Parameter]:
+    return {name: module.weight for name, module in layer_modules(model, network).items()}
+
+
+def _other_state(model: nn.Module, network: Network) -> dict[str, torch.Tensor]:
+    weight_keys = {f"{path}.weight" for path in network.module_paths.values()}
+    return {k: v.detach().clone() for k, v in model.state_dict().items() if k not in weight_keys}
+
+
+def _pack_mask(mask: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.packbits(mask.ravel()))
+
+
+def _unpack_mask(packed: torch.Tensor, shape: tuple[int, ...]) -> np.ndarray:
+    count = int(np.prod(shape))
+    return np.unpackbits(packed.numpy(), count=count).astype(bool).reshape(shape)
+
+
+@dataclass(frozen=True)
+class StageResult:
+    key: str
+    from_cache: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class DeepCompressionResult:
+    """The compressed network, the torch model holding its dequantized weights, and where each
+    stage came from."""
+
+    compressed: CompressedNetwork
+    model: nn.Module
+    masks: dict[str, np.ndarray]
+    pruned: StageResult
+    quantized: StageResult
+    encode_seconds: float
+
+
+def prune_with_retraining(
+    model: nn.Module,
+    network: Network,
+    densities: dict[str, float],
+    steps: int,
+    data: TrainingData | None,
+    settings: TrainingSettings,
+    *,
+    seed: int = 0,
+    device: torch.device | None = None,
+) -> dict[str, np.ndarray]:
+    """Iteratively prune `model` in place to `densities`, retraining every parameter after each
+    step with the masks enforced; returns the final masks."""
+    params = _weight_params(model, network)
+
+    def retrain(step: int, enforcer) -> None:
+        if data is None:
+            return
+        train_steps(
+            model,
+            list(model.parameters()),
+            data,
+            settings,
+            seed=seed + 1000 * (step + 1),
+            after_step=enforcer.apply,
+            device=device,
+        )
+
+    return iterative_prune(params, {n: densities[n] for n in params}, steps, retrain)
+
+
+def quantize_with_retraining(
+    model: nn.Module,
+    network: Network,
+    bits: dict[str, int],
+    init: str,
+    data: TrainingData | None,
+    settings: TrainingSettings,
+    *,
+    seed: int = 0,
+    device: torch.device | None = None,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Share every layer's (pruned) weights into 2**b codes and fine-tune only the centroids;
+    returns layer → (codebook, codes) and leaves `model` holding the quantized weights."""
+    modules = layer_modules(model, network)
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    shared = {
+        name: share_module_weights(module, bits[name], init=init, seed=seed)
+        for name, module in modules.items()
+    }
+    if data is not None:
+        train_steps(
+            model,
+            [s.centroids for s in shared.values()],
+            data,
+            settings,
+            seed=seed + 7,
+            device=device,
+        )
+    result = {name: bake_shared_weights(module) for name, module in modules.items()}
+    for parameter in model.parameters():
+        parameter.requires_grad_(True)
+    return result
+
+
+def deep_compress(
+    model: nn.Module,
+    network: Network,
+    parent_key: str,
+    recipe: Recipe,
+    data: TrainingData | None,
+    *,
+    n_pe: int | None = None,
+    seed: int = 0,
+    schedule: RetrainSchedule | None = None,
+    device: torch.device | None = None,
+    threads: int = 2,
+    use_cache: bool = True,
+) -> DeepCompressionResult:
+    """Compress a trained `model` (left unchanged) with `recipe`, retraining on `data` (None:
+    no retraining, one-shot prune and k-means). `parent_key` identifies the trained model in
+    the cache (e.g. `TrainedModel.key`, or a hash of a user's weights file)."""
+    schedule = schedule or retrain_schedule(recipe)
+    settings = recipe.layer_recipes(network)
+    densities = {name: s.density for name, s in settings.items()}
+    bits = {name: s.weight_bits for name, s in settings.items()}
+    n_pe = n_pe if n_pe is not None else (recipe.n_pe or DEFAULT_N_PE)
+    data_id = None if data is None else data.identity
+    work = _clone(model, network)
+    device = device or torch.device("cpu")
+
+    prune_key = cache_key(
+        "pruned",
+        {
+            "parent": parent_key,
+            "densities": densities,
+            "prune_steps": recipe.prune_steps,
+            "training": asdict(schedule.prune),
+            "data": data_id,
+            "seed": seed,
+        },
+    )
+    started = time.perf_counter()
+    entry = load_entry("pruned", prune_key) if use_cache else None
+    weight_params = _weight_params(work, network)
+    if entry is not None:
+        masks = _load_pruned(work, network, entry)
+        pruned = StageResult(prune_key, True, time.perf_counter() - started)
+    else:
+        with torch_threads(threads):
+            work.to(device)
+            masks = prune_with_retraining(
+                work,
+                network,
+                densities,
+                recipe.prune_steps,
+                data,
+                schedule.prune,
+                seed=seed,
+                device=device,
+            )
+            work.to("cpu")
+        if use_cache:
+            store_entry(
+                "pruned",
+                prune_key,
+                {
+                    "masks": {n: _pack_mask(m) for n, m in masks.items()},
+                    "values": {
+                        n: p.detach()[torch.from_numpy(masks[n])].clone()
+                        for n, p in weight_params.items()
+                    },
+                    "other": _other_state(work, network),
+                },
+            )
+        pruned = StageResult(prune_key, False, time.perf_counter() - started)
+
+    quant_key = cache_key(
+        "quantized",
+        {
+            "parent": prune_key,
+            "bits": bits,
+            "init": recipe.init,
+            "training": asdict(schedule.quantize),
+            "data": data_id,
+            "seed": seed,
+        },
+    )
+    started = time.perf_counter()
+    entry = load_entry("quantized", quant_key) if use_cache else None
+    if entry is not None:
+        codebooks = {n: entry["codebooks"][n].numpy() for n in masks}
+        codes = {}
+        for name, param in weight_params.items():
+            layer_codes = np.zeros(tuple(param.shape), np.uint16)
+            layer_codes[masks[name]] = entry["codes"][name].numpy().astype(np.uint16)
+            codes[name] = layer_codes
+        work.load_state_dict(entry["other"], strict=False)
+        quantized = StageResult(quant_key, True, time.perf_counter() - started)
+    else:
+        with torch_threads(threads):
+            work.to(device)
+            shared = quantize_with_retraining(
+                work, network, bits, recipe.init, data, schedule.quantize, seed=seed, device=device
+            )
+            work.to("cpu")
+        codebooks = {n: cb for n, (cb, _) in shared.items()}
+        codes = {n: c.astype(np.uint16) for n, (_, c) in shared.items()}
+        if use_cache:
+            store_entry(
+                "quantized",
+                quant_key,
+                {
+                    "codebooks": {n: torch.from_numpy(cb.copy()) for n, cb in codebooks.items()},
+                    "codes": {
+                        n: torch.from_numpy(codes[n][masks[n]].astype(np.int16)) for n in codes
+                    },
+                    "other": _other_state(work, network),
+                },
+            )
+        quantized = StageResult(quant_key, False, time.perf_counter() - started)
+
+    started = time.perf_counter()
+    layers = tuple(
+        layer_from_codes(
+            spec,
+            codebooks[spec.name],
+            codes[spec.name],
+            index_bits=settings[spec.name].index_bits,
+            n_pe=n_pe,
+        )
+        for spec in network.layers
+    )
+    compressed = CompressedNetwork(network.name, layers, recipe.name)
+    load_compressed_weights(work, network, compressed)
+    encode_seconds = time.perf_counter() - started
+    work.eval()
+    return DeepCompressionResult(compressed, work, masks, pruned, quantized, encode_seconds)
+
+
+def load_compressed_weights(
+    model: nn.Module, network: Network, compressed: CompressedNetwork
+) -> nn.Module:
+    """Put every layer's dequantized weights (what the container stores) into `model`."""
+    modules = layer_modules(model, network)
+    with torch.no_grad():
+        for layer in compressed.layers:
+            weight = modules[layer.name].weight
+            weight.copy_(torch.from_numpy(layer.dequantized_weights()).view_as(weight))
+    return model
+
+
+def _clone(model: nn.Module, network: Network) -> nn.Module:
+    import copy
+
+    clone = copy.deepcopy(model).to("cpu")
+    for parameter in clone.parameters():
+        parameter.requires_grad_(True)
+    return clone
+
+
+def _load_pruned(model: nn.Module, network: Network, entry: dict) -> dict[str, np.ndarray]:
+    masks = {}
+    params = _weight_params(model, network)
+    with torch.no_grad():
+        for name, param in params.items():
+            mask = _unpack_mask(entry["masks"][name], tuple(param.shape))
+            values = torch.zeros_like(param)
+            values[torch.from_numpy(mask)] = entry["values"][name]
+            param.copy_(values)
+            masks[name] = mask
+        model.load_state_dict(entry["other"], strict=False)
+    return masks

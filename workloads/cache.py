@@ -1,0 +1,110 @@
+"""On-disk cache of trained artefacts (dense, pruned and quantized weights, evaluation results).
+
+Part of `workloads` (DESIGN §2): training on the bundled digits is real retraining, so its
+results are kept under the user's cache directory and reused by every later run — a sweep
+retrains nothing that an earlier run already trained, and a changed setting retrains.
+
+Location: `$DCSIM_CACHE_DIR`, else `$XDG_CACHE_HOME/dcsim`, else `~/.cache/dcsim`.
+
+Keys: `cache_key(kind, settings)` is the sha256 of the canonical JSON (sorted keys, no
+whitespace) of *everything* that affects the artefact — the caller passes the full settings
+(network, classes, resolution, seed, epochs, learning rates, schedule, recipe contents, the
+parent artefact's key …); `CACHE_FORMAT_VERSION`, the training code version and the torch
+version are added here, so a new torch or a changed training loop never reuses stale weights.
+
+Writes are atomic (a temporary file in the same folder, then `os.replace`), so an interrupted
+run never leaves a half-written entry; entries are read with `torch.load(weights_only=True)`
+(tensors and plain containers only, never code). An unreadable entry is treated as missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+# Bump when the layout of cached entries changes.
+CACHE_FORMAT_VERSION = 1
+# Bump when training/retraining code changes in a way that changes its results.
+TRAINING_CODE_VERSION = 1
+
+
+def cache_dir() -> Path:
+    """The cache folder (not created): `$DCSIM_CACHE_DIR`, `$XDG_CACHE_HOME/dcsim` or
+    `~/.cache/dcsim`."""
+    explicit = os.environ.get("DCSIM_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg).expanduser() / "dcsim"
+    return Path.home() / ".cache" / "dcsim"
+
+
+def _canonical(value: Any) -> Any:
+    """Settings as JSON-able values with one spelling per value (tuples → lists, paths → str)."""
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"cache setting {value!r} is invalid; allowed: finite numbers")
+        return value
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    raise TypeError(f"cache setting of type {type(value).__name__} cannot be hashed")
+
+
+def cache_key(kind: str, settings: dict[str, Any]) -> str:
+    """A stable hex key for an artefact of `kind` made with `settings`."""
+    payload = {
+        "kind": kind,
+        "settings": _canonical(settings),
+        "cache_format": CACHE_FORMAT_VERSION,
+        "training_code": TRAINING_CODE_VERSION,
+        "torch": torch.__version__.split("+")[0],
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def cache_path(kind: str, key: str) -> Path:
+    """Where the entry `key` of `kind` lives (`<cache_dir>/<kind>/<key>.pt`)."""
+    if not kind.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"cache kind={kind!r} is invalid; allowed: letters, digits, '-', '_'")
+    return cache_dir() / kind / f"{key}.pt"
+
+
+def load_entry(kind: str, key: str) -> Any | None:
+    """The cached object, or None when absent or unreadable (it is then recomputed)."""
+    path = cache_path(kind, key)
+    if not path.is_file():
+        return None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # a damaged entry is recomputed, never trusted
+        return None
+
+
+def store_entry(kind: str, key: str, obj: Any) -> Path:
+    """Write `obj` atomically (temp file + os.replace) and return its path."""
+    path = cache_path(kind, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            torch.save(obj, stream)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return path

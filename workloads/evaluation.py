@@ -1,0 +1,203 @@
+"""Evaluation: classification accuracy (top-1, top-5) and image retrieval on fc7 features.
+
+Part of `workloads` (DESIGN §2); the accuracy half of a design point. The same function
+measures the dense model and the compressed one (whose weights are the container's
+dequantized weights), so the two are comparable.
+
+Retrieval (the Deep Compression slides' image search with an uncompressed and a compressed
+network): the descriptor of an image is the input of the last fc layer — the output of fc7's
+ReLU, read with a forward pre-hook, so the network is not changed. Similarity is cosine.
+Relevant = same class. Per query, the gallery is ranked by similarity (ties by gallery index),
+average precision = mean over the relevant items of precision at their rank; mAP = mean over
+queries; precision@10 = relevant fraction of the first 10. On digits the test split is the
+query set and the train split the gallery. On a single folder (the ImageNet path) the folder is
+both query set and gallery and every query's own image is left out of its gallery
+(`exclude_self=True`). For `RETRIEVAL_EXAMPLE_QUERIES` fixed queries the top-5 gallery indices
+are kept (for a picture of dense vs compressed results in the report).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from workloads.networks import Network
+from workloads.torch_models import layer_modules
+
+RETRIEVAL_EXAMPLE_QUERIES: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+RETRIEVAL_TOP = 5
+PRECISION_AT = 10
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Logits (N, classes) and retrieval descriptors (N, features) of a set of images."""
+
+    logits: torch.Tensor
+    features: torch.Tensor
+
+
+@dataclass(frozen=True)
+class RetrievalResult:
+    mean_average_precision: float
+    precision_at_10: float
+    # query index → the gallery indices of its top-5 results, best first
+    examples: dict[int, list[int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Accuracy of one model: fractions in [0, 1]."""
+
+    top1: float
+    top5: float
+    map: float
+    precision_at_10: float
+    retrieval_examples: dict[int, list[int]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "top1": self.top1,
+            "top5": self.top5,
+            "map": self.map,
+            "precision_at_10": self.precision_at_10,
+            "retrieval_examples": {int(k): list(v) for k, v in self.retrieval_examples.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Evaluation:
+        return cls(
+            top1=float(data["top1"]),
+            top5=float(data["top5"]),
+            map=float(data["map"]),
+            precision_at_10=float(data["precision_at_10"]),
+            retrieval_examples={
+                int(k): [int(i) for i in v] for k, v in data["retrieval_examples"].items()
+            },
+        )
+
+
+def descriptor_module(model: nn.Module, network: Network) -> nn.Module:
+    """The module whose *input* is the retrieval descriptor: the last weight layer (fc8)."""
+    return layer_modules(model, network)[network.layers[-1].name]
+
+
+@torch.no_grad()
+def model_outputs(
+    model: nn.Module,
+    network: Network,
+    batches,
+    device: torch.device | None = None,
+) -> tuple[Outputs, torch.Tensor]:
+    """Run `model` in eval mode over `batches` (an iterable of (images, labels)); returns the
+    outputs and the labels, on the CPU."""
+    device = device or torch.device("cpu")
+    captured: list[torch.Tensor] = []
+    hook = descriptor_module(model, network).register_forward_pre_hook(
+        lambda _m, args: captured.append(args[0].detach().float().cpu())
+    )
+    was_training = model.training
+    model.eval()
+    logits, labels = [], []
+    try:
+        for images, targets in batches:
+            logits.append(model(images.to(device)).float().cpu())
+            labels.append(torch.as_tensor(targets))
+    finally:
+        hook.remove()
+        model.train(was_training)
+    return Outputs(torch.cat(logits), torch.cat(captured)), torch.cat(labels)
+
+
+def tensor_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int = 256):
+    """(images, labels) batches of in-memory tensors, in order."""
+    for start in range(0, len(y), batch_size):
+        yield x[start : start + batch_size], y[start : start + batch_size]
+
+
+def topk_accuracy(logits: torch.Tensor, labels: torch.Tensor, k: int) -> float:
+    """Fraction of samples whose label is among the k highest logits (k capped at classes)."""
+    k = min(k, logits.shape[1])
+    top = logits.topk(k, dim=1).indices
+    return float((top == labels.view(-1, 1)).any(dim=1).float().mean())
+
+
+def retrieval(
+    query_features: torch.Tensor,
+    query_labels: torch.Tensor,
+    gallery_features: torch.Tensor,
+    gallery_labels: torch.Tensor,
+    *,
+    exclude_self: bool = False,
+    example_queries: tuple[int, ...] = RETRIEVAL_EXAMPLE_QUERIES,
+) -> RetrievalResult:
+    """mAP and precision@10 of cosine-similarity retrieval (see the module docstring).
+
+    `exclude_self`: queries and gallery are the same set and query i skips gallery item i."""
+    if exclude_self and len(query_labels) != len(gallery_labels):
+        raise ValueError("exclude_self needs the same query and gallery sets")
+    q = query_features.double()
+    g = gallery_features.double()
+    q = q / q.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    g = g / g.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    similarity = (q @ g.T).numpy()
+    q_labels, g_labels = query_labels.numpy(), gallery_labels.numpy()
+    average_precisions, precisions, examples = [], [], {}
+    for i in range(len(q_labels)):
+        order = np.argsort(-similarity[i], kind="stable")
+        if exclude_self:
+            order = order[order != i]
+        relevant = g_labels[order] == q_labels[i]
+        if i in example_queries:
+            examples[i] = [int(j) for j in order[:RETRIEVAL_TOP]]
+        hits = np.flatnonzero(relevant)
+        if hits.size == 0:
+            average_precisions.append(0.0)
+        else:
+            average_precisions.append(float(np.mean(np.arange(1, hits.size + 1) / (hits + 1))))
+        precisions.append(float(relevant[:PRECISION_AT].mean()) if relevant.size else 0.0)
+    return RetrievalResult(
+        float(np.mean(average_precisions)) if average_precisions else 0.0,
+        float(np.mean(precisions)) if precisions else 0.0,
+        examples,
+    )
+
+
+def evaluate_split(
+    model: nn.Module,
+    network: Network,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    device: torch.device | None = None,
+) -> Evaluation:
+    """Top-1/top-5 on the test split; retrieval with test queries over the train gallery."""
+    test, test_labels = model_outputs(model, network, tensor_batches(x_test, y_test), device)
+    train, train_labels = model_outputs(model, network, tensor_batches(x_train, y_train), device)
+    found = retrieval(test.features, test_labels, train.features, train_labels)
+    return Evaluation(
+        top1=topk_accuracy(test.logits, test_labels, 1),
+        top5=topk_accuracy(test.logits, test_labels, 5),
+        map=found.mean_average_precision,
+        precision_at_10=found.precision_at_10,
+        retrieval_examples=found.examples,
+    )
+
+
+def evaluate_folder(
+    model: nn.Module, network: Network, batches, device: torch.device | None = None
+) -> Evaluation:
+    """Top-1/top-5 on a labelled image folder; retrieval within the folder, self excluded."""
+    outputs, labels = model_outputs(model, network, batches, device)
+    found = retrieval(outputs.features, labels, outputs.features, labels, exclude_self=True)
+    return Evaluation(
+        top1=topk_accuracy(outputs.logits, labels, 1),
+        top5=topk_accuracy(outputs.logits, labels, 5),
+        map=found.mean_average_precision,
+        precision_at_10=found.precision_at_10,
+        retrieval_examples=found.examples,
+    )
