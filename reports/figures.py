@@ -595,7 +595,14 @@ def footprint_figure(totals: pd.DataFrame) -> Figure:
     fig.update_layout(
         title=title,
         yaxis=dict(title="MB"),
-        xaxis=dict(type="category", categoryorder="array", categoryarray=labels, tickangle=-45),
+        xaxis=dict(
+            type="category",
+            categoryorder="array",
+            categoryarray=labels,
+            tickangle=-45,
+            showticklabels=len(labels) <= 60,  # many points: labels in the hover only
+            title="design points (by model size)",
+        ),
         **_LAYOUT,
     )
     return Figure(fid, title, fig)

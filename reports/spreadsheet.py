@@ -374,7 +374,7 @@ def _created(meta: dict) -> _dt.datetime:
     try:
         t = _dt.datetime.fromisoformat(str(meta.get("created")))
         if t.tzinfo is not None:
-            t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+            t = t.astimezone(_dt.timezone(_dt.timedelta(0))).replace(tzinfo=None)
         return t
     except (TypeError, ValueError):
         return _dt.datetime(2000, 1, 1)
