@@ -27,6 +27,7 @@ import traceback
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from dcsim.config import DesignPoint
@@ -335,6 +336,25 @@ def error_rows(point: DesignPoint, error: BaseException) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
+def _analytical(compressed, activations: dict | None, arch):
+    """The analytical model on the compressed layers' actual densities and bits, with the
+    measured activation densities when given (else the simulator's defaults)."""
+    from simulator.simulate import analytical_network, default_activation_density
+
+    layers = []
+    for index, layer in enumerate(compressed.layers):
+        x = (activations or {}).get(layer.spec.name)
+        act_density = (
+            float(np.count_nonzero(x)) / x.size
+            if x is not None and x.size
+            else default_activation_density(layer.spec, index)
+        )
+        layers.append(
+            (layer.spec, layer.accounting.density, act_density, layer.weight_bits, layer.index_bits)
+        )
+    return analytical_network(layers, arch)
+
+
 def _evaluate(point: DesignPoint) -> pd.DataFrame:
     from simulator.simulate import simulate_network
 
@@ -346,17 +366,21 @@ def _evaluate(point: DesignPoint) -> pd.DataFrame:
     if point.network.weights == "digits" or point.network.data:
         from dcsim.trained_models import trained_point
 
-        compressed, activations, accuracy = trained_point(point, recipe, arch.n_pe)
+        compressed, activations, accuracy = trained_point(point, recipe)
         source = "measured" if accuracy is not None else "not measured"
     elif point.network.weights == "synthetic":
-        compressed = interleave(_synthetic_quantized(compression_only(point)), arch.n_pe)
+        compressed = _synthetic_quantized(compression_only(point))
         accuracy = _published_accuracy(point)
         source = "published" if accuracy is not None else "not measured"
     else:
         from dcsim.trained_models import user_weights_compressed
 
-        compressed = user_weights_compressed(point, recipe, arch.n_pe)
-    sim = simulate_network(compressed, arch, activations, seed=point.seed, model=point.sim_model)
+        compressed = user_weights_compressed(point, recipe)
+    if point.sim_model == "analytical":
+        sim = _analytical(compressed, activations, arch)
+    else:
+        compressed = interleave(compressed, arch.n_pe)
+        sim = simulate_network(compressed, arch, activations, seed=point.seed, model="cycle")
     return _rows(point, arch, compressed, sim, accuracy, source)
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from dcsim.config import DesignPoint, SweepConfig
-from dcsim.point_evaluation import evaluate_point, prepare_points
+from dcsim.point_evaluation import compression_only, evaluate_point, prepare_points
 from dcsim.result_store import ResultStore
 
 OUTPUT_FILES: tuple[str, ...] = ("results.parquet", "results.csv", "results.xlsx", "report.html")
@@ -49,34 +49,52 @@ def _progress(total: int, initial: int, enabled: bool):
     )
 
 
-def _run_serial(points: list[DesignPoint], on_done: Callable) -> None:
+def compression_groups(points: list[DesignPoint]) -> list[list[DesignPoint]]:
+    """Points grouped by compression setting, in first-seen order: a group runs on one worker,
+    so its network is compressed once and re-used for every hardware variant."""
+    groups: dict[DesignPoint, list[DesignPoint]] = {}
     for point in points:
-        on_done(point, evaluate_point(point))
+        groups.setdefault(compression_only(point), []).append(point)
+    return list(groups.values())
 
 
-def _run_processes(points: list[DesignPoint], workers: int, on_done: Callable) -> None:
+def evaluate_group(points: list[DesignPoint]) -> list[pd.DataFrame]:
+    """Rows of each point of one compression group (the unit of work sent to a worker)."""
+    return [evaluate_point(point) for point in points]
+
+
+def _run_serial(groups: list[list[DesignPoint]], on_done: Callable) -> None:
+    for group in groups:
+        for point in group:
+            on_done(point, evaluate_point(point))
+
+
+def _run_processes(groups: list[list[DesignPoint]], workers: int, on_done: Callable) -> None:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending = {pool.submit(evaluate_point, p): p for p in points}
+        pending = {pool.submit(evaluate_group, group): group for group in groups}
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    on_done(pending.pop(future), future.result())
+                    group = pending.pop(future)
+                    for point, rows in zip(group, future.result(), strict=True):
+                        on_done(point, rows)
         except BaseException:
             for future in pending:
                 future.cancel()
             raise
 
 
-def _run_dask(points: list[DesignPoint], scheduler: str, on_done: Callable) -> None:
+def _run_dask(groups: list[list[DesignPoint]], scheduler: str, on_done: Callable) -> None:
     from distributed import Client, as_completed
 
     with Client(scheduler, timeout="30s") as client:
-        futures = {client.submit(evaluate_point, p, pure=False): p for p in points}
+        futures = {client.submit(evaluate_group, group, pure=False): group for group in groups}
         try:
             for future in as_completed(list(futures)):
-                on_done(futures[future], future.result())
+                for point, rows in zip(futures[future], future.result(), strict=True):
+                    on_done(point, rows)
         except BaseException:
             client.cancel(list(futures))
             raise
@@ -142,12 +160,13 @@ def run_sweep(
     try:
         if todo:
             prepare_points(todo)
+            groups = compression_groups(todo)
             if scheduler:
-                _run_dask(todo, scheduler, on_done)
+                _run_dask(groups, scheduler, on_done)
             elif workers > 1:
-                _run_processes(todo, workers, on_done)
+                _run_processes(groups, workers, on_done)
             else:
-                _run_serial(todo, on_done)
+                _run_serial(groups, on_done)
     finally:
         bar.close()
     results = store.read([p.point_id for p in points])

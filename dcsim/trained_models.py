@@ -25,14 +25,15 @@ def _user_state_dict(path: str, network_name: str):
     return network, state_dict
 
 
-def user_weights_compressed(point: DesignPoint, recipe, n_pe: int):
-    """The user's weights (a torchvision state_dict file), compressed with the point's recipe."""
+def user_weights_compressed(point: DesignPoint, recipe):
+    """The user's weights (a torchvision state_dict file), compressed with the point's recipe
+    (stored on one PE; the sweep re-interleaves it for the point's accelerator)."""
     from compression import compress_network
     from compression.compressed_network import weights_from_state_dict
 
     network, state_dict = _user_state_dict(point.network.weights, point.network.network)
     weights = weights_from_state_dict(network, state_dict)
-    return compress_network(network, recipe, weights=weights, n_pe=n_pe, seed=point.seed)
+    return compress_network(network, recipe, weights=weights, n_pe=1, seed=point.seed)
 
 
 def retrieval_examples(points: list[DesignPoint], results) -> list[dict]:

@@ -204,7 +204,7 @@ def analytical_layer(
                 cols
                 * column_entry_moments(int(rows_gp[g, p]), float(weight_density), index_bits)[0]
             )
-    sparse_bytes, pointer_bytes = weight_storage_bytes(per_pe, spec, arch)
+    sparse_bytes, pointer_bytes = weight_storage_bytes(per_pe, spec, arch, weight_bits + index_bits)
     if weight_dram_bytes is None:
         weight_dram_bytes = max(0, sparse_bytes - arch.sparse_sram_bytes) + max(
             0, pointer_bytes - arch.pointer_sram_bytes

@@ -54,9 +54,11 @@ def _check_model(model: str) -> str:
     return model
 
 
-def weight_storage_bytes(entries_per_pe: np.ndarray, spec: LayerSpec, arch: Accelerator):
-    """(sparse-matrix bytes, pointer bytes) of a layer in the accelerator's on-chip format."""
-    entry_bits = arch.entry_bits
+def weight_storage_bytes(
+    entries_per_pe: np.ndarray, spec: LayerSpec, arch: Accelerator, entry_bits: int
+):
+    """(sparse-matrix bytes, pointer bytes) of a layer in the accelerator's on-chip format,
+    with `entry_bits` = the layer's weight bits + relative-index bits per stored entry."""
     words = np.ceil(
         np.asarray(entries_per_pe, dtype=np.float64) * entry_bits / (arch.sparse_sram_word_bits)
     )
@@ -170,7 +172,9 @@ def simulate_layer(
         )
     weight_bits, index_bits = _layer_bits(layer)
     entry_bits = weight_bits + index_bits
-    sparse_bytes, pointer_bytes = weight_storage_bytes(sparse.entries_per_pe, spec, arch)
+    sparse_bytes, pointer_bytes = weight_storage_bytes(
+        sparse.entries_per_pe, spec, arch, entry_bits
+    )
     weight_bytes = sparse_bytes + pointer_bytes
     if weight_dram_bytes is None:
         weight_dram_bytes = max(0, sparse_bytes - arch.sparse_sram_bytes) + max(
@@ -215,8 +219,9 @@ def place_weights(layers, arch: Accelerator) -> list[tuple[int, int, int]]:
     sparse_left, pointer_left = arch.sparse_sram_bytes, arch.pointer_sram_bytes
     out = []
     for layer in layers:
+        weight_bits, index_bits = _layer_bits(layer)
         sparse_bytes, pointer_bytes = weight_storage_bytes(
-            layer.sparse.entries_per_pe, layer.spec, arch
+            layer.sparse.entries_per_pe, layer.spec, arch, weight_bits + index_bits
         )
         sparse_on = min(sparse_bytes, sparse_left)
         pointer_on = min(pointer_bytes, pointer_left)
@@ -233,10 +238,7 @@ def default_activations(
 ) -> np.ndarray:
     """Synthetic input of a network's layer: published density if the spec has one, else dense
     for the first layer and `hidden_density` for the others."""
-    if spec.activation_density is not None:
-        density = spec.activation_density
-    else:
-        density = 1.0 if index == 0 else hidden_density
+    density = default_activation_density(spec, index, hidden_density)
     return synthetic_activations(input_shape(spec), density, seed, key=f"input/{spec.name}")
 
 
@@ -271,6 +273,59 @@ def simulate_network(
         layers=results,
         arch_name=arch.name,
         model=model,
+        model_bytes=int(total),
+        model_bytes_onchip=int(total - streamed),
+        energy_table=energy_table_rows(arch),
+    )
+
+
+def default_activation_density(
+    spec: LayerSpec, index: int, hidden_density: float = DEFAULT_HIDDEN_ACTIVATION_DENSITY
+) -> float:
+    """The density `default_activations` draws at: published, else 1 (first layer) / hidden."""
+    if spec.activation_density is not None:
+        return spec.activation_density
+    return 1.0 if index == 0 else hidden_density
+
+
+def analytical_network(
+    layers: list[tuple[LayerSpec, float, float, int, int]], arch: Accelerator | str
+) -> NetworkResult:
+    """One frame from densities alone: `layers` holds, in network order, (spec, weight density,
+    activation density, weight bits, index bits). Each layer's storage is the analytical
+    model's expectation for the accelerator's PE count; the layers are placed on chip in
+    network order exactly as `simulate_network` places them, the overflow streaming from DRAM
+    every frame."""
+    from simulator.analytical_model import analytical_layer
+
+    arch = load_accelerator(arch)
+    sparse_left, pointer_left = arch.sparse_sram_bytes, arch.pointer_sram_bytes
+    results = []
+    for spec, weight_density, act_density, weight_bits, index_bits in layers:
+        result = analytical_layer(spec, weight_density, act_density, weight_bits, index_bits, arch)
+        pointer_bytes = weight_storage_bytes(np.zeros(arch.n_pe), spec, arch, 1)[1]
+        sparse_bytes = result.weight_bytes - pointer_bytes
+        sparse_on, pointer_on = min(sparse_bytes, sparse_left), min(pointer_bytes, pointer_left)
+        sparse_left -= sparse_on
+        pointer_left -= pointer_on
+        dram_bytes = float(sparse_bytes - sparse_on + pointer_bytes - pointer_on)
+        if dram_bytes != result.weight_dram_bytes:
+            result = analytical_layer(
+                spec,
+                weight_density,
+                act_density,
+                weight_bits,
+                index_bits,
+                arch,
+                weight_dram_bytes=dram_bytes,
+            )
+        results.append(result)
+    total = sum(r.weight_bytes for r in results)
+    streamed = sum(r.weight_dram_bytes for r in results)
+    return NetworkResult(
+        layers=results,
+        arch_name=arch.name,
+        model="analytical",
         model_bytes=int(total),
         model_bytes_onchip=int(total - streamed),
         energy_table=energy_table_rows(arch),
