@@ -24,11 +24,10 @@ unknown kinds and layers the network does not have are one-line errors.
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-
-import tomllib
 
 from compression.checks import check_bits, check_fraction, check_int, check_positive
 from compression.weight_sharing import INITS

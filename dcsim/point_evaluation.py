@@ -163,7 +163,7 @@ def prepare_points(points: list[DesignPoint]) -> None:
         if point.network.weights == "digits" or point.network.data:
             from dcsim.trained_models import prepare_trained
 
-            prepare_trained(point, point_recipe(point))
+            prepare_trained(point)
 
 
 def accelerator_label(point: DesignPoint) -> str:
@@ -366,7 +366,7 @@ def _evaluate(point: DesignPoint) -> pd.DataFrame:
     if point.network.weights == "digits" or point.network.data:
         from dcsim.trained_models import trained_point
 
-        compressed, activations, accuracy = trained_point(point, recipe)
+        compressed, activations, accuracy = trained_point(point)
         source = "measured" if accuracy is not None else "not measured"
     elif point.network.weights == "synthetic":
         compressed = _synthetic_quantized(compression_only(point))

@@ -14,14 +14,9 @@ field, the value and what is allowed. Units are SI and carried in the names.
 from __future__ import annotations
 
 import dataclasses
-import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 PRESET_DIR = Path(__file__).with_name("presets")
 SRAM_CELLS: tuple[str, ...] = ("itrs-hp", "itrs-lstp")
