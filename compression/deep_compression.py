@@ -45,7 +45,7 @@ from workloads.networks import Network
 from workloads.torch_models import layer_modules
 from workloads.training import TrainingData, TrainingSettings, torch_threads, train_steps
 
-DEFAULT_PRUNE_TRAINING = TrainingSettings(epochs=1.0, learning_rate=3e-5, schedule="cosine")
+DEFAULT_PRUNE_TRAINING = TrainingSettings(epochs=1.0, learning_rate=1e-4, schedule="cosine")
 DEFAULT_QUANTIZE_TRAINING = TrainingSettings(
     epochs=0.5, learning_rate=3e-5, schedule="constant", max_steps=8
 )
@@ -215,6 +215,63 @@ def quantize_with_retraining(
     return result
 
 
+def pruned_stage(
+    model: nn.Module,
+    network: Network,
+    parent_key: str,
+    densities: dict[str, float],
+    prune_steps: int,
+    data: TrainingData | None,
+    settings: TrainingSettings,
+    *,
+    seed: int = 0,
+    device: torch.device | None = None,
+    threads: int = 2,
+    use_cache: bool = True,
+) -> tuple[nn.Module, dict[str, np.ndarray], StageResult]:
+    """A pruned, retrained copy of `model` (left unchanged) and its masks, from the cache when
+    the same parent, densities, steps, schedule, data and seed were pruned before."""
+    device = device or torch.device("cpu")
+    prune_key = cache_key(
+        "pruned",
+        {
+            "parent": parent_key,
+            "densities": {name: float(d) for name, d in densities.items()},
+            "prune_steps": prune_steps,
+            "training": asdict(settings),
+            "data": None if data is None else data.identity,
+            "seed": seed,
+        },
+    )
+    started = time.perf_counter()
+    work = clone_model(model, network)
+    entry = load_entry("pruned", prune_key) if use_cache else None
+    if entry is not None:
+        masks = _load_pruned(work, network, entry)
+        return work, masks, StageResult(prune_key, True, time.perf_counter() - started)
+    with torch_threads(threads):
+        work.to(device)
+        masks = prune_with_retraining(
+            work, network, densities, prune_steps, data, settings, seed=seed, device=device
+        )
+        work.to("cpu")
+    if use_cache:
+        weight_params = _weight_params(work, network)
+        store_entry(
+            "pruned",
+            prune_key,
+            {
+                "masks": {n: _pack_mask(m) for n, m in masks.items()},
+                "values": {
+                    n: p.detach()[torch.from_numpy(masks[n])].clone()
+                    for n, p in weight_params.items()
+                },
+                "other": _other_state(work, network),
+            },
+        )
+    return work, masks, StageResult(prune_key, False, time.perf_counter() - started)
+
+
 def deep_compress(
     model: nn.Module,
     network: Network,
@@ -238,54 +295,23 @@ def deep_compress(
     bits = {name: s.weight_bits for name, s in settings.items()}
     n_pe = n_pe if n_pe is not None else (recipe.n_pe or DEFAULT_N_PE)
     data_id = None if data is None else data.identity
-    work = _clone(model, network)
     device = device or torch.device("cpu")
 
-    prune_key = cache_key(
-        "pruned",
-        {
-            "parent": parent_key,
-            "densities": densities,
-            "prune_steps": recipe.prune_steps,
-            "training": asdict(schedule.prune),
-            "data": data_id,
-            "seed": seed,
-        },
+    work, masks, pruned = pruned_stage(
+        model,
+        network,
+        parent_key,
+        densities,
+        recipe.prune_steps,
+        data,
+        schedule.prune,
+        seed=seed,
+        device=device,
+        threads=threads,
+        use_cache=use_cache,
     )
-    started = time.perf_counter()
-    entry = load_entry("pruned", prune_key) if use_cache else None
     weight_params = _weight_params(work, network)
-    if entry is not None:
-        masks = _load_pruned(work, network, entry)
-        pruned = StageResult(prune_key, True, time.perf_counter() - started)
-    else:
-        with torch_threads(threads):
-            work.to(device)
-            masks = prune_with_retraining(
-                work,
-                network,
-                densities,
-                recipe.prune_steps,
-                data,
-                schedule.prune,
-                seed=seed,
-                device=device,
-            )
-            work.to("cpu")
-        if use_cache:
-            store_entry(
-                "pruned",
-                prune_key,
-                {
-                    "masks": {n: _pack_mask(m) for n, m in masks.items()},
-                    "values": {
-                        n: p.detach()[torch.from_numpy(masks[n])].clone()
-                        for n, p in weight_params.items()
-                    },
-                    "other": _other_state(work, network),
-                },
-            )
-        pruned = StageResult(prune_key, False, time.perf_counter() - started)
+    prune_key = pruned.key
 
     quant_key = cache_key(
         "quantized",
@@ -362,7 +388,7 @@ def load_compressed_weights(
     return model
 
 
-def _clone(model: nn.Module, network: Network) -> nn.Module:
+def clone_model(model: nn.Module, network: Network) -> nn.Module:
     import copy
 
     clone = copy.deepcopy(model).to("cpu")

@@ -9,6 +9,8 @@ from simulator.validation import CHECKS, validation_rows
 
 
 def run(args: argparse.Namespace) -> int:
+    import dcsim.accuracy_trends  # noqa: F401  registers the accuracy-* checks (digits, cached)
+
     print_table(validation_rows(args.check, seed=args.seed), args.format)
     return 0
 
@@ -21,7 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and activations at the published densities; nothing is fitted.",
     )
     parser.add_argument(
-        "--check", action="append", metavar="NAME", help=f"one of {', '.join(CHECKS)}"
+        "--check",
+        action="append",
+        metavar="NAME",
+        help=f"one of {', '.join(CHECKS)}, accuracy-bits, accuracy-init, accuracy-prune-quant "
+        "(the accuracy-* checks train the digits AlexNet once; cached)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--format", choices=FORMATS, default="table")

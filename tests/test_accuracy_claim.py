@@ -1,0 +1,77 @@
+"""The shipped `digits` recipe's claim on a reduced schedule: P+Q+H compression >= 35x with
+top-1 loss <= 0.5 points and retrieval mAP loss <= 1 point against the dense model.
+
+The full schedule (the recipe's own, and the default dense training) is measured by
+`dcsim compress alexnet --weights digits --recipe digits --out digits.dcz`, recorded in the
+README ("Accuracy on digits"). Here the dense model trains for fewer epochs and the retraining
+stages are shortened, so the whole file stays around a minute or two on 2 cores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from compression import load_container
+from compression.deep_compression import RetrainSchedule
+from dcsim.accuracy import digits_pipeline
+from workloads.training import DENSE_DIGITS_TRAINING, TrainingSettings
+
+REDUCED_DENSE = dataclasses.replace(DENSE_DIGITS_TRAINING, epochs=5.0)
+REDUCED_SCHEDULE = RetrainSchedule(
+    prune=TrainingSettings(epochs=0.5, learning_rate=3e-5),
+    quantize=TrainingSettings(epochs=0.5, learning_rate=3e-5, schedule="constant", max_steps=4),
+)
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DCSIM_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        first = digits_pipeline("digits", dense_training=REDUCED_DENSE, schedule=REDUCED_SCHEDULE)
+        second = digits_pipeline("digits", dense_training=REDUCED_DENSE, schedule=REDUCED_SCHEDULE)
+    return first, second
+
+
+def test_digits_recipe_claim_on_reduced_schedule(reports):
+    report, _ = reports
+    row = report.metric_row()
+    assert row["top1_dense"] >= 0.9, row  # the dense model did learn
+    assert row["compression_ratio"] >= 35.0, row
+    assert (row["top1_dense"] - row["top1_compressed"]) * 100 <= 0.5, row
+    assert (row["map_dense"] - row["map_compressed"]) * 100 <= 1.0, row
+
+
+def test_second_run_is_served_from_the_cache(reports):
+    first, second = reports
+    assert not any(first.from_cache.values())
+    assert all(second.from_cache.values())
+    assert second.metric_row() == first.metric_row()
+    for a, b in zip(first.compressed.layers, second.compressed.layers):
+        assert np.array_equal(a.codebook, b.codebook) and np.array_equal(a.codes(), b.codes())
+
+
+def test_container_holds_the_evaluated_weights(reports, tmp_path):
+    from compression import save_container
+
+    report, _ = reports
+    info = save_container(tmp_path / "digits.dcz", report.compressed)
+    loaded, _ = load_container(tmp_path / "digits.dcz")
+    assert info.file_bytes == (tmp_path / "digits.dcz").stat().st_size
+    modules = dict(report.result.model.named_modules())
+    network = report.compressed
+    for layer in loaded.layers:
+        weight = modules[_path(layer.name)].weight.detach().numpy()
+        assert np.array_equal(layer.dequantized_weights(), weight)
+        assert np.count_nonzero(weight) == np.count_nonzero(report.result.masks[layer.name])
+    assert len(loaded.layers) == len(network.layers)
+    examples = report.compressed_eval.retrieval_examples
+    assert len(examples) == 6 and all(len(v) == 5 for v in examples.values())
+
+
+def _path(name: str) -> str:
+    from workloads.networks import get_network
+
+    return get_network("alexnet", num_classes=10, input_size=64).module_paths[name]
