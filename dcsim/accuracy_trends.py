@@ -140,7 +140,8 @@ def _loss_points(context: _Context, top1: float) -> float:
 
 def _trend_row(check: str, label: str, loss: float, holds: bool | None, expectation: str):
     verdict = "" if holds is None else ("trend holds" if holds else "trend does not hold")
-    notes = f"{label}; {expectation}" + (f" — {verdict}" if verdict else "")
+    notes = "; ".join(part for part in (label, expectation) if part)
+    notes += f" — {verdict}" if verdict else ""
     return row(check, math.nan, loss, "top-1 loss, points", notes)
 
 

@@ -1,41 +1,41 @@
-"""The shipped `digits` recipe's claim on a reduced schedule: P+Q+H compression >= 35x with
-top-1 loss <= 0.5 points and retrieval mAP loss <= 1 point against the dense model.
+"""The shipped `digits` recipe's claim: P+Q+H compression >= 35x with top-1 loss <= 0.5
+points and retrieval mAP loss <= 1 point against the dense model, measured end to end in a
+temporary cache (dense training, pruning with retraining, trained quantization, encoding,
+evaluation), then served again from the cache.
 
-The full schedule (the recipe's own, and the default dense training) is measured by
-`dcsim compress alexnet --weights digits --recipe digits --out digits.dcz`, recorded in the
-README ("Accuracy on digits"). Here the dense model trains for fewer epochs and the retraining
-stages are shortened, so the whole file stays around a minute or two on 2 cores.
+The same numbers come from `dcsim compress alexnet --weights digits --recipe digits --out
+digits.dcz`, recorded in the README ("Accuracy on digits"); training is deterministic.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 import pytest
 
 from compression import load_container
-from compression.deep_compression import RetrainSchedule
 from dcsim.accuracy import digits_pipeline
-from workloads.training import DENSE_DIGITS_TRAINING, TrainingSettings
+from workloads.training import DENSE_DIGITS_TRAINING
 
-REDUCED_DENSE = dataclasses.replace(DENSE_DIGITS_TRAINING, epochs=5.0)
-REDUCED_SCHEDULE = RetrainSchedule(
-    prune=TrainingSettings(epochs=0.5, learning_rate=3e-5),
-    quantize=TrainingSettings(epochs=0.5, learning_rate=3e-5, schedule="constant", max_steps=4),
-)
+# The schedule: the default dense training and the recipe's own retraining schedule. Shorter
+# schedules were tried and do not hold the claim (dense 6 epochs + 1 epoch per prune step:
+# top-1 93.1 % -> 88.7 %), so this is the full schedule; it takes about 3-4 minutes cold on
+# 2 cores and is marked slow.
+DENSE = DENSE_DIGITS_TRAINING
+SCHEDULE = None  # the recipe's [training] table
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DCSIM_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-        first = digits_pipeline("digits", dense_training=REDUCED_DENSE, schedule=REDUCED_SCHEDULE)
-        second = digits_pipeline("digits", dense_training=REDUCED_DENSE, schedule=REDUCED_SCHEDULE)
+        first = digits_pipeline("digits", dense_training=DENSE, schedule=SCHEDULE)
+        second = digits_pipeline("digits", dense_training=DENSE, schedule=SCHEDULE)
     return first, second
 
 
-def test_digits_recipe_claim_on_reduced_schedule(reports):
+def test_digits_recipe_claim(reports):
     report, _ = reports
     row = report.metric_row()
     assert row["top1_dense"] >= 0.9, row  # the dense model did learn
