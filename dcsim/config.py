@@ -14,6 +14,7 @@ Config layout (all top-level keys optional except `networks`):
     network = "alexnet"          # a dcsim network name
     weights = "digits"           # digits | synthetic | PATH of a torchvision state_dict
     data = "PATH"                # ImageNet-style folder (measured accuracy with PATH weights)
+    density_profile = "digits"   # the network's density profile unless the grid / a point sets one
     [grid]                       # each axis a value or a list; the grid is their product
     density_profile = "paper"    # recipe name or TOML path giving per-layer densities
     density_scale = [0.5, 1.0]   # multiplies every layer density (the sparsity axis)
@@ -47,7 +48,7 @@ TOP_KEYS: tuple[str, ...] = (
     "grid",
     "points",
 )
-NETWORK_KEYS: tuple[str, ...] = ("name", "network", "weights", "data")
+NETWORK_KEYS: tuple[str, ...] = ("name", "network", "weights", "data", "density_profile")
 COMPRESSION_AXES: dict[str, object] = {
     "density_profile": "paper",
     "density_scale": 1.0,
@@ -79,6 +80,7 @@ class NetworkEntry:
     network: str
     weights: str = "synthetic"
     data: str | None = None
+    density_profile: str | None = None  # this network's profile unless the grid/point sets one
 
     @property
     def trained_on_digits(self) -> bool:
@@ -151,12 +153,15 @@ class SweepConfig:
         seen: set[str] = set()
 
         def add(entry: NetworkEntry, values: dict) -> None:
+            defaults = dict(AXES)
+            if entry.density_profile is not None:
+                defaults["density_profile"] = entry.density_profile
             point = DesignPoint(
                 network=entry,
                 seed=self.seed,
                 target_fps=self.target_fps,
                 sim_model=self.sim_model,
-                **{k: values.get(k, AXES[k]) for k in AXES},
+                **{k: values.get(k, defaults[k]) for k in AXES},
             )
             if point.point_id not in seen:
                 seen.add(point.point_id)
@@ -271,8 +276,17 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
         if data_dir is not None and (weights in WEIGHT_SOURCES or not isinstance(data_dir, str)):
             raise _error(f"networks[{i}].data", data_dir, "a folder path, with weights = a PATH")
         label = raw.get("name", f"{name}-digits" if weights == "digits" else name)
+        profile = raw.get("density_profile")
+        if profile is not None:
+            profile = _check_axis_value("density_profile", profile)
         networks.append(
-            NetworkEntry(label=str(label), network=name, weights=weights, data=data_dir)
+            NetworkEntry(
+                label=str(label),
+                network=name,
+                weights=weights,
+                data=data_dir,
+                density_profile=profile,
+            )
         )
     labels = [n.label for n in networks]
     if len(set(labels)) != len(labels):

@@ -91,3 +91,24 @@ def test_shipped_example_configs_parse():
         assert config.design_points()
     big = load_config(folder.joinpath("analytical-1000.toml"))
     assert len(big.design_points()) >= 1000
+
+
+def test_network_density_profile_is_the_default_for_its_points():
+    config = parse_config(
+        {
+            "networks": [
+                {"network": "alexnet", "weights": "digits", "density_profile": "digits"},
+                {"network": "alexnet-caffe"},
+            ],
+            "grid": {"fc_bits": [5, 4]},
+            "points": [{"network": "alexnet-caffe", "density_profile": "digits"}],
+        }
+    )
+    profiles = [(p.network.label, p.density_profile) for p in config.design_points()]
+    assert profiles == [
+        ("alexnet-digits", "digits"),
+        ("alexnet-digits", "digits"),
+        ("alexnet-caffe", "paper"),
+        ("alexnet-caffe", "paper"),
+        ("alexnet-caffe", "digits"),
+    ]
