@@ -87,9 +87,9 @@ def test_key_changes_with_torch_and_code_version(monkeypatch):
 def test_recipe_contents_reach_the_stage_keys():
     recipe = load_recipe("digits")
     schedule = retrain_schedule(recipe)
-    assert schedule.prune.epochs == 2.0 and schedule.quantize.max_steps is None
+    assert schedule.prune.epochs == 2.0 and schedule.quantize.max_steps == 8
     changed = parse_recipe(
-        {**_raw("digits"), "training": {"prune": {"epochs": 2.0}}}, default_name="digits"
+        {**_raw("digits"), "training": {"prune": {"epochs": 3.0}}}, default_name="digits"
     )
     assert dataclasses.asdict(retrain_schedule(changed).prune) != dataclasses.asdict(schedule.prune)
 
