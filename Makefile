@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/dcsim layers alexnet-caffe
+	$(VENV)/bin/dcsim sweep --out $(OUT)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -15,6 +15,7 @@ Config layout (all top-level keys optional except `networks`):
     weights = "digits"           # digits | synthetic | PATH of a torchvision state_dict
     data = "PATH"                # ImageNet-style folder (measured accuracy with PATH weights)
     density_profile = "digits"   # the network's density profile unless the grid / a point sets one
+    grid = { fc_bits = [4, 2] }  # axes that replace the [grid]'s for this network only
     [grid]                       # each axis a value or a list; the grid is their product
     density_profile = "paper"    # recipe name or TOML path giving per-layer densities
     density_scale = [0.5, 1.0]   # multiplies every layer density (the sparsity axis)
@@ -48,7 +49,14 @@ TOP_KEYS: tuple[str, ...] = (
     "grid",
     "points",
 )
-NETWORK_KEYS: tuple[str, ...] = ("name", "network", "weights", "data", "density_profile")
+NETWORK_KEYS: tuple[str, ...] = (
+    "name",
+    "network",
+    "weights",
+    "data",
+    "density_profile",
+    "grid",
+)
 COMPRESSION_AXES: dict[str, object] = {
     "density_profile": "paper",
     "density_scale": 1.0,
@@ -81,6 +89,7 @@ class NetworkEntry:
     weights: str = "synthetic"
     data: str | None = None
     density_profile: str | None = None  # this network's profile unless the grid/point sets one
+    grid: tuple[tuple[str, tuple], ...] = ()  # axes replacing the config grid's for this network
 
     @property
     def trained_on_digits(self) -> bool:
@@ -109,8 +118,9 @@ class DesignPoint:
     sim_model: str
 
     def as_dict(self) -> dict:
+        """Everything that defines the point (its network's own grid is not part of it)."""
         data = asdict(self)
-        data["network"] = asdict(self.network)
+        data["network"] = {k: v for k, v in asdict(self.network).items() if k != "grid"}
         return data
 
     @property
@@ -167,11 +177,13 @@ class SweepConfig:
                 seen.add(point.point_id)
                 out.append(point)
 
-        if self.grid:
-            keys = list(self.grid)
-            for entry in self.networks:
-                for combo in itertools.product(*(self.grid[k] for k in keys)):
-                    add(entry, dict(zip(keys, combo)))
+        for entry in self.networks:
+            grid = {**self.grid, **dict(entry.grid)}
+            if not grid:
+                continue
+            keys = list(grid)
+            for combo in itertools.product(*(grid[k] for k in keys)):
+                add(entry, dict(zip(keys, combo)))
         for values in self.points:
             label = values.get("network")
             for entry in self.networks:
@@ -181,7 +193,9 @@ class SweepConfig:
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        data["networks"] = [asdict(n) for n in self.networks]
+        data["networks"] = [
+            {**asdict(n), "grid": {k: list(v) for k, v in n.grid}} for n in self.networks
+        ]
         data["points"] = list(self.points)
         return data
 
@@ -279,6 +293,13 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
         profile = raw.get("density_profile")
         if profile is not None:
             profile = _check_axis_value("density_profile", profile)
+        own_grid = raw.get("grid", {})
+        if not isinstance(own_grid, dict):
+            raise _error(f"networks[{i}].grid", own_grid, "a table of axes")
+        own_grid = tuple(
+            (key, _axis_values(f"networks[{i}].grid", key, value))
+            for key, value in own_grid.items()
+        )
         networks.append(
             NetworkEntry(
                 label=str(label),
@@ -286,6 +307,7 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
                 weights=weights,
                 data=data_dir,
                 density_profile=profile,
+                grid=own_grid,
             )
         )
     labels = [n.label for n in networks]
@@ -315,8 +337,7 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
                 )
             point[key] = _check_axis_value(key, value)
         points.append(point)
-    if not grid and not points:
-        grid = {}
+    if not grid and not points and not any(n.grid for n in networks):
         points = [{}]
     return SweepConfig(
         name=str(data.get("name", "sweep")),

@@ -135,10 +135,22 @@ def _synthetic_quantized(point: DesignPoint):
     return compress_network(
         get_network(point.network.network),
         point_recipe(point),
-        weights=None,
+        weights=_synthetic_weights(point.network.network, point.seed),
         n_pe=1,
         seed=point.seed,
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _synthetic_weights(network_name: str, seed: int) -> dict:
+    """The network's seeded synthetic weights (`workloads.synthetic`), drawn once per process
+    for all the compression settings of a sweep."""
+    from workloads import get_network
+    from workloads.synthetic import synthetic_weights
+
+    return {
+        layer.name: synthetic_weights(layer, seed) for layer in get_network(network_name).layers
+    }
 
 
 def interleave(compressed, n_pe: int):
@@ -157,13 +169,22 @@ def interleave(compressed, n_pe: int):
     return CompressedNetwork(compressed.name, layers, compressed.recipe_name)
 
 
-def prepare_points(points: list[DesignPoint]) -> None:
-    """Build, in this process, the cached artefacts that need training (digits networks)."""
-    for point in points:
-        if point.network.weights == "digits" or point.network.data:
-            from dcsim.trained_models import prepare_trained
+def prepare_points(points: list[DesignPoint], progress: bool = False) -> None:
+    """Build, in this process, the cached artefacts that need training (digits networks and a
+    user's weights with data): once per compression setting, with a progress bar."""
+    from tqdm import tqdm
 
-            prepare_trained(point)
+    settings = list(
+        dict.fromkeys(
+            compression_only(p) for p in points if p.network.weights == "digits" or p.network.data
+        )
+    )
+    if not settings:
+        return
+    from dcsim.trained_models import prepare_trained
+
+    for point in tqdm(settings, desc="train", unit="setting", disable=not progress):
+        prepare_trained(point)
 
 
 def accelerator_label(point: DesignPoint) -> str:

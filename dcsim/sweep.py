@@ -151,15 +151,17 @@ def run_sweep(
     if only_points is not None:
         wanted = set(only_points)
         todo = [p for p in todo if p.point_id in wanted]
-    bar = _progress(len(points), len(points) - len(todo), progress)
 
     def on_done(point: DesignPoint, rows: pd.DataFrame) -> None:
         store.write(point.point_id, rows)
-        bar.update(1)
+        if bar is not None:
+            bar.update(1)
 
+    bar = None
     try:
         if todo:
-            prepare_points(todo)
+            prepare_points(todo, progress)
+            bar = _progress(len(points), len(points) - len(todo), progress)
             groups = compression_groups(todo)
             if scheduler:
                 _run_dask(groups, scheduler, on_done)
@@ -168,7 +170,8 @@ def run_sweep(
             else:
                 _run_serial(groups, on_done)
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     results = store.read([p.point_id for p in points])
     if only_points is None:
         from dcsim.run_metadata import build_meta

