@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +45,7 @@ from compression.bitpack import pack_bits, packed_bytes, unpack_bits
 from compression.compressed_layer import CompressedLayer
 from compression.compressed_network import CompressedNetwork
 from compression.sparse_format import SparseMatrix, decode_sparse, encode_sparse
+from workloads.atomic_file import atomic_path
 from workloads.layer_spec import LAYER_KINDS, LayerSpec
 
 MAGIC = b"DCZ\x00"
@@ -150,18 +150,10 @@ def save_container(
 ) -> ContainerInfo:
     """Write `network` to `path` atomically (temp file + os.replace); returns what was written."""
     data, info = serialize(network, coding)
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temp, open(temp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
     return info
 
 

@@ -11,13 +11,13 @@ failed is recorded (status "error" with its message) and is retried on the next 
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
+
+from workloads.atomic_file import atomic_path
 
 POINTS_DIR = "points"
 
@@ -53,14 +53,8 @@ class ResultStore:
 
     def write(self, point_id: str, rows: pd.DataFrame) -> None:
         """Store a point's rows atomically."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{point_id}.", suffix=".tmp", dir=self.points_dir)
-        os.close(fd)
-        try:
-            rows.to_parquet(tmp, index=False)
-            os.replace(tmp, self.path(point_id))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(self.path(point_id)) as temp:
+            rows.to_parquet(temp, index=False)
 
     def read(self, point_ids: Iterable[str]) -> pd.DataFrame:
         """The stored rows of `point_ids` that exist, in the given order."""

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -31,6 +29,7 @@ import pandas as pd
 from dcsim.config import DesignPoint, SweepConfig
 from dcsim.point_evaluation import compression_only, evaluate_point, prepare_points
 from dcsim.result_store import ResultStore
+from workloads.atomic_file import atomic_path
 
 OUTPUT_FILES: tuple[str, ...] = ("results.parquet", "results.csv", "results.xlsx", "report.html")
 
@@ -101,14 +100,8 @@ def _run_dask(groups: list[list[DesignPoint]], scheduler: str, on_done: Callable
 
 
 def _atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temp:
+        writer(temp)
 
 
 def write_outputs(results: pd.DataFrame, meta: dict, out_dir: Path) -> list[Path]:

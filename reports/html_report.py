@@ -19,7 +19,6 @@ import html
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +27,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from reports.figures import Figure, build_figures, ok_totals, point_label
+from reports.spreadsheet import _atomic_target
 
 __all__ = ["build_report", "write_report", "image_png_base64"]
 
@@ -250,12 +250,9 @@ def build_report(results: pd.DataFrame, meta: dict) -> str:
 def write_report(results: pd.DataFrame, meta: dict, path: os.PathLike | str) -> Path:
     """Write :func:`build_report` to ``path`` atomically (temporary file + rename)."""
     text = build_report(results, meta)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    path, tmp = _atomic_target(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        Path(tmp).write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -70,10 +70,16 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 # ----------------------------------------------------------------------------- helpers
 def _atomic_target(path: os.PathLike | str) -> tuple[Path, str]:
+    """(path, a temporary file next to it) for an atomic write; the temporary file already has
+    the permissions a plain `open(path, "w")` would give (0666 minus umask), not mkstemp's
+    0600, so the file that replaces `path` is readable as usual."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     return path, tmp
 
 

@@ -23,11 +23,12 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from workloads.atomic_file import atomic_path
 
 # Bump when the layout of cached entries changes.
 CACHE_FORMAT_VERSION = 1
@@ -99,12 +100,6 @@ def store_entry(kind: str, key: str, obj: Any) -> Path:
     """Write `obj` atomically (temp file + os.replace) and return its path."""
     path = cache_path(kind, key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(obj, stream)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temp:
+        torch.save(obj, temp)
     return path

@@ -1,0 +1,42 @@
+"""Atomic writes: complete file or none, usual permissions, no temp files left behind."""
+
+import os
+
+import pytest
+
+from workloads.atomic_file import atomic_path, default_file_mode
+
+
+def test_atomic_path_replaces_with_usual_permissions(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    with atomic_path(target) as temp:
+        temp.write_text("new")
+        assert target.read_text() == "old"  # readers see the old file until the end
+    assert target.read_text() == "new"
+    assert (target.stat().st_mode & 0o777) == default_file_mode()
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_failed_write_keeps_old_file_and_no_temp(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target) as temp:
+        temp.write_text("half")
+        raise RuntimeError("interrupted")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_missing_folder_is_an_error_and_nothing_is_created(tmp_path):
+    with pytest.raises(OSError), atomic_path(tmp_path / "missing" / "x") as temp:
+        temp.write_text("x")
+    assert not (tmp_path / "missing").exists()
+
+
+def test_default_mode_follows_umask():
+    old = os.umask(0o027)
+    try:
+        assert default_file_mode() == 0o640
+    finally:
+        os.umask(old)
