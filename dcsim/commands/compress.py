@@ -96,13 +96,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Prune, quantize and encode NETWORK with a recipe, write the .dcz container "
         "atomically, and print the storage accounting.",
     )
-    add_compression_arguments(parser)
-    for action in parser._actions:
-        if action.dest == "weights":
-            action.help = (
-                "synthetic (seeded, default), digits (AlexNet trained here on the bundled "
-                "digits; accuracy measured) or the path of a torchvision-layout state_dict"
-            )
+    add_compression_arguments(
+        parser,
+        weights_help="synthetic (seeded, default), digits (AlexNet trained here on the bundled "
+        "digits; accuracy measured) or the path of a torchvision-layout state_dict",
+    )
     parser.add_argument("--out", required=True, metavar="FILE.dcz", help="container to write")
     parser.add_argument(
         "--coding",

@@ -16,7 +16,12 @@ from workloads import get_network
 STORAGE_FORMATS: tuple[str, ...] = ("table", "csv")
 
 
-def add_compression_arguments(parser: argparse.ArgumentParser) -> None:
+WEIGHTS_HELP = "synthetic (seeded, default) or the path of a torchvision-layout state_dict"
+
+
+def add_compression_arguments(
+    parser: argparse.ArgumentParser, weights_help: str = WEIGHTS_HELP
+) -> None:
     """The flags `storage` and `compress` share."""
     parser.add_argument("network", metavar="NETWORK", help="network name, e.g. alexnet-caffe")
     parser.add_argument(
@@ -25,7 +30,7 @@ def add_compression_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--weights",
         default="synthetic",
-        help="synthetic (seeded, default) or the path of a torchvision-layout state_dict",
+        help=weights_help,
     )
     parser.add_argument(
         "--pe",
