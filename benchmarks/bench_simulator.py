@@ -58,19 +58,13 @@ def bench_kernel() -> dict:
 def bench_alexnet_frame() -> dict:
     import torch
 
+    from compression.recipe import load_recipe
     from simulator import load_accelerator, pruned_layer, simulate_network
     from workloads import get_network
 
     network = get_network("alexnet-caffe")
-    density = {
-        "conv1": 0.84,
-        "conv2": 0.38,
-        "conv3": 0.35,
-        "conv4": 0.37,
-        "conv5": 0.37,
-        "fc6": 0.09,
-        "fc7": 0.09,
-        "fc8": 0.25,
+    density = {  # Deep Compression's AlexNet densities (the shipped `paper` recipe)
+        name: layer.density for name, layer in load_recipe("paper").layer_recipes(network).items()
     }
     arch = load_accelerator("eie")
     layers = [pruned_layer(s, density[s.name], n_pe=64, seed=0) for s in network.layers]

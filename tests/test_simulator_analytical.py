@@ -5,21 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from compression.recipe import load_recipe
 from simulator import analytical_layer, load_accelerator, pruned_layer, simulate_layer
 from simulator.simulate import default_activations
 from simulator.validation import validation_rows
 from workloads import get_network
 
 EIE_LAYERS = ("alex-6", "alex-7", "alex-8", "vgg-6", "vgg-7", "vgg-8", "nt-we", "nt-wd", "nt-lstm")
+# Deep Compression's AlexNet densities, from the shipped `paper` recipe (DESIGN §5).
 ALEXNET_DENSITY = {
-    "conv1": 0.84,
-    "conv2": 0.38,
-    "conv3": 0.35,
-    "conv4": 0.37,
-    "conv5": 0.37,
-    "fc6": 0.09,
-    "fc7": 0.09,
-    "fc8": 0.25,
+    name: layer.density
+    for name, layer in load_recipe("paper").layer_recipes(get_network("alexnet-caffe")).items()
 }
 
 
