@@ -242,10 +242,10 @@ def _rows(point: DesignPoint, arch, compressed, sim, accuracy: dict | None, sour
 
     settings = _point_settings(point, arch)
     onchip_bytes = arch.sparse_sram_bytes + arch.pointer_sram_bytes
+    table = {entry["action"]: entry for entry in sim.energy_table}
     rows = []
     for layer, result in zip(compressed.layers, sim.layers, strict=True):
         acc = layer.accounting
-        table = {e["action"]: e for e in sim.energy_table}
         row = {
             **settings,
             "row_type": "layer",
