@@ -168,8 +168,9 @@ def parse_recipe(data: dict, default_name: str = "recipe") -> Recipe:
     )
 
 
-def load_recipe(recipe: str | Path) -> Recipe:
-    """A built-in recipe by name (`paper`) or a TOML file by path."""
+def recipe_data(recipe: str | Path) -> tuple[dict, str]:
+    """The parsed TOML mapping of a built-in recipe (by name) or a recipe file (by path), and
+    its default name; not yet validated (`parse_recipe` does that)."""
     if isinstance(recipe, str) and recipe in BUILTIN_RECIPES:
         text = resources.files("compression").joinpath(f"recipes/{recipe}.toml").read_text()
         source = recipe
@@ -183,7 +184,12 @@ def load_recipe(recipe: str | Path) -> Recipe:
         text = path.read_text(encoding="utf-8")
         source = path.stem
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text), source
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"recipe {str(recipe)!r} is not valid TOML: {error}") from None
+
+
+def load_recipe(recipe: str | Path) -> Recipe:
+    """A built-in recipe by name (`paper`) or a TOML file by path."""
+    data, source = recipe_data(recipe)
     return parse_recipe(data, default_name=source)

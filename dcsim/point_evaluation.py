@@ -22,9 +22,7 @@ import functools
 import json
 import math
 import os
-import tomllib
 import traceback
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -46,29 +44,12 @@ PUBLISHED_RECIPE = {
 ACCURACY_COLUMNS = ("top1", "top5", "retrieval_map", "precision_at_10")
 
 
-def recipe_data(profile: str) -> dict:
-    """The raw TOML mapping of a recipe: a built-in name or a file path."""
-    from compression.recipe import BUILTIN_RECIPES
-
-    if profile in BUILTIN_RECIPES:
-        text = resources.files("compression").joinpath(f"recipes/{profile}.toml").read_text()
-    else:
-        path = Path(profile)
-        if not path.is_file():
-            raise ValueError(
-                f"density_profile={profile!r} is invalid; allowed: "
-                f"{', '.join(BUILTIN_RECIPES)} or a recipe TOML path"
-            )
-        text = path.read_text(encoding="utf-8")
-    return tomllib.loads(text)
-
-
 def point_recipe(point: DesignPoint):
     """The point's recipe: the density profile's per-layer densities × density_scale, with the
     point's conv / fc bits, index bits and centroid init."""
-    from compression.recipe import parse_recipe
+    from compression.recipe import parse_recipe, recipe_data
 
-    data = recipe_data(point.density_profile)
+    data, _ = recipe_data(point.density_profile)
     data = {k: v for k, v in data.items() if k not in ("n_pe", "weight_bits", "index_bits")}
     kinds = {k: dict(v) for k, v in data.get("kind", {}).items()}
     for kind, bits in (("conv", point.conv_bits), ("fc", point.fc_bits), ("lstm", point.fc_bits)):

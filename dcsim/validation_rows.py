@@ -11,18 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from pathlib import Path
 
 CODE_PACKAGES: tuple[str, ...] = ("workloads", "compression", "simulator")
-
-
-def cache_dir() -> Path:
-    """`$DCSIM_CACHE_DIR`, else `$XDG_CACHE_HOME/dcsim`, else `~/.cache/dcsim`."""
-    if os.environ.get("DCSIM_CACHE_DIR"):
-        return Path(os.environ["DCSIM_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "dcsim"
 
 
 def code_fingerprint() -> str:
@@ -41,6 +32,8 @@ def code_fingerprint() -> str:
 
 def validation_rows(seed: int = 0) -> list[dict]:
     """Every registered check's rows (NaN as None), computed once per code version and seed."""
+    from workloads.cache import cache_dir
+
     path = cache_dir() / "validation" / f"{code_fingerprint()}-{seed}.json"
     if path.is_file():
         try:
@@ -53,8 +46,9 @@ def validation_rows(seed: int = 0) -> list[dict]:
         {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
         for row in simulator_rows(seed=seed)
     ]
+    from workloads.atomic_file import atomic_path
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(rows), encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_path(path) as temp:
+        temp.write_text(json.dumps(rows), encoding="utf-8")
     return rows
