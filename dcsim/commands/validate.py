@@ -1,34 +1,79 @@
-"""`dcsim validate`: published reference points vs the model, with the error in percent."""
+"""`dcsim validate`: published reference points vs the model, with the error in percent.
+
+With `--weights FILE` (a user's trained AlexNet, optionally `--data DIR` of ImageNet-style
+images) the EIE Alex-6/7/8 rows run on those matrices and activations instead of synthetic
+ones (`dcsim.measured_layers`).
+"""
 
 from __future__ import annotations
 
 import argparse
 
 from dcsim.tables import FORMATS, print_table
-from simulator.validation import CHECKS, validation_rows
+from simulator.validation import CHECKS, EIE_ALEXNET, eie_layer_rows, validation_rows
+
+ACCURACY_CHECKS = ("accuracy-bits", "accuracy-init", "accuracy-prune-quant")
 
 
 def run(args: argparse.Namespace) -> int:
     import dcsim.accuracy_trends  # noqa: F401  registers the accuracy-* checks (digits, cached)
 
-    print_table(validation_rows(args.check, seed=args.seed), args.format)
+    if args.weights is None:
+        if args.data is not None:
+            raise ValueError("--data needs --weights (the AlexNet whose inputs it measures)")
+        print_table(validation_rows(args.check, seed=args.seed), args.format)
+        return 0
+    from dcsim.measured_layers import measured_alexnet_layers
+
+    checks = args.check or ["eie-alexnet"]
+    for name in checks:
+        if name not in CHECKS:
+            raise ValueError(f"check={name!r} is invalid; allowed: {', '.join(CHECKS)}")
+    measured = measured_alexnet_layers(
+        args.weights, args.data, network=args.network, images=args.images, seed=args.seed
+    )
+    rows = []
+    for name in checks:
+        if name == "eie-alexnet":
+            rows += eie_layer_rows(EIE_ALEXNET, args.seed, measured)
+        else:
+            rows += CHECKS[name](args.seed)
+    print_table(rows, args.format)
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from dcsim.measured_layers import ALEXNET_LAYOUTS, DEFAULT_IMAGES
+
     parser = subparsers.add_parser(
         "validate",
-        help="compare the model with published numbers (EIE AlexNet times, FIFO, PE scaling)",
+        help="compare the model with published numbers (EIE layer times, FIFO, PE scaling)",
         description="Rows: check, published, model, error_pct, unit, notes. Synthetic weights "
-        "and activations at the published densities; nothing is fitted.",
+        "and activations at the published densities unless --weights is given; nothing is "
+        "fitted.",
     )
     parser.add_argument(
         "--check",
         action="append",
         metavar="NAME",
-        help=f"one of {', '.join(CHECKS)}, accuracy-bits, accuracy-init, accuracy-prune-quant "
-        "(the accuracy-* checks train the digits AlexNet once; cached)",
+        help=f"one of {', '.join(name for name in CHECKS if name not in ACCURACY_CHECKS)}, "
+        f"{', '.join(ACCURACY_CHECKS)} (the accuracy-* checks train the digits AlexNet once; "
+        "cached); default: all, or eie-alexnet with --weights",
     )
+    parser.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="a trained AlexNet state_dict (ideally Deep Compression's pruned one): the EIE "
+        "Alex-6/7/8 rows use its fc6/fc7/fc8",
+    )
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        help="ImageNet-style folder (root/<class>/<images>): Alex-6/7/8 inputs are captured "
+        "on its first --images images; without it they stay synthetic",
+    )
+    parser.add_argument("--network", choices=ALEXNET_LAYOUTS, default="alexnet")
+    parser.add_argument("--images", type=int, default=DEFAULT_IMAGES, metavar="N")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.set_defaults(func=run)

@@ -1,0 +1,85 @@
+"""Trained AlexNet layers for the EIE timing check: `dcsim validate --weights FILE [--data DIR]`.
+
+Part of the application layer (DESIGN §6). EIE's Alex-6/7/8 benchmark layers are AlexNet's
+fc6, fc7 and fc8, timed on the trained, pruned matrices and on activations of real images
+(EIE Table III/IV). Synthetic i.i.d. weights and activations at the published densities get
+the mechanism but not what a particular trained matrix and its inputs add — for instance,
+inputs that fire often meeting columns that kept more weights, which raises the work beyond
+weight density × activation density. This module supplies the real thing when the user has
+it (nothing is downloaded): it loads the user's AlexNet state_dict (torchvision or Caffe
+layout, checked key by key), runs the network as given on the first `images` images of an
+ImageNet-style folder, captures the input of fc6/fc7/fc8 with forward hooks and returns them
+as `simulator.validation.MeasuredLayer`s. The timing code then prunes each matrix by
+magnitude to EIE's density (a matrix already pruned to that density keeps its mask), so the
+weights to give are Deep Compression's pruned + retrained ones; dense ones are a proxy.
+Without `data`, the activations stay synthetic at EIE's densities (only the weights are real).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+EIE_ALEXNET_LAYERS: dict[str, str] = {"alex-6": "fc6", "alex-7": "fc7", "alex-8": "fc8"}
+ALEXNET_LAYOUTS: tuple[str, ...] = ("alexnet", "alexnet-caffe")
+DEFAULT_IMAGES = 8
+
+
+def _first_images(data: str | Path, images: int, crop_px: int):
+    import torch
+
+    from workloads.datasets import ImageFolderDataset
+
+    dataset = ImageFolderDataset(data, resize=max(256, crop_px), crop=crop_px)
+    count = min(images, len(dataset))
+    return torch.stack([dataset[i][0] for i in range(count)])
+
+
+def measured_alexnet_layers(
+    weights: str | Path,
+    data: str | Path | None = None,
+    *,
+    network: str = "alexnet",
+    images: int = DEFAULT_IMAGES,
+    seed: int = 0,
+) -> dict:
+    """{EIE layer name: MeasuredLayer} from a user's AlexNet `weights` (and images in `data`)."""
+    from simulator.validation import MeasuredLayer
+    from workloads import get_network
+    from workloads.activations import capture_layer_inputs
+    from workloads.synthetic import synthetic_layer_input
+    from workloads.torch_models import build_model, check_state_dict, read_state_dict
+
+    if network not in ALEXNET_LAYOUTS:
+        raise ValueError(f"network={network!r} is invalid; allowed: {', '.join(ALEXNET_LAYOUTS)}")
+    if isinstance(images, bool) or not isinstance(images, int) or images < 1:
+        raise ValueError(f"images={images!r} is invalid; allowed: an integer >= 1")
+    spec = get_network(network)
+    model = build_model(spec)
+    state_dict = read_state_dict(weights)
+    check_state_dict(model, state_dict, str(weights))
+    model.load_state_dict(state_dict)
+    model.eval()
+    modules = {layer.name: spec.module_paths[layer.name] for layer in spec.layers}
+    matrices = {
+        eie: state_dict[f"{modules[fc]}.weight"].detach().cpu().numpy().astype(np.float32)
+        for eie, fc in EIE_ALEXNET_LAYERS.items()
+    }
+    if data is None:
+        source = f"weights {Path(weights).name}, synthetic activations"
+        activations = {}
+        for eie in EIE_ALEXNET_LAYERS:
+            eie_spec = get_network(eie).layers[0]
+            x = synthetic_layer_input(eie_spec, eie_spec.activation_density, seed)
+            activations[eie] = x.reshape(1, -1)
+    else:
+        batch = _first_images(data, images, spec.input_shape[-1])
+        captured = capture_layer_inputs(model, spec, batch)
+        activations = {
+            eie: captured[fc].reshape(batch.shape[0], -1) for eie, fc in EIE_ALEXNET_LAYERS.items()
+        }
+        source = f"weights {Path(weights).name}, {batch.shape[0]} image(s) of {Path(data).name}"
+    return {
+        eie: MeasuredLayer(matrices[eie], activations[eie], source) for eie in EIE_ALEXNET_LAYERS
+    }
