@@ -223,3 +223,56 @@ def validation_rows(checks: list[str] | None = None, seed: int = 0) -> list[dict
             raise ValueError(f"check={name!r} is invalid; allowed: {', '.join(CHECKS)}")
         rows.extend(CHECKS[name](seed))
     return rows
+
+
+# EIE Table II: power per PE by module at 800 MHz, 45 nm (mW); ×64 PEs for the array.
+EIE_PE_POWER_MW = {
+    "SpmatRead": (4.955, ("sparse_sram",)),
+    "PtrRead": (1.807, ("pointer_sram",)),
+    "ArithmUnit": (1.162, ("codebook", "mac")),
+    "ActRW": (1.122, ("registers", "activation_sram")),
+    "Act_queue": (0.112, ("fifo", "lnzd")),
+}
+EIE_PE_TOTAL_POWER_MW = 9.157
+
+
+@register_check("eie-power")
+def check_eie_power(seed: int = 0) -> list[dict]:
+    """Average power of Alex-6/7/8 (Σ energy / Σ time) by EIE module, against EIE Table II.
+
+    Context, not pass/fail: EIE's numbers are post-layout and include the clock network
+    (about a fifth of its power), which the event-based energy model has no term for; the
+    table does not say which workload it was measured on.
+    """
+    arch = load_accelerator("eie")
+    results = [_eie_layer_result(name, arch, seed) for name in EIE_ALEXNET]
+    seconds = sum(r.latency_s for r in results)
+    energy: dict[str, float] = {}
+    for r in results:
+        for component, joules in r.energy_by_component_j.items():
+            energy[component] = energy.get(component, 0.0) + joules
+    n = arch.n_pe
+    rows = []
+    for module, (per_pe_mw, components) in EIE_PE_POWER_MW.items():
+        model_mw = sum(energy.get(c, 0.0) for c in components) / seconds * 1e3
+        rows.append(
+            row(
+                f"power, {module}",
+                per_pe_mw * n,
+                model_mw,
+                "mW",
+                f"EIE Table II ({per_pe_mw} mW/PE × {n}); model: {' + '.join(components)} on "
+                "Alex-6/7/8; context only",
+            )
+        )
+    rows.append(
+        row(
+            "power, total",
+            EIE_PE_TOTAL_POWER_MW * n,
+            sum(energy.values()) / seconds * 1e3,
+            "mW",
+            f"EIE Table II ({EIE_PE_TOTAL_POWER_MW} mW/PE × {n}, clock network included); model: "
+            "every component incl. leakage, no clock network; context only",
+        )
+    )
+    return rows

@@ -134,3 +134,19 @@ def test_validate_cli_errors_are_one_line(alexnet_files, capsys, argv, message):
     assert main(["validate", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_eie_power_rows_partition_the_energy_components():
+    from simulator.energy_table import COMPONENTS
+    from simulator.validation import EIE_PE_POWER_MW, EIE_PE_TOTAL_POWER_MW
+
+    mapped = [c for _, components in EIE_PE_POWER_MW.values() for c in components]
+    assert len(mapped) == len(set(mapped))  # no component counted twice
+    assert set(COMPONENTS) - set(mapped) == {"leakage", "dram"}
+    # EIE Table II's modules add up to its total (to the rounding of its last digit).
+    assert sum(p for p, _ in EIE_PE_POWER_MW.values()) == pytest.approx(EIE_PE_TOTAL_POWER_MW, 1e-3)
+    rows = _by_check(validation_rows(["eie-power"]))
+    modules = sum(rows[f"power, {m}"]["model"] for m in EIE_PE_POWER_MW)
+    total = rows["power, total"]["model"]
+    assert 0 <= total - modules < 0.01 * total  # the rest is leakage (no DRAM on these layers)
+    assert rows["power, total"]["published"] == pytest.approx(9.157 * 64)
