@@ -12,6 +12,7 @@ never code.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -124,11 +125,13 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise FileNotFoundError(2, "no such weights file", str(path))
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # e.g. a pickle-protocol warning before the error
+            warnings.simplefilter("ignore")
+            loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several types for damaged/unsafe files
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise ValueError(
-            f"weights={str(path)!r} is not a readable torch state_dict ({first_line[:160]})"
+            f"weights={str(path)!r} is not a readable torch state_dict ({_load_failure(error)}); "
+            "allowed: a file written by torch.save holding only tensors"
         ) from None
     if isinstance(loaded, dict):
         for wrapper in ("state_dict", "model"):
@@ -142,6 +145,16 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
             f"weights={str(path)!r} does not hold a state_dict (a mapping of names to tensors)"
         )
     return loaded
+
+
+def _load_failure(error: BaseException) -> str:
+    """The informative part of torch.load's message, on one short line."""
+    text = " ".join(str(error).split())
+    marker = "WeightsUnpickler error:"
+    if marker in text:  # torch's long weights_only preamble hides the actual reason
+        reason = text.split(marker, 1)[1].split(" Check the documentation", 1)[0].strip()
+        return f"damaged, or holds objects other than tensors: {reason}"[:160]
+    return text.split(". ", 1)[0][:160]
 
 
 def _summarise(keys: list[str], limit: int = 4) -> str:

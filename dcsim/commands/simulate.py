@@ -55,11 +55,12 @@ def network_rows(args: argparse.Namespace) -> list[dict]:
     network = get_network(args.network)
     weights = None
     if args.weights:
-        import torch
-
         from compression.compressed_network import weights_from_state_dict
+        from workloads.torch_models import build_model, check_state_dict, read_state_dict
 
-        weights = weights_from_state_dict(network, torch.load(args.weights, weights_only=True))
+        state_dict = read_state_dict(args.weights)  # one-line errors for damaged files
+        check_state_dict(build_model(network), state_dict, str(args.weights))
+        weights = weights_from_state_dict(network, state_dict)
     compressed = compress_network(
         network, args.recipe, weights=weights, n_pe=arch.n_pe, seed=args.seed
     )
