@@ -276,3 +276,9 @@ def check_eie_power(seed: int = 0) -> list[dict]:
         )
     )
     return rows
+
+
+# The checks defined above (timing, load balance, scaling, power): cheap, code-only, and the
+# set every sweep report carries. Checks registered later by other packages (the accuracy
+# trends, which train networks) run only when asked for (`dcsim validate`).
+SIMULATOR_CHECKS: tuple[str, ...] = tuple(CHECKS)

@@ -150,3 +150,26 @@ def test_eie_power_rows_partition_the_energy_components():
     total = rows["power, total"]["model"]
     assert 0 <= total - modules < 0.01 * total  # the rest is leakage (no DRAM on these layers)
     assert rows["power, total"]["published"] == pytest.approx(9.157 * 64)
+
+
+def test_sweep_reports_carry_the_simulator_checks_only(tmp_path, monkeypatch):
+    import dcsim.accuracy_trends  # noqa: F401  registers the accuracy-* checks in this process
+    import simulator.validation as validation
+    from dcsim.validation_rows import validation_rows as sweep_rows
+
+    assert any(name.startswith("accuracy-") for name in validation.CHECKS)
+    assert not any(name.startswith("accuracy-") for name in validation.SIMULATOR_CHECKS)
+    assert {"eie-alexnet", "eie-benchmarks", "eie-power"} <= set(validation.SIMULATOR_CHECKS)
+    calls = []
+
+    def fake(checks=None, seed=0):
+        calls.append(list(checks))
+        return [{"check": name, "published": float("nan"), "model": 1.0} for name in checks]
+
+    monkeypatch.setenv("DCSIM_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(validation, "validation_rows", fake)
+    first = sweep_rows(seed=5)
+    assert calls == [list(validation.SIMULATOR_CHECKS)]
+    assert [r["check"] for r in first] == list(validation.SIMULATOR_CHECKS)
+    assert all(r["published"] is None for r in first)  # NaN stored as JSON null
+    assert sweep_rows(seed=5) == first and len(calls) == 1  # the second call reads the cache
