@@ -20,6 +20,10 @@ Registered checks
   the cycles idle at depth 1, little gain past 8). Published number only at depth 1 (0.5).
 - `pe-scaling`: speedup vs PE count 1…256 on Alex-7 (EIE Fig. 12: near-linear); published =
   the linear speedup N.
+- `eie-power`: average power over Alex-6/7/8 by EIE module (sparse-matrix read, pointer read,
+  arithmetic, activation read/write, activation queue) and in total, against EIE Table II's
+  post-layout power per PE × 64 (context: EIE's numbers include the clock network).
+`SIMULATOR_CHECKS` names these; every sweep report carries them (`dcsim.validation_rows`).
 """
 
 from __future__ import annotations

@@ -72,8 +72,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="ImageNet-style folder (root/<class>/<images>): Alex-6/7/8 inputs are captured "
         "on its first --images images; without it they stay synthetic",
     )
-    parser.add_argument("--network", choices=ALEXNET_LAYOUTS, default="alexnet")
-    parser.add_argument("--images", type=int, default=DEFAULT_IMAGES, metavar="N")
+    parser.add_argument(
+        "--network",
+        choices=ALEXNET_LAYOUTS,
+        default="alexnet",
+        help="layout of --weights: torchvision AlexNet or the two-group BVLC one (227 px)",
+    )
+    parser.add_argument(
+        "--images",
+        type=int,
+        default=DEFAULT_IMAGES,
+        metavar="N",
+        help=f"frames to average over with --data (default {DEFAULT_IMAGES})",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.set_defaults(func=run)
