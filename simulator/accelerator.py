@@ -41,7 +41,7 @@ class Accelerator:
     pointer_sram_bytes_per_pe: int = 32 * 1024
     pointer_sram_banks: int = 2
     pointer_bits: int = 16
-    activation_registers_per_pe: int = 64
+    activation_registers_per_pe: int = 64  # destination registers; more rows per PE: batches
     activation_sram_bytes_per_pe: int = 2 * 1024
     activation_sram_word_bits: int = 64
     activation_bits: int = 16

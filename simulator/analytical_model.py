@@ -15,7 +15,10 @@ weights are exchangeable, so this is the large-layer limit).
   non-zeros scaled by (1 + fillers/non-zeros)² (approximation).
   A PE spends max(1, entries) cycles on an item; P(entries = 0) = (1−d)^n exactly.
 - Items: K = activation density × activations scanned (all inputs for FC; the in-bounds patch
-  elements of every output position for conv, item types spread evenly over the groups).
+  elements of every output position for conv, item types spread evenly over the groups), times
+  the B output batches (`simulator.lowering`): every batch broadcasts the input again, and its
+  column slices have only the batch's rows (at most R per PE), so the per-slice moments above
+  are taken per (batch, group) segment, and items are spread evenly over the segments.
 - FIFO smoothing and imbalance: the broadcast / FIFO recurrence of the cycle model
   (`simulator.cycle_model.broadcast_schedule`, the same kernel) is run on a *statistical*
   item sequence: min(K, 4096) items whose per-PE costs max(1, entries) are drawn from the
@@ -36,7 +39,7 @@ import numpy as np
 
 from simulator.accelerator import Accelerator, load_accelerator
 from simulator.cycle_model import Timing, broadcast_schedule
-from simulator.lowering import scanned_activations
+from simulator.lowering import output_batches, scanned_activations
 from simulator.results import LayerCounts, LayerResult
 from workloads.layer_spec import LayerSpec
 
@@ -58,15 +61,17 @@ def column_entry_moments(n_rows: int, density: float, index_bits: int):
     return nonzeros + fillers, variance, fillers, q**n_rows
 
 
-def rows_per_pe_and_group(rows: int, groups: int, n_pe: int) -> np.ndarray:
-    """int64 [groups, n_pe]: how many rows of each group PE p holds (row i in PE i mod N)."""
-    per_group = rows // groups
-    out = np.zeros((groups, n_pe), np.int64)
-    for g in range(groups):
-        start, stop = g * per_group, (g + 1) * per_group
-        for p in range(n_pe):
-            first = start + ((p - start) % n_pe)
-            out[g, p] = max(0, -(-(stop - first) // n_pe))
+def rows_per_pe_and_group(
+    rows: int, groups: int, n_pe: int, registers_per_pe: int | None = None
+) -> np.ndarray:
+    """int64 [B·groups, n_pe]: how many rows of group g in output batch b PE p holds (row i in
+    PE i mod N, PE-local row i // N in batch (i // N) // R; B = 1 when R is None)."""
+    batches = output_batches(rows, n_pe, registers_per_pe)
+    i = np.arange(rows, dtype=np.int64)
+    batch = (i // n_pe) // registers_per_pe if batches > 1 else np.zeros_like(i)
+    group = np.minimum(i // (rows // groups), groups - 1)
+    out = np.zeros((batches * groups, n_pe), np.int64)
+    np.add.at(out, (batch * groups + group, i % n_pe), 1)
     return out
 
 
@@ -130,23 +135,25 @@ def analytical_timing_counts(
     n = arch.n_pe
     rows, _cols = spec.matrix_shape
     groups = spec.groups if spec.kind == "conv" else 1
-    rows_gp = rows_per_pe_and_group(rows, groups, n)
+    batches = output_batches(rows, n, arch.activation_registers_per_pe)
+    rows_gp = rows_per_pe_and_group(rows, groups, n, arch.activation_registers_per_pe)
     slots = arch.sparse_sram_word_bits / entry_bits
-    mean_e = np.zeros((groups, n))
-    var_e = np.zeros((groups, n))
-    fill = np.zeros((groups, n))
-    p_zero = np.zeros((groups, n))
+    mean_e = np.zeros(rows_gp.shape)
+    var_e = np.zeros(rows_gp.shape)
+    fill = np.zeros(rows_gp.shape)
+    p_zero = np.zeros(rows_gp.shape)
     cache: dict[int, tuple] = {}
-    for g in range(groups):
+    for g in range(rows_gp.shape[0]):
         for p in range(n):
             rp = int(rows_gp[g, p])
             if rp not in cache:
                 cache[rp] = column_entry_moments(rp, float(weight_density), index_bits)
             mean_e[g, p], var_e[g, p], fill[g, p], p_zero[g, p] = cache[rp]
     mean_c = mean_e + p_zero
-    # Mixture over the groups (items are spread evenly over them).
+    # Mixture over the (batch, group) segments: every item is broadcast once per batch and the
+    # items of one batch are spread evenly over the groups.
     mu = mean_c.mean(axis=0)
-    scanned = float(scanned_activations(spec))
+    scanned = float(scanned_activations(spec)) * batches
     items = float(activation_density) * scanned
     entries_per_item = mean_e.mean(axis=0)  # per PE
     busy = items * entries_per_item
@@ -196,9 +203,9 @@ def analytical_layer(
     )
     rows, cols = spec.matrix_shape
     groups = spec.groups if spec.kind == "conv" else 1
-    rows_gp = rows_per_pe_and_group(rows, groups, arch.n_pe)
+    rows_gp = rows_per_pe_and_group(rows, groups, arch.n_pe, arch.activation_registers_per_pe)
     per_pe = np.zeros(arch.n_pe)
-    for g in range(groups):
+    for g in range(rows_gp.shape[0]):
         for p in range(arch.n_pe):
             per_pe[p] += (
                 cols

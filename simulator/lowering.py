@@ -22,20 +22,33 @@ order inside a column, so they are a contiguous run of the column (fillers are a
 the group of the row they occupy); the PE reads one pointer pair per item as for FC.
 Utilization = useful MACs / (N × cycles); it is low when a layer has few filters per PE.
 
+Output batches (EIE §IV, "Activation Read/Write"): a PE accumulates its outputs in
+`activation_registers_per_pe` (R) destination registers, so a layer whose PEs hold more than R
+rows each (rows > R·N) is computed in B = ceil(ceil(rows / N) / R) batches. Batch b covers
+the R·N consecutive rows [b·R·N, (b+1)·R·N) (PE-local rows [b·R, (b+1)·R)); the non-zero
+inputs are broadcast once per batch (for conv: each output position's patch once per batch),
+the source activations are re-read and re-scanned each time, and the destination registers
+are written back at the end of the batch. On chip each batch is stored as its own relative-
+index CSC slice (`band_matrices`: the index restarts at the batch's first row; one pointer
+pair per batch and column), and item type (b, g, c) = (b·G + g)·cols + c. With rows <= R·N
+(every EIE benchmark layer but NT-Wd) B = 1 and nothing changes.
+
 SRAM words: entries are packed back to back in `sparse_sram_word_bits`-wide words from the
-start of each PE's slice; an item touching PE-local entries [a, b) reads the words
-floor(a·w/W) … floor((b·w − 1)/W) (w = entry bits, W = word bits). No word is reused between
-items (no read buffer is modelled).
+start of each PE's slice (batch after batch); an item touching PE-local entries [a, b) reads
+the words floor(a·w/W) … floor((b·w − 1)/W) (w = entry bits, W = word bits). No word is
+reused between items (no read buffer is modelled).
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from compression.sparse_format import SparseMatrix, decode_sparse, encode_sparse
 from workloads.layer_spec import LayerSpec
 
 
@@ -60,16 +73,26 @@ class LayerWork:
 
 @numba.njit(cache=True)
 def _work_from_entries(
-    col_ptr, entry_gap, entry_code, n_pe, groups, rows_per_group, entry_bits, word_bits
+    col_ptr,
+    entry_gap,
+    entry_code,
+    n_pe,
+    groups,
+    rows_per_group,
+    entry_bits,
+    word_bits,
+    row_offset,
+    start,
 ):
-    """entries/fillers/words [groups·cols, n_pe] from the stored entry stream."""
+    """entries/fillers/words [groups·cols, n_pe] from the stored entry stream of one batch
+    whose first row is global row `row_offset`; start[p] = PE p's entries stored before it."""
     cols = col_ptr.shape[1] - 1
     n_types = groups * cols
     entries = np.zeros((n_types, n_pe), np.int32)
     fillers = np.zeros((n_types, n_pe), np.int32)
     words = np.zeros((n_types, n_pe), np.int32)
     for p in range(n_pe):
-        base = col_ptr[p, 0]
+        base = col_ptr[p, 0] - start[p]
         for j in range(cols):
             local = -1
             current = -1
@@ -77,7 +100,7 @@ def _work_from_entries(
             last = 0
             for k in range(col_ptr[p, j], col_ptr[p, j + 1]):
                 local += np.int64(entry_gap[k]) + 1
-                g = (p + local * n_pe) // rows_per_group
+                g = (row_offset + p + local * n_pe) // rows_per_group
                 if g >= groups:
                     g = groups - 1
                 if g != current:
@@ -103,8 +126,52 @@ def _work_from_entries(
     return entries, fillers, words
 
 
-def layer_work(sparse, spec: LayerSpec, entry_bits: int, word_bits: int) -> LayerWork:
-    """LayerWork of a stored `SparseMatrix` (compression.sparse_format) for layer `spec`."""
+def output_batches(rows: int, n_pe: int, registers_per_pe: int | None) -> int:
+    """B = ceil(ceil(rows / N) / R): passes over the input (module docstring); 1 if R is None."""
+    if registers_per_pe is None:
+        return 1
+    local_rows = -(-int(rows) // int(n_pe))
+    return max(1, -(-local_rows // int(registers_per_pe)))
+
+
+_BANDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def band_matrices(sparse: SparseMatrix, registers_per_pe: int | None) -> tuple[SparseMatrix, ...]:
+    """The layer as stored on an accelerator with R = `registers_per_pe` destination registers:
+    one SparseMatrix per output batch (rows [b·R·N, (b+1)·R·N), relative index restarting at
+    the batch's first row). One batch: `sparse` itself. Cached per `sparse` object."""
+    batches = output_batches(sparse.rows, sparse.n_pe, registers_per_pe)
+    if batches == 1:
+        return (sparse,)
+    key = int(registers_per_pe)
+    cached = _BANDS.get(sparse)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    codes = decode_sparse(sparse)
+    span = key * sparse.n_pe
+    bands = tuple(
+        encode_sparse(codes[b * span : (b + 1) * span], sparse.n_pe, sparse.index_bits)
+        for b in range(batches)
+    )
+    _BANDS[sparse] = (key, bands)
+    return bands
+
+
+def onchip_entries_per_pe(sparse: SparseMatrix, registers_per_pe: int | None) -> np.ndarray:
+    """int64 [n_pe]: entries (fillers included) each PE stores, over all output batches."""
+    return sum(band.entries_per_pe for band in band_matrices(sparse, registers_per_pe))
+
+
+def layer_work(
+    sparse,
+    spec: LayerSpec,
+    entry_bits: int,
+    word_bits: int,
+    registers_per_pe: int | None = None,
+) -> LayerWork:
+    """LayerWork of a stored `SparseMatrix` (compression.sparse_format) for layer `spec`, on
+    PEs with `registers_per_pe` destination registers (None: unlimited, one batch)."""
     rows, cols = spec.matrix_shape
     if (sparse.rows, sparse.cols) != (rows, cols):
         raise ValueError(
@@ -112,17 +179,32 @@ def layer_work(sparse, spec: LayerSpec, entry_bits: int, word_bits: int) -> Laye
             f"allowed: the layer's matrix shape {(rows, cols)}"
         )
     groups = spec.groups if spec.kind == "conv" else 1
-    entries, fillers, words = _work_from_entries(
-        np.ascontiguousarray(sparse.col_ptr, dtype=np.int64),
-        np.ascontiguousarray(sparse.entry_gap, dtype=np.uint16),
-        np.ascontiguousarray(sparse.entry_code, dtype=np.uint16),
-        int(sparse.n_pe),
-        int(groups),
-        int(rows // groups),
-        int(entry_bits),
-        int(word_bits),
-    )
-    return LayerWork(entries, fillers, words, int(sparse.n_pe))
+    n_pe = int(sparse.n_pe)
+    bands = band_matrices(sparse, registers_per_pe)
+    span = (int(registers_per_pe) * n_pe) if len(bands) > 1 else 0
+    start = np.zeros(n_pe, np.int64)
+    parts = []
+    for b, band in enumerate(bands):
+        parts.append(
+            _work_from_entries(
+                np.ascontiguousarray(band.col_ptr, dtype=np.int64),
+                np.ascontiguousarray(band.entry_gap, dtype=np.uint16),
+                np.ascontiguousarray(band.entry_code, dtype=np.uint16),
+                n_pe,
+                int(groups),
+                int(rows // groups),
+                int(entry_bits),
+                int(word_bits),
+                int(b * span),
+                start.copy(),
+            )
+        )
+        start += band.entries_per_pe
+    if len(parts) == 1:
+        entries, fillers, words = parts[0]
+    else:
+        entries, fillers, words = (np.concatenate(arrays) for arrays in zip(*parts))
+    return LayerWork(entries, fillers, words, n_pe)
 
 
 def input_shape(spec: LayerSpec) -> tuple[int, ...]:
@@ -151,8 +233,9 @@ def scanned_activations(spec: LayerSpec) -> int:
     return spec.in_channels * ys * xs
 
 
-def activation_stream(spec: LayerSpec, activations: np.ndarray) -> np.ndarray:
-    """int32 item types of the non-zero activations in broadcast order (module docstring)."""
+def activation_stream(spec: LayerSpec, activations: np.ndarray, batches: int = 1) -> np.ndarray:
+    """int32 item types of the non-zero activations in broadcast order, every input (conv: every
+    position's patch) broadcast once per output batch (module docstring)."""
     expected = input_shape(spec)
     x = np.asarray(activations)
     if x.shape != expected and not (spec.kind != "conv" and x.size == expected[0]):
@@ -160,7 +243,11 @@ def activation_stream(spec: LayerSpec, activations: np.ndarray) -> np.ndarray:
             f"layer {spec.name!r}: activations shape={x.shape} is invalid; allowed: {expected}"
         )
     if spec.kind != "conv":
-        return np.flatnonzero(x.reshape(-1)).astype(np.int32)
+        nonzero = np.flatnonzero(x.reshape(-1)).astype(np.int32)
+        if batches == 1:
+            return nonzero
+        cols = np.int32(expected[0])
+        return np.concatenate([nonzero + np.int32(b) * cols for b in range(batches)])
     c, h, w = expected
     (kh, kw), (sh, sw), (ph, pw) = spec.kernel, spec.stride, spec.padding
     oh, ow = spec.output_hw
@@ -170,6 +257,8 @@ def activation_stream(spec: LayerSpec, activations: np.ndarray) -> np.ndarray:
         :, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw
     ]  # (C, oh, ow, kh, kw)
     patches = np.ascontiguousarray(windows.transpose(1, 2, 0, 3, 4)).reshape(oh * ow, -1)
-    width = patches.shape[1]  # groups · cols: channel-major, so group g is a contiguous block
+    if batches > 1:  # each position's patch once per batch, batch b's types offset by b·width
+        patches = np.tile(patches, (1, batches))
+    width = patches.shape[1]  # [batches ·] groups · cols: channel-major, group-contiguous
     flat = np.flatnonzero(patches)
     return (flat % width).astype(np.int32)

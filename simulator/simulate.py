@@ -12,10 +12,11 @@ Events per layer (one inference), shared by both models:
   register_access: 2 per entry (read + write of the destination accumulator);
 - activation_sram_read: scanned activations packed in activation-SRAM words; activation_sram_write:
   outputs packed likewise; lnzd_op: one per scanned activation; fifo_access: a push and a pop
-  per broadcast per PE; leakage_cycle: total cycles; dram_bit: 8 × DRAM bytes.
+  per broadcast per PE; leakage_cycle: total cycles; dram_bit: 8 × DRAM bytes. A layer run in
+  B output batches (`simulator.lowering`) broadcasts and scans its input B times.
 
 Memory. The weights of a layer occupy, per PE, whole sparse-matrix SRAM words
-(ceil(entries × entry bits / word bits)) and (groups·cols + 1) pointers. A network's layers
+(ceil(entries × entry bits / word bits)) and (batches·groups·cols + 1) pointers. A network's layers
 are placed in network order: a layer stays on chip if it fits in what is left of the
 sparse-matrix (and pointer) SRAM; the part that does not fit is streamed from DRAM every frame.
 Feature maps: half of the on-chip activation storage holds the input, half the output; the
@@ -36,6 +37,8 @@ from simulator.lowering import (
     activation_stream,
     input_shape,
     layer_work,
+    onchip_entries_per_pe,
+    output_batches,
     scanned_activations,
 )
 from simulator.results import LayerCounts, LayerResult, NetworkResult
@@ -58,13 +61,16 @@ def weight_storage_bytes(
     entries_per_pe: np.ndarray, spec: LayerSpec, arch: Accelerator, entry_bits: int
 ):
     """(sparse-matrix bytes, pointer bytes) of a layer in the accelerator's on-chip format,
-    with `entry_bits` = the layer's weight bits + relative-index bits per stored entry."""
+    with `entry_bits` = the layer's weight bits + relative-index bits per stored entry and
+    `entries_per_pe` counted in that format (`simulator.lowering.onchip_entries_per_pe`)."""
     words = np.ceil(
         np.asarray(entries_per_pe, dtype=np.float64) * entry_bits / (arch.sparse_sram_word_bits)
     )
     sparse_bytes = int(words.sum()) * arch.sparse_sram_word_bits // 8
     groups = spec.groups if spec.kind == "conv" else 1
-    pointer_bytes = arch.n_pe * (groups * spec.matrix_shape[1] + 1) * arch.pointer_bits // 8
+    batches = output_batches(spec.matrix_shape[0], arch.n_pe, arch.activation_registers_per_pe)
+    pointers = batches * groups * spec.matrix_shape[1] + 1
+    pointer_bytes = arch.n_pe * pointers * arch.pointer_bits // 8
     return sparse_bytes, int(math.ceil(pointer_bytes))
 
 
@@ -172,8 +178,10 @@ def simulate_layer(
         )
     weight_bits, index_bits = _layer_bits(layer)
     entry_bits = weight_bits + index_bits
+    registers = arch.activation_registers_per_pe
+    batches = output_batches(spec.matrix_shape[0], arch.n_pe, registers)
     sparse_bytes, pointer_bytes = weight_storage_bytes(
-        sparse.entries_per_pe, spec, arch, entry_bits
+        onchip_entries_per_pe(sparse, registers), spec, arch, entry_bits
     )
     weight_bytes = sparse_bytes + pointer_bytes
     if weight_dram_bytes is None:
@@ -190,8 +198,8 @@ def simulate_layer(
             spec, weight_density, act_density, entry_bits, index_bits, arch
         )
     else:
-        work = layer_work(sparse, spec, entry_bits, arch.sparse_sram_word_bits)
-        stream = activation_stream(spec, activations)
+        work = layer_work(sparse, spec, entry_bits, arch.sparse_sram_word_bits, registers)
+        stream = activation_stream(spec, activations, batches)
         timing = cycle_timing(work, stream, arch.fifo_depth, arch.pipeline_latency_cycles)
         item_counts = np.bincount(stream, minlength=work.n_types).astype(np.int64)
         counts = LayerCounts(
@@ -199,7 +207,7 @@ def simulate_layer(
             entries=float(timing.busy_cycles_per_pe.sum()),
             fillers=float((item_counts @ work.fillers.astype(np.int64)).sum()),
             sram_words=float((item_counts @ work.words.astype(np.int64)).sum()),
-            scanned_activations=float(scanned_activations(spec)),
+            scanned_activations=float(scanned_activations(spec) * batches),
             outputs=float(math.prod(spec.output_shape)),
         )
     return assemble_layer_result(
@@ -220,8 +228,9 @@ def place_weights(layers, arch: Accelerator) -> list[tuple[int, int, int]]:
     out = []
     for layer in layers:
         weight_bits, index_bits = _layer_bits(layer)
+        entries = onchip_entries_per_pe(layer.sparse, arch.activation_registers_per_pe)
         sparse_bytes, pointer_bytes = weight_storage_bytes(
-            layer.sparse.entries_per_pe, layer.spec, arch, weight_bits + index_bits
+            entries, layer.spec, arch, weight_bits + index_bits
         )
         sparse_on = min(sparse_bytes, sparse_left)
         pointer_on = min(pointer_bytes, pointer_left)
