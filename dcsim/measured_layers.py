@@ -49,21 +49,17 @@ def measured_alexnet_layers(
     from workloads import get_network
     from workloads.activations import capture_layer_inputs
     from workloads.synthetic import synthetic_layer_input
-    from workloads.torch_models import build_model, check_state_dict, read_state_dict
+    from workloads.torch_models import build_model, layer_modules, load_weights
 
     if network not in ALEXNET_LAYOUTS:
         raise ValueError(f"network={network!r} is invalid; allowed: {', '.join(ALEXNET_LAYOUTS)}")
     if isinstance(images, bool) or not isinstance(images, int) or images < 1:
         raise ValueError(f"images={images!r} is invalid; allowed: an integer >= 1")
     spec = get_network(network)
-    model = build_model(spec)
-    state_dict = read_state_dict(weights)
-    check_state_dict(model, state_dict, str(weights))
-    model.load_state_dict(state_dict)
-    model.eval()
-    modules = {layer.name: spec.module_paths[layer.name] for layer in spec.layers}
+    model = load_weights(build_model(spec), weights).eval()
+    modules = layer_modules(model, spec)
     matrices = {
-        eie: state_dict[f"{modules[fc]}.weight"].detach().cpu().numpy().astype(np.float32)
+        eie: modules[fc].weight.detach().cpu().numpy().astype(np.float32)
         for eie, fc in EIE_ALEXNET_LAYERS.items()
     }
     if data is None:

@@ -56,11 +56,10 @@ def network_rows(args: argparse.Namespace) -> list[dict]:
     weights = None
     if args.weights:
         from compression.compressed_network import weights_from_state_dict
-        from workloads.torch_models import build_model, check_state_dict, read_state_dict
+        from workloads.torch_models import build_model, load_weights
 
-        state_dict = read_state_dict(args.weights)  # one-line errors for damaged files
-        check_state_dict(build_model(network), state_dict, str(args.weights))
-        weights = weights_from_state_dict(network, state_dict)
+        model = load_weights(build_model(network), args.weights)  # checked, one-line errors
+        weights = weights_from_state_dict(network, model.state_dict())
     compressed = compress_network(
         network, args.recipe, weights=weights, n_pe=arch.n_pe, seed=args.seed
     )
