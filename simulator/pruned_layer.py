@@ -34,6 +34,21 @@ class PrunedLayer:
         return self.spec.name
 
 
+def pruned_codes(
+    spec: LayerSpec,
+    weight_density: float,
+    *,
+    seed: int = 0,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """uint16 matrix of `spec` (1 = kept): `weights` (synthetic with `seed` if None) pruned by
+    magnitude to `weight_density`. Independent of the PE count."""
+    if weights is None:
+        weights = synthetic_weights(spec, seed)
+    mask = magnitude_mask(np.asarray(weights), weight_density)
+    return mask.reshape(spec.matrix_shape).astype(np.uint16)
+
+
 def pruned_layer(
     spec: LayerSpec,
     weight_density: float,
@@ -43,10 +58,10 @@ def pruned_layer(
     index_bits: int = 4,
     seed: int = 0,
     weights: np.ndarray | None = None,
+    codes: np.ndarray | None = None,
 ) -> PrunedLayer:
-    """Prune `weights` (synthetic with `seed` if None) to `weight_density`, encode over n_pe."""
-    if weights is None:
-        weights = synthetic_weights(spec, seed)
-    mask = magnitude_mask(np.asarray(weights), weight_density)
-    codes = mask.reshape(spec.matrix_shape).astype(np.uint16)
+    """Prune `weights` (synthetic with `seed` if None) to `weight_density`, encode over n_pe;
+    `codes` (from `pruned_codes`) skips the pruning, to encode one mask for several N."""
+    if codes is None:
+        codes = pruned_codes(spec, weight_density, seed=seed, weights=weights)
     return PrunedLayer(spec, encode_sparse(codes, n_pe, index_bits), weight_bits, index_bits)

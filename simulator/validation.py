@@ -35,13 +35,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compression.pruning import magnitude_mask
-from compression.sparse_format import encode_sparse
 from simulator.accelerator import load_accelerator
-from simulator.pruned_layer import PrunedLayer, pruned_layer
+from simulator.pruned_layer import PrunedLayer, pruned_codes, pruned_layer
 from simulator.simulate import simulate_layer
 from workloads import get_network
-from workloads.synthetic import synthetic_layer_input, synthetic_weights
+from workloads.synthetic import synthetic_layer_input
 
 CHECKS: dict[str, Callable[[int], list[dict]]] = {}
 
@@ -76,17 +74,15 @@ def row(check: str, published: float, model: float, unit: str, notes: str = "") 
 # same Alex-7 serves the FIFO sweep and, re-encoded, the PE sweep); cleared at the end.
 @functools.cache
 def _eie_codes(name: str, seed: int) -> np.ndarray:
-    """The layer's pruning mask as weight codes (1 = kept), as `pruned_layer` computes it."""
     spec = get_network(name).layers[0]
-    mask = magnitude_mask(synthetic_weights(spec, seed), spec.weight_density)
-    return mask.reshape(spec.matrix_shape).astype(np.uint16)
+    return pruned_codes(spec, spec.weight_density, seed=seed)
 
 
 @functools.cache
 def _eie_layer(name: str, n_pe: int, seed: int) -> PrunedLayer:
     """`pruned_layer(spec, density, n_pe=n_pe, seed=seed)`, with the mask shared across N."""
     spec = get_network(name).layers[0]
-    return PrunedLayer(spec, encode_sparse(_eie_codes(name, seed), n_pe, 4), 4, 4)
+    return pruned_layer(spec, spec.weight_density, n_pe=n_pe, codes=_eie_codes(name, seed))
 
 
 @functools.cache
