@@ -254,12 +254,19 @@ def check_pe_scaling(seed: int = 0) -> list[dict]:
     ]
 
 
-def validation_rows(checks: list[str] | None = None, seed: int = 0) -> list[dict]:
-    """Rows of the selected checks (all registered ones by default)."""
-    names = list(CHECKS) if not checks else checks
+def selected_checks(checks: list[str] | None) -> list[str]:
+    """The checks to run (all registered ones if none are named); a one-line ValueError for
+    an unknown name."""
+    names = list(CHECKS) if not checks else list(checks)
     for name in names:
         if name not in CHECKS:
             raise ValueError(f"check={name!r} is invalid; allowed: {', '.join(CHECKS)}")
+    return names
+
+
+def validation_rows(checks: list[str] | None = None, seed: int = 0) -> list[dict]:
+    """Rows of the selected checks (all registered ones by default)."""
+    names = selected_checks(checks)
     rows = []
     try:
         for name in names:

@@ -10,7 +10,13 @@ from __future__ import annotations
 import argparse
 
 from dcsim.tables import FORMATS, print_table
-from simulator.validation import CHECKS, EIE_ALEXNET, eie_layer_rows, validation_rows
+from simulator.validation import (
+    CHECKS,
+    EIE_ALEXNET,
+    eie_layer_rows,
+    selected_checks,
+    validation_rows,
+)
 
 ACCURACY_CHECKS = ("accuracy-bits", "accuracy-init", "accuracy-prune-quant")
 
@@ -25,10 +31,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from dcsim.measured_layers import measured_alexnet_layers
 
-    checks = args.check or ["eie-alexnet"]
-    for name in checks:
-        if name not in CHECKS:
-            raise ValueError(f"check={name!r} is invalid; allowed: {', '.join(CHECKS)}")
+    checks = selected_checks(args.check or ["eie-alexnet"])
     measured = measured_alexnet_layers(
         args.weights, args.data, network=args.network, images=args.images, seed=args.seed
     )
