@@ -26,7 +26,9 @@ import pandas as pd
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
+from reports.columns import header, meta_header
 from reports.figures import Figure, build_figures, ok_totals, point_label
+from reports.formatting import format_number, format_value
 from reports.spreadsheet import _atomic_target
 
 __all__ = ["build_report", "write_report", "image_png_base64"]
@@ -72,20 +74,57 @@ def image_png_base64(image, size: int = 64) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _table(records, columns: list[str] | None = None, empty: str = "none") -> str:
+def _cell(value, formatter) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return formatter(value)
+
+
+def _table(
+    records,
+    columns: list[str] | None = None,
+    empty: str = "none",
+    *,
+    table: str | None = None,
+) -> str:
+    """An HTML table of `records`. Result-table records (`table` None) get the catalogue's
+    headers and humanised values (sizes as 8.79 MB); the other tables (`table` = energy_table,
+    validation, …) get `meta_header` headers and plain numbers, never e-notation."""
     df = pd.DataFrame(list(records))
     if df.empty:
         return f'<p class="none">{html.escape(empty)}</p>'
     if columns:
         df = df[[c for c in columns if c in df.columns] + [c for c in df if c not in columns]]
-    for c in df.columns:
-        if df[c].map(lambda v: isinstance(v, (dict, list))).any():
-            df[c] = df[c].map(
-                lambda v: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v
-            )
-    return df.to_html(
-        index=False, escape=True, na_rep="—", classes="data", border=0, float_format="{:.6g}".format
+    head = "".join(
+        f"<th>{html.escape(header(c) if table is None else meta_header(table, c))}</th>"
+        for c in df.columns
     )
+    rows = []
+    for rec in df.to_dict("records"):
+        cells = []
+        for c in df.columns:
+            if table is None:
+                text = _cell(rec[c], lambda v, c=c: format_value(c, v))
+            else:
+                text = _cell(rec[c], _plain)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return (
+        f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
+
+
+def _plain(value) -> str:
+    """A value of the report's other tables: numbers with four significant digits."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        return format_number(value)
+    return str(value)
 
 
 def _figure_html(fig: Figure) -> str:
@@ -204,8 +243,9 @@ def build_report(results: pd.DataFrame, meta: dict) -> str:
             "Validation against published numbers",
             _table(
                 meta.get("validation") or [],
-                ["check", "published", "model", "error_pct", "unit", "notes"],
+                ["check", "published", "model", "error_pct", "unit", "source", "notes"],
                 "no validation rows",
+                table="validation",
             ),
         ),
         (
@@ -213,11 +253,16 @@ def build_report(results: pd.DataFrame, meta: dict) -> str:
             "Energy reference table",
             _table(
                 meta.get("energy_table") or [],
-                ["accelerator", "action", "energy_pj", "unit_event", "formula", "source"],
+                ["accelerator", "action", "energy_pj", "unit", "formula", "source"],
                 "no energy table",
+                table="energy_table",
             ),
         ),
-        ("accelerators", "Accelerators", _table(meta.get("accelerators") or [], ["name"])),
+        (
+            "accelerators",
+            "Accelerators",
+            _table(meta.get("accelerators") or [], ["name"], table="accelerators"),
+        ),
         (
             "config",
             "Sweep configuration",

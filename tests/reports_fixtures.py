@@ -156,7 +156,7 @@ def make_meta() -> dict:
                     "accelerator": acc,
                     "action": action,
                     "energy_pj": table[action],
-                    "unit_event": "one bit" if action == "dram" else f"one {action}",
+                    "unit": "one bit" if action == "dram" else f"one {action}",
                     "formula": "Horowitz 45 nm scaled",
                     "source": "Horowitz ISSCC 2014",
                 }
