@@ -74,8 +74,8 @@ def test_sheets_headers_units_frozen(xlsx, results):
     assert set(by_col) == set(results.columns)
     assert by_col["latency_ms"][1] == "latency (ms)" and by_col["latency_ms"][2] == "ms"
     assert by_col["energy_mac_mj"][2] == "mJ" and "events_mac" in by_col["energy_mac_mj"][3]
-    assert by_col["events_dram"][2] == "events"
-    assert by_col["events_dram"][3].endswith("One event is: one bit.")
+    assert by_col["events_dram_bit"][2] == "events"
+    assert by_col["events_dram_bit"][3].endswith("One event is: one bit.")
     assert by_col["events_mac"][3].endswith("One event is: one mac.")
     for c in COLUMNS:
         if c in by_col:
