@@ -172,6 +172,7 @@ def pareto_figure(totals: pd.DataFrame, which: str) -> Figure:
                 x=ref,
                 line=dict(color=line_colour, dash="dash"),
                 annotation_text=text,
+                annotation_position="top left",
                 row=1,
                 col=c,
             )
@@ -181,7 +182,9 @@ def pareto_figure(totals: pd.DataFrame, which: str) -> Figure:
             notes.append(f"{net}: {text} at {value} is off this panel's scale")
         fig.update_xaxes(range=x_range, title_text=xlabel, row=1, col=c)
         y_range, _, _ = facet_range(y)
-        fig.update_yaxes(range=y_range, tickformat=".0%", row=1, col=c)
+        span = y_range[1] - y_range[0]
+        digits = 0 if span >= 0.05 else (1 if span >= 0.005 else 2)
+        fig.update_yaxes(range=y_range, tickformat=f".{digits}%", row=1, col=c)
     fig.update_yaxes(title_text=ACC_LABEL[metric], row=1, col=1)
     fig.update_layout(title=title, **LAYOUT)
     missing = sorted(set(totals["network"].astype(str)) - set(nets))

@@ -6,10 +6,11 @@ columns of the fit rule (``<memory>_need_bytes`` / ``<memory>_capacity_bytes``, 
 the rule itself is documented with the columns in :mod:`reports.columns`).
 
 Every point gets one bar per memory — sparse-matrix SRAM, pointer SRAM, activation storage —
-at its need / capacity (log scale, 100 % = full); the tallest bar is the binding memory, and a
-point fits on chip when every bar stays below the 100 % line. Points are ordered by their
-binding memory's utilization. A result table from before these columns existed gets the old
-chart: model size (sparse + pointers) against the weight SRAM capacity.
+at its need / capacity (horizontal, log scale, 100 % = full); the longest bar is the binding
+memory, and a point fits on chip when every bar stays left of the 100 % line. Points are
+ordered by their binding memory's utilization, the tightest fit first. A result table from
+before these columns existed gets the old chart: model size (sparse + pointers) against the
+weight SRAM capacity.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ MEMORIES = (
     ("activation", "activation storage"),
 )
 _TITLE = "On-chip memory need vs capacity"
+_ROW_PX = 30  # per design point (three bars)
+_MAX_HEIGHT_PX = 2400
+_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0)
 
 
 def _has_memory_columns(totals: pd.DataFrame) -> bool:
@@ -69,38 +73,50 @@ def footprint_figure(totals: pd.DataFrame) -> Figure:
         ]
         fig.add_trace(
             go.Bar(
-                x=labels,
-                y=(need / cap).to_numpy(float),
+                y=labels,
+                x=(need / cap).to_numpy(float),
+                orientation="h",
                 name=name,
                 marker_color=component_colour(memory),
                 customdata=hover,
                 hovertemplate="%{customdata}<extra></extra>",
             )
         )
-    fig.add_hline(
-        y=1.0,
-        line=dict(color="black", dash="dash"),
-        annotation_text="capacity (100 %)",
-        annotation_position="top left",
+    capacity_line = dict(color="black", dash="dash")
+    fig.add_vline(x=1.0, line=capacity_line)
+    fig.add_trace(  # the line's legend entry
+        go.Scatter(x=[None], y=[None], mode="lines", line=capacity_line, name="capacity (100 %)")
     )
+    ratios = np.concatenate([np.asarray(t.x, dtype=float) for t in fig.data if t.x is not None])
+    ratios = ratios[np.isfinite(ratios) & (ratios > 0)]
+    lo, hi = (float(ratios.min()), float(ratios.max())) if ratios.size else (0.5, 2.0)
+    ticks = [v for v in _TICKS if lo / 2.5 <= v <= hi * 2.5] or [1.0]
+    height = int(min(_MAX_HEIGHT_PX, 170 + _ROW_PX * len(labels)))
     fig.update_layout(
         title=_TITLE,
         barmode="group",
-        yaxis=dict(title="need / capacity", type="log", tickformat=".0%"),
         xaxis=dict(
+            title="need / capacity (log scale)",
+            type="log",
+            tickvals=ticks,
+            ticktext=[f"{v:.0%}" for v in ticks],
+        ),
+        yaxis=dict(
             type="category",
             categoryorder="array",
             categoryarray=labels,
-            tickangle=-45,
-            showticklabels=len(labels) <= 60,  # many points: labels in the hover only
-            title="design points (by the binding memory's need / capacity)",
+            autorange="reversed",
+            showticklabels=len(labels) <= 80,  # many points: labels in the hover only
+            title="",
         ),
-        **{**LAYOUT, "height": 520},
+        legend=dict(orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="bottom"),
+        **{**LAYOUT, "height": height, "margin": {**LAYOUT["margin"], "l": 20}},
     )
+    fig.update_yaxes(automargin=True)
     fits = df["fits_onchip"].fillna(False).astype(bool) if "fits_onchip" in df else None
     n_fit = int(fits.sum()) if fits is not None else 0
     caption = (
-        "One bar per on-chip memory: its need over its capacity. The tallest bar of a point is "
+        "One bar per on-chip memory: its need over its capacity. The longest bar of a point is "
         "its binding memory; a point fits on chip when no bar crosses 100 %. Needs: "
         "sparse-matrix SRAM and pointer SRAM sum over the layers (all stay resident), the "
         "activation storage needs twice the largest feature map (half in, half out). "

@@ -259,13 +259,12 @@ def _summary_html(results: pd.DataFrame, best: pd.DataFrame) -> str:
         if len(short):
             capacity = short.get("codebook_capacity_entries")
             need = short.get("codebook_need_entries")
-            cases = sorted(
-                {
-                    f"{int(n)} entries on a {int(c)}-entry codebook"
-                    for n, c in zip(need, capacity)
-                    if n == n and c == c
-                }
-            )
+            cases = [
+                f"{n} entries on a {c}-entry codebook"
+                for n, c in sorted(
+                    {(int(n), int(c)) for n, c in zip(need, capacity) if n == n and c == c}
+                )
+            ]
             parts.append(
                 '<p class="codebook"><b>Codebook:</b> '
                 + html.escape(

@@ -190,17 +190,19 @@ def test_footprint_draws_every_memory_against_its_capacity():
     totals = ok_totals(make_results())
     fig = footprint_figure(totals).figure
     names = [t.name for t in fig.data]
-    assert names == ["sparse-matrix SRAM", "pointer SRAM", "activation storage"]
-    labels = list(fig.data[0].x)
+    assert names == ["sparse-matrix SRAM", "pointer SRAM", "activation storage", "capacity (100 %)"]
+    labels = list(fig.data[0].y)
     for trace, memory in zip(fig.data, ("sparse_sram", "pointer_sram", "activation")):
-        for label, ratio in zip(labels, trace.y):
+        assert trace.orientation == "h"
+        for label, ratio in zip(labels, trace.x):
             pid = label.split(" ")[0]
             rec = totals[totals["point_id"] == pid].iloc[0]
             expected = rec[f"{memory}_need_bytes"] / rec[f"{memory}_capacity_bytes"]
             assert math.isclose(ratio, expected, rel_tol=1e-12)
-    binding = [max(t.y[i] for t in fig.data) for i in range(len(labels))]
+    binding = [max(t.x[i] for t in fig.data[:3]) for i in range(len(labels))]
     assert binding == sorted(binding)  # ordered by the binding memory's utilization
-    assert fig.layout.yaxis.type == "log"
+    assert fig.layout.xaxis.type == "log"
+    assert [s.x0 for s in fig.layout.shapes] == [1.0]  # the capacity line at 100 %
 
 
 def test_footprint_of_an_old_table_falls_back_to_model_size():
