@@ -68,6 +68,8 @@ PER_LAYER_DROP = (
     "accuracy_source",
     "status",
     "error",
+    "binding_memory",
+    "binding_utilization",
 )
 _REL_TOL = 1e-6
 _HEADER_FONT = Font(bold=True)
