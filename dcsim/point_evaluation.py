@@ -56,6 +56,9 @@ def point_recipe(point: DesignPoint):
         kinds.setdefault(kind, {})
         kinds[kind]["weight_bits"] = bits
         kinds[kind].pop("index_bits", None)
+    if "depthwise" in kinds:  # depthwise convs are conv layers: conv_bits
+        kinds["depthwise"].update(weight_bits=point.conv_bits)
+        kinds["depthwise"].pop("index_bits", None)
     layers = {
         name: {k: v for k, v in table.items() if k == "density"}
         for name, table in data.get("layers", {}).items()
