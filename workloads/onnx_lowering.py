@@ -13,8 +13,9 @@ symbolic one takes it), then one graph op per ONNX node (`workloads.graph`):
   usually folded it already.)
 - Relu, Clip(0, max) → relu; Sigmoid, Tanh, HardSigmoid (torch's α = 1/6), HardSwish,
   LeakyRelu, Elu, Gelu, Softmax → activation; MaxPool, AveragePool, GlobalAveragePool,
-  GlobalMaxPool, LRN, Add / Mul (of two tensors, or by a scalar; Sub / Div by a scalar),
-  Concat, Flatten / Reshape / Squeeze / Unsqueeze, Dropout, Identity → their graph ops.
+  GlobalMaxPool, ReduceMean over H and W, LRN, Add / Mul (of two tensors, or by a scalar;
+  Sub / Div by a scalar), Concat, Flatten / Reshape / Squeeze / Unsqueeze, Dropout, Identity
+  → their graph ops.
 - Constant and Identity-of-constant nodes are constants; nodes whose outputs are integer
   tensors (Shape, Gather, Concat of shapes, …) are shape arithmetic, whose effect the inferred
   shapes already carry.
@@ -480,6 +481,25 @@ def _lower_node(lowering: _Lowering, node) -> None:
         x = lowering.tensor(node, 0)
         hw = lowering.nodes_by_name(x).shape[1:]
         lowering.add(node, "maxpool", [x], kernel=tuple(hw), stride=(1, 1), padding=(0, 0))
+        return
+    if op == "ReduceMean":  # a global average pool when it averages over H and W
+        x = lowering.tensor(node, 0)
+        rank = len(lowering.nodes_by_name(x).shape) + 1
+        axes = attrs.get("axes")
+        if axes is None and len(node.input) > 1 and node.input[1]:
+            axes = lowering.const(node, 1, "axes").reshape(-1).tolist()
+        axes = sorted(int(a) + rank if int(a) < 0 else int(a) for a in (axes or []))
+        if rank != 4 or axes != [2, 3]:
+            raise lowering.fail(node, f"a mean over axes {axes}; allowed: the spatial axes 2, 3")
+        channels = lowering.nodes_by_name(x).shape[0]
+        pooled = f"{node.name or 'reducemean'}.pool"
+        lowering.nodes.append(
+            make_node(pooled, "adaptive_avgpool", [x], (channels, 1, 1), op, output_hw=(1, 1))
+        )
+        if attrs.get("keepdims", 1):
+            lowering.names[node.output[0]] = pooled
+        else:
+            lowering.add(node, "reshape", [pooled])
         return
     if op == "LRN":
         lowering.add(

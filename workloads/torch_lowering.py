@@ -26,6 +26,7 @@ mode: batch-norm running statistics) become `Network.parameters`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import operator
 import warnings
@@ -100,13 +101,29 @@ def _node_label(node: fx.Node) -> str:
 
 def _op_type(node: fx.Node, modules: dict) -> str:
     if node.op == "call_module":
-        module = modules[node.target]
-        return f"{type(module).__module__}.{type(module).__name__}"
+        cls = type(modules[node.target])
+        prefix = "nn" if cls.__module__.startswith("torch.nn") else cls.__module__
+        return f"{prefix}.{cls.__name__}"
     if node.op == "call_function":
-        return getattr(node.target, "__qualname__", None) or getattr(
+        return _function_names().get(node.target) or getattr(
             node.target, "__name__", str(node.target)
         )
     return f"{node.op} {node.target}"
+
+
+@functools.cache
+def _function_names() -> dict:
+    """Readable names of torch / F / operator functions (`F.max_pool2d`, `operator.add`)."""
+    names: dict = {}
+    for prefix, namespace in (("operator", operator), ("torch", torch), ("F", F)):
+        for attr in dir(namespace):
+            value = getattr(namespace, attr, None)
+            if callable(value) and not attr.startswith("_"):
+                try:
+                    names[value] = f"{prefix}.{attr}"
+                except TypeError:  # unhashable
+                    continue
+    return names
 
 
 class _ShapeRecorder(fx.Interpreter):
@@ -208,8 +225,13 @@ class _Builder:
                 flat.append(arg)
         return [a for a in flat if isinstance(a, fx.Node) and a in self.names]
 
-    def add(self, node: fx.Node, op: str, inputs: list[fx.Node], **attrs) -> None:
-        name = node.name
+    def add(self, node: fx.Node, op: str, inputs: list[fx.Node], **attrs) -> str:
+        name = str(node.target) if node.op == "call_module" else node.name
+        taken = {n.name for n in self.nodes}
+        base, count = name, 1
+        while name in taken:  # a module called more than once (e.g. a block's shared ReLU)
+            count += 1
+            name = f"{base}:{count}"
         self.nodes.append(
             make_node(
                 name,
@@ -221,6 +243,7 @@ class _Builder:
             )
         )
         self.names[node] = name
+        return name
 
     def weight_layer(self, node, name, x, weight, bias, kind, **conv) -> None:
         if name in self.specs:
@@ -326,8 +349,8 @@ def _lower_node(node: fx.Node, b: _Builder, params: dict) -> None:
                 b.weight_layer(node, target, ins[0], module.weight, module.bias, "fc")
             return
         if isinstance(module, nn.BatchNorm1d | nn.BatchNorm2d):
-            b.add(node, "batchnorm", ins)
-            b.batchnorms[node.name] = _batchnorm_affine(module, b.where)
+            name = b.add(node, "batchnorm", ins)
+            b.batchnorms[name] = _batchnorm_affine(module, b.where)
             return
         if isinstance(module, nn.ReLU):
             b.add(node, "relu", ins)
