@@ -55,6 +55,13 @@ _CATALOGUE: list[ColumnInfo] = [
     _c("layer_kind", "", 'Layer kind: conv, fc or lstm; "" on total rows.', "text"),
     # point settings
     _c("network", "", "Network of the point (e.g. alexnet-digits, alexnet-caffe).", "text"),
+    _c(
+        "network_source",
+        "",
+        "Where the network came from: built-in:NAME, python:FILE.py:FACTORY (a torch module "
+        "traced by torch.fx) or onnx:FILE.onnx.",
+        "text",
+    ),
     _c("accelerator", "", "Accelerator preset or name (e.g. eie, edge-16).", "text"),
     _c("n_pe", "PEs", "Number of processing elements.", "int", _INT),
     _c("clock_mhz", "MHz", "Accelerator clock frequency.", "float", "#,##0.0"),
@@ -153,6 +160,23 @@ _CATALOGUE: list[ColumnInfo] = [
         "",
         'Where the accuracy came from: "measured", "not measured" or "published".',
         "text",
+    ),
+    _c(
+        "host_ops",
+        "",
+        "Weight-free ops outside the engine and not modelled (no cycles, no energy): pooling, "
+        'residual add, element-wise mul, non-ReLU activations, unfolded batch-norm, e.g. "add×8, '
+        'maxpool×1"; "" when none. ReLU runs in the PEs; reshape, concat, dropout are free. '
+        "Total rows only.",
+        "text",
+    ),
+    _c(
+        "host_op_elements",
+        "values",
+        "Output values of the host_ops per inference (a size of that unmodelled work). Total "
+        "rows only.",
+        "int",
+        _INT,
     ),
     _c("status", "", '"ok", or "error" for a point that failed.', "text"),
     _c("error", "", 'Error message of a failed point ("" when ok).', "text"),

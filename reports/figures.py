@@ -53,6 +53,7 @@ _PALETTE = [
 ]
 _SETTINGS = (
     "network",
+    "network_source",
     "accelerator",
     "n_pe",
     "clock_mhz",
@@ -147,6 +148,8 @@ def hover_text(rec) -> str:
             lines.append(f"{key}: {_fmt(rec[key])}")
     if "accuracy_source" in rec and not _isnan(rec["accuracy_source"]):
         lines.append(f"accuracy_source: {rec['accuracy_source']}")
+    if isinstance(rec.get("host_ops"), str) and rec["host_ops"]:
+        lines.append(f"outside the engine, not modelled: {rec['host_ops']}")
     cfg = rec.get("config_json")
     if isinstance(cfg, str) and cfg:
         lines.append("config: " + _wrap(cfg.replace("<", "&lt;")))

@@ -159,6 +159,7 @@ def _summary_html(results: pd.DataFrame, best: str | None, meets: bool) -> str:
         cols = [
             "point_id",
             "network",
+            "network_source",
             "accelerator",
             "latency_ms",
             "fps",
@@ -170,6 +171,7 @@ def _summary_html(results: pd.DataFrame, best: str | None, meets: bool) -> str:
             "top5",
             "retrieval_map",
             "accuracy_source",
+            "host_ops",
         ]
         parts.append(_table([{c: rec.get(c) for c in cols if c in rec}], cols))
     return "\n".join(parts)
