@@ -75,7 +75,7 @@ class GraphModule(nn.Module):
         specs = {layer.name: layer for layer in network.layers}
         for node in self.graph.weight_nodes():
             spec = specs[node.name]
-            weight = torch.as_tensor(np.asarray(weights[node.name], dtype=np.float32))
+            weight = torch.tensor(np.asarray(weights[node.name], dtype=np.float32))
             bias = None
             if biases is not None and node.name in biases:
                 bias = biases[node.name]

@@ -108,6 +108,8 @@ def _op_type(node: fx.Node, modules: dict) -> str:
         return _function_names().get(node.target) or getattr(
             node.target, "__name__", str(node.target)
         )
+    if node.op == "call_method":
+        return f"Tensor.{node.target}"
     return f"{node.op} {node.target}"
 
 
