@@ -2,7 +2,8 @@
 
 Part of `compression` (DESIGN §3, §5): a recipe says how far to prune and how many bits to
 keep for each layer of a network; `compress_network` applies it. The `paper` recipe (Deep
-Compression's AlexNet, DESIGN §5) ships as `compression/recipes/paper.toml`.
+Compression's AlexNet, DESIGN §5) ships as `compression/recipes/paper.toml`; `generic` (per-kind
+defaults only, for any network) as `compression/recipes/generic.toml`.
 
 Recipe keys (all optional except that every layer must end up with a density and weight bits):
     name, description            text
@@ -42,7 +43,7 @@ from compression.weight_sharing import INITS
 from workloads.layer_spec import LAYER_KINDS
 from workloads.networks import Network
 
-BUILTIN_RECIPES: tuple[str, ...] = ("paper", "digits")
+BUILTIN_RECIPES: tuple[str, ...] = ("paper", "digits", "generic")
 RECIPE_KINDS: tuple[str, ...] = (*LAYER_KINDS, "depthwise")
 LAYER_KEYS: tuple[str, ...] = ("density", "weight_bits", "index_bits")
 TOP_KEYS: tuple[str, ...] = (

@@ -12,15 +12,15 @@ import pandas as pd
 import pytest
 import torch
 from PIL import Image
+from user_models import zoo_factories
 
 from dcsim.cli import main
 from dcsim.config import parse_config
 from dcsim.sweep import run_sweep
-from tests.models import zoo_factories
 
 PY = {
-    "resnet18": "tests/models/zoo_factories.py:resnet18",
-    "mobilenet-v2": "tests/models/zoo_factories.py:mobilenet_v2",
+    "resnet18": "tests/user_models/zoo_factories.py:resnet18",
+    "mobilenet-v2": "tests/user_models/zoo_factories.py:mobilenet_v2",
 }
 RECIPES = {
     "resnet18": """name = "resnet-globs"
@@ -178,3 +178,15 @@ def test_sweep_on_onnx_and_py_sources(files, tmp_path):
     for name in ("results.xlsx", "report.html", "results.csv"):
         assert (tmp_path / "out" / name).is_file()
     assert "network_source" in pd.read_csv(tmp_path / "out" / "results.csv").columns
+
+
+def test_generic_recipe_runs_on_a_zoo_network_with_no_file(capsys):
+    rows = _csv(capsys, "storage", "mobilenet-v2", "--recipe", "generic", "--pe", "4")
+    from workloads import get_network
+
+    network = get_network("mobilenet-v2")
+    by_layer = {r["layer"]: r for r in rows}
+    for layer in network.layers:
+        want = 1.0 if layer.is_depthwise else (0.25 if layer.kind == "fc" else 0.5)
+        assert abs(float(by_layer[layer.name]["density"]) - want) < 1e-3, layer.name
+        assert int(by_layer[layer.name]["weight_bits"]) == (5 if layer.kind == "fc" else 8)

@@ -13,13 +13,13 @@ import pytest
 import torch
 from onnx import TensorProto, helper, numpy_helper
 from torch import nn
+from user_models.mixed import INPUT_SHAPE, mixed
 
 from dcsim.cli import main
-from tests.models.mixed import INPUT_SHAPE, mixed
 from workloads import load_network
 from workloads.graph_runner import GraphModule
 
-FACTORY = "tests/models/mixed.py:mixed"
+FACTORY = "tests/user_models/mixed.py:mixed"
 SHAPE = ",".join(map(str, INPUT_SHAPE))
 
 
@@ -87,7 +87,7 @@ def test_layers_of_a_factory_and_of_its_onnx_export_match_forward_hooks(capsys, 
         assert rows[-1]["weights"] == sum(r["weights"] for r in expected)
         assert rows[-1]["macs"] == sum(r["macs"] for r in expected)
     # the module's own input_shape attribute stands in for --input-shape
-    assert cli_json(capsys, "layers", "tests/models/mixed.py:mixed_with_shape") == from_py
+    assert cli_json(capsys, "layers", "tests/user_models/mixed.py:mixed_with_shape") == from_py
 
 
 def test_layer_attributes_and_graph(mixed_onnx):
@@ -194,18 +194,24 @@ def test_onnx_symbolic_input_takes_input_shape(tmp_path):
 
 
 BAD_INPUTS = [
-    (["layers", "tests/models/mixed.py:raises", "--input-shape", "3,8,8"], "raised RuntimeError"),
-    (["layers", "tests/models/mixed.py:returns_number", "--input-shape", "3,8,8"], "returned int"),
-    (["layers", "tests/models/mixed.py:missing", "--input-shape", "3,8,8"], "no function"),
-    (["layers", "tests/models/mixed.py:mixed"], "needs an input shape"),
     (
-        ["layers", "tests/models/mixed.py:unsupported", "--input-shape", "3,8,8"],
+        ["layers", "tests/user_models/mixed.py:raises", "--input-shape", "3,8,8"],
+        "raised RuntimeError",
+    ),
+    (
+        ["layers", "tests/user_models/mixed.py:returns_number", "--input-shape", "3,8,8"],
+        "returned int",
+    ),
+    (["layers", "tests/user_models/mixed.py:missing", "--input-shape", "3,8,8"], "no function"),
+    (["layers", "tests/user_models/mixed.py:mixed"], "needs an input shape"),
+    (
+        ["layers", "tests/user_models/mixed.py:unsupported", "--input-shape", "3,8,8"],
         r"node 'up' \(nn.Upsample\): unsupported op",
     ),
     (["layers", FACTORY, "--input-shape", "3,20"], "input_shape='3,20' is invalid"),
     (["layers", FACTORY, "--input-shape", "1,20,18"], "does not fit the module"),
     (["layers", "nonexistent.onnx"], "no such ONNX file"),
-    (["layers", "resnet19"], "is unknown; allowed: a built-in name"),
+    (["layers", "resnet19"], "unknown network 'resnet19'; known networks: alexnet-caffe"),
 ]
 
 
@@ -264,7 +270,7 @@ def test_state_dict_for_another_model_is_refused(tmp_path, capsys):
 
 def test_console_script_has_no_traceback_for_a_factory_that_raises():
     proc = subprocess.run(
-        [sys.executable, "-m", "dcsim.cli", "layers", "tests/models/mixed.py:raises",
+        [sys.executable, "-m", "dcsim.cli", "layers", "tests/user_models/mixed.py:raises",
          "--input-shape", "3,8,8"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip

@@ -60,8 +60,8 @@ def source_kind(source) -> str:
             f"{source}:FUNCTION (a function returning an nn.Module)"
         )
     raise ValueError(
-        f"network={source!r} is unknown; allowed: {SOURCE_HELP} "
-        f"(built-in: {', '.join(NETWORK_NAMES)})"
+        f"unknown network {source!r}; known networks: {', '.join(NETWORK_NAMES)}; or "
+        "path/to/file.py:factory, path/to/model.onnx"
     )
 
 

@@ -27,7 +27,9 @@ def add_compression_arguments(
     """The flags `storage` and `compress` share."""
     add_network_arguments(parser)
     parser.add_argument(
-        "--recipe", required=True, help="built-in recipe name (paper) or a recipe TOML file"
+        "--recipe",
+        required=True,
+        help="built-in recipe (paper, digits, generic: per-kind, any network) or a TOML file",
     )
     parser.add_argument("--weights", default=None, help=weights_help)
     parser.add_argument(

@@ -1,6 +1,6 @@
 """A small torch model for the model-source tests: every op the lowering knows, in one graph.
 
-Used as `tests/models/mixed.py:mixed` (a `.py` source) and exported to ONNX by the tests. It
+Used as `tests/user_models/mixed.py:mixed` (a `.py` source) and exported to ONNX by the tests. It
 has grouped, depthwise, dilated, strided and padded convolutions, batch-norm to fold (and one
 that cannot be folded), a residual add, a concatenation, max / average / global pooling, a
 linear layer and functional ops.

@@ -1,5 +1,5 @@
 """Factories for the end-to-end tests: the zoo's ResNet-18 and MobileNetV2 as user modules
-(`tests/models/zoo_factories.py:resnet18`), seeded, at a small input (`input_shape`)."""
+(`tests/user_models/zoo_factories.py:resnet18`), seeded, at a small input (`input_shape`)."""
 
 import torch
 
