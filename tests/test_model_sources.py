@@ -276,3 +276,41 @@ def test_console_script_has_no_traceback_for_a_factory_that_raises():
     )  # fmt: skip
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().count("\n") == 0
+
+
+def test_validate_takes_a_model_source_holding_an_alexnet_classifier(tmp_path):
+    """`dcsim validate --network file.py:factory`: the EIE Alex-6/7/8 rows use the source's
+    fc6/fc7/fc8 (found by shape) and activations captured through its graph — the same as
+    the AlexNet state_dict path on the same weights."""
+    from PIL import Image
+
+    from dcsim.measured_layers import measured_alexnet_layers
+    from workloads import get_network
+    from workloads.torch_models import build_model
+
+    factory = tmp_path / "alex.py"
+    factory.write_text(
+        "from workloads import get_network\n"
+        "from workloads.torch_models import build_model\n\n"
+        "def alexnet():\n"
+        "    model = build_model(get_network('alexnet'), seed=0)\n"
+        "    model.input_shape = (3, 224, 224)\n"
+        "    return model\n"
+    )
+    weights = tmp_path / "alexnet.pth"
+    torch.save(build_model(get_network("alexnet"), seed=0).state_dict(), weights)
+    folder = tmp_path / "val" / "a"
+    folder.mkdir(parents=True)
+    pixels = np.random.default_rng(0).integers(0, 256, (230, 250, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(folder / "0.png")
+    reference = measured_alexnet_layers(weights, tmp_path / "val", images=1)
+    from_source = measured_alexnet_layers(
+        None, tmp_path / "val", network=f"{factory}:alexnet", images=1
+    )
+    for eie in ("alex-6", "alex-7", "alex-8"):
+        np.testing.assert_array_equal(from_source[eie].weights, reference[eie].weights)
+        np.testing.assert_allclose(
+            from_source[eie].activations, reference[eie].activations, rtol=1e-4, atol=1e-5
+        )
+    with pytest.raises(ValueError, match=r"no fc layer of shape 9216→4096 \(alex-6\)"):
+        measured_alexnet_layers(None, None, network="tests/user_models/mixed.py:mixed_with_shape")
