@@ -1,9 +1,8 @@
 """Lowering an ONNX file to a `Network`: LayerSpecs + `NetworkGraph`, initializers as weights.
 
-Part of `workloads` (DESIGN §8, "any model in"). Reads the file with the `onnx` package only
-(no onnxruntime, no code execution): `onnx.checker`, then ONNX shape inference with the input
-fixed to batch 1 and the given `input_shape` (a static input dimension must agree with it; a
-symbolic one takes it), then one graph op per ONNX node (`workloads.graph`):
+Part of `workloads` (DESIGN §8, "any model in"). `workloads.onnx_reading` loads and checks the
+file and infers its shapes (the `onnx` package only: no onnxruntime, no code execution); here
+each ONNX node becomes a graph op (`workloads.graph`):
 
 - Conv (2-D; groups, depthwise and dilation; explicit or SAME/VALID padding, symmetric) →
   conv; Gemm (transA = 0, alpha / beta folded), MatMul by a constant matrix → fc, a following
@@ -29,19 +28,19 @@ the weight initializer's name (minus `.weight`), else the node name, else `<op>_
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from workloads.graph import GraphNode, NetworkGraph, fold_batchnorm, make_node
 from workloads.layer_spec import LayerSpec
-
-
-class OnnxError(ValueError):
-    """An ONNX file dcsim cannot read or lower; one line naming the file, node and op type."""
-
-
-_FLOAT_TYPES = {1, 10, 11, 16}  # FLOAT, FLOAT16, DOUBLE, BFLOAT16
+from workloads.onnx_reading import (
+    FLOAT_TYPES,
+    OnnxError,
+    attributes,
+    fix_input,
+    infer_shapes,
+    load_onnx,
+    value_dims,
+)
 
 
 def _scope_path(node_name: str) -> str | None:
@@ -58,92 +57,6 @@ def _scope_path(node_name: str) -> str | None:
     return ".".join(stack) or None
 
 
-def _load(path: str):
-    import onnx
-
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(2, "no such ONNX file", str(file))
-    try:
-        model = onnx.load(str(file))
-    except Exception as error:  # protobuf DecodeError, missing external data, ...
-        raise OnnxError(
-            f"network={path!r} is not an ONNX model ({type(error).__name__}: "
-            f"{' '.join(str(error).split())[:120]})"
-        ) from None
-    if model.ir_version < 1 or not model.graph.node:
-        raise OnnxError(f"network={path!r} is not an ONNX model (no graph nodes)")
-    try:
-        onnx.checker.check_model(model)
-    except Exception as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise OnnxError(f"network={path!r} is not a valid ONNX model ({first[:160]})") from None
-    return model
-
-
-def _dims(value_info) -> list:
-    shape = value_info.type.tensor_type.shape
-    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in shape.dim]
-
-
-def _fix_input(model, path: str, input_shape):
-    """(input name, per-inference shape) after fixing the batch to 1 and checking/applying
-    `input_shape` to the model's single graph input."""
-    initializers = {t.name for t in model.graph.initializer}
-    inputs = [i for i in model.graph.input if i.name not in initializers]
-    if len(inputs) != 1:
-        raise OnnxError(
-            f"network={path!r} has {len(inputs)} graph inputs; allowed: one (the image / vector)"
-        )
-    graph_input = inputs[0]
-    dims = _dims(graph_input)
-    if len(dims) < 2:
-        raise OnnxError(
-            f"network={path!r}: input {graph_input.name!r} has shape {dims}; "
-            "allowed: (batch, C, H, W) or (batch, F)"
-        )
-    sample = dims[1:]
-    if input_shape is not None:
-        if len(input_shape) != len(sample) or any(
-            isinstance(d, int) and d > 0 and d != want for d, want in zip(sample, input_shape)
-        ):
-            shown = tuple(d if isinstance(d, int) and d > 0 else "?" for d in dims)
-            raise OnnxError(
-                f"input_shape={tuple(input_shape)} does not match the ONNX input "
-                f"{graph_input.name!r} of shape {shown} (batch first); allowed: "
-                f"{tuple(shown[1:])}"
-            )
-        sample = list(input_shape)
-    elif any(not (isinstance(d, int) and d > 0) for d in sample):
-        raise OnnxError(
-            f"network={path!r}: input {graph_input.name!r} has symbolic dimensions {dims}; "
-            "allowed: give --input-shape C,H,W"
-        )
-    shape = graph_input.type.tensor_type.shape
-    for dim, value in zip(shape.dim, [1, *sample]):
-        dim.Clear()
-        dim.dim_value = int(value)
-    return graph_input.name, tuple(int(d) for d in sample)
-
-
-def _infer(model, path: str):
-    import onnx
-
-    try:
-        return onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
-    except Exception as error:
-        text = " ".join(str(error).split())[:200]
-        raise OnnxError(
-            f"network={path!r}: ONNX shape inference failed at this input shape ({text})"
-        ) from None
-
-
-def _attributes(node) -> dict:
-    import onnx
-
-    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-
-
 class _Lowering:
     def __init__(self, model, path: str, input_name: str, input_shape):
         from onnx import numpy_helper
@@ -156,7 +69,7 @@ class _Lowering:
         self.shapes: dict[str, list] = {}
         self.types: dict[str, int] = {}
         for info in [*model.graph.value_info, *model.graph.output, *model.graph.input]:
-            self.shapes[info.name] = _dims(info)
+            self.shapes[info.name] = value_dims(info)
             self.types[info.name] = info.type.tensor_type.elem_type
         self.names: dict[str, str] = {input_name: "input"}  # tensor -> graph node name
         self.nodes: list[GraphNode] = [make_node("input", "input", (), input_shape, "input")]
@@ -359,7 +272,7 @@ _SHAPE_OPS = {"Shape", "Gather", "Cast", "Slice", "Range", "ConstantOfShape", "S
 
 
 def _lower_node(lowering: _Lowering, node) -> None:
-    op, attrs = node.op_type, _attributes(node)
+    op, attrs = node.op_type, attributes(node)
     if op == "Constant":
         from onnx import numpy_helper
 
@@ -371,10 +284,8 @@ def _lower_node(lowering: _Lowering, node) -> None:
         lowering.constants[node.output[0]] = lowering.constants[node.input[0]]
         return
     out_types = [lowering.types.get(o) for o in node.output if o]
-    if op in _SHAPE_OPS or (out_types and all(t and t not in _FLOAT_TYPES for t in out_types)):
-        if any(
-            o in lowering.readers and lowering.types.get(o) in _FLOAT_TYPES for o in node.output
-        ):
+    if op in _SHAPE_OPS or (out_types and all(t and t not in FLOAT_TYPES for t in out_types)):
+        if any(o in lowering.readers and lowering.types.get(o) in FLOAT_TYPES for o in node.output):
             raise lowering.fail(node, "unsupported op on activations")
         return  # shape arithmetic: its effect is in the inferred shapes
     if op == "Conv":
@@ -540,9 +451,9 @@ def _lower_node(lowering: _Lowering, node) -> None:
 def lower_onnx(path, input_shape=None):
     """(layer specs, graph, parameters, input shape) of the ONNX file at `path`."""
     path = str(path)
-    model = _load(path)
-    input_name, shape = _fix_input(model, path, input_shape)
-    model = _infer(model, path)
+    model = load_onnx(path)
+    input_name, shape = fix_input(model, path, input_shape)
+    model = infer_shapes(model, path)
     lowering = _Lowering(model, path, input_name, shape)
     for node in model.graph.node:
         _lower_node(lowering, node)

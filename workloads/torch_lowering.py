@@ -1,9 +1,7 @@
 """Lowering a torch module to a `Network`: torch.fx tracing → LayerSpecs + `NetworkGraph`.
 
-Part of `workloads` (DESIGN §8, "any model in"). The module is traced symbolically with
-`torch.fx.symbolic_trace` (no data-dependent control flow; the error says so) and run once on
-a zero input of `input_shape` (fake tensors: shapes only, no arithmetic), which gives every
-node's output shape. Each
+Part of `workloads` (DESIGN §8, "any model in"). `workloads.torch_tracing` traces the module
+with torch.fx and records every node's output shape for one input of `input_shape`; here each
 traced node becomes a graph op (`workloads.graph`):
 
 - `nn.Conv2d` (groups, depthwise and dilation included) → conv; `nn.Linear`, `F.linear` →
@@ -26,10 +24,7 @@ mode: batch-norm running statistics) become `Network.parameters`.
 
 from __future__ import annotations
 
-import functools
-import logging
 import operator
-import warnings
 
 import numpy as np
 import torch
@@ -38,6 +33,14 @@ from torch import fx, nn
 
 from workloads.graph import GraphNode, NetworkGraph, fold_batchnorm, make_node
 from workloads.layer_spec import LayerSpec
+from workloads.torch_tracing import (
+    LoweringError,
+    is_tensor_node,
+    node_label,
+    node_shape,
+    op_type,
+    trace,
+)
 
 _RELU_FUNCTIONS = {torch.relu, F.relu, torch.relu_, F.relu_}
 _ACTIVATION_FUNCTIONS = {
@@ -75,129 +78,11 @@ _ADD = {operator.add, operator.iadd, torch.add}
 _MUL = {operator.mul, operator.imul, torch.mul}
 
 
-class LoweringError(ValueError):
-    """A module or graph dcsim cannot lower; the message names the node and its op type."""
-
-
 def _pair(value) -> tuple[int, int]:
     if isinstance(value, int):
         return (value, value)
     value = tuple(int(v) for v in value)
     return value if len(value) == 2 else (value[0], value[0])
-
-
-def _is_tensor_node(node: fx.Node) -> bool:
-    return "dcsim_shape" in node.meta
-
-
-def _shape(node: fx.Node) -> tuple[int, ...]:
-    return node.meta["dcsim_shape"]
-
-
-def _node_label(node: fx.Node) -> str:
-    """How errors name a node: the module path for a module call, else the fx node name."""
-    return str(node.target) if node.op == "call_module" else node.name
-
-
-def _op_type(node: fx.Node, modules: dict) -> str:
-    if node.op == "call_module":
-        cls = type(modules[node.target])
-        prefix = "nn" if cls.__module__.startswith("torch.nn") else cls.__module__
-        return f"{prefix}.{cls.__name__}"
-    if node.op == "call_function":
-        return _function_names().get(node.target) or getattr(
-            node.target, "__name__", str(node.target)
-        )
-    if node.op == "call_method":
-        return f"Tensor.{node.target}"
-    return f"{node.op} {node.target}"
-
-
-@functools.cache
-def _function_names() -> dict:
-    """Readable names of torch / F / operator functions (`F.max_pool2d`, `operator.add`)."""
-    names: dict = {}
-    for prefix, namespace in (("operator", operator), ("torch", torch), ("F", F)):
-        for attr in dir(namespace):
-            value = getattr(namespace, attr, None)
-            if callable(value) and not attr.startswith("_"):
-                try:
-                    names[value] = f"{prefix}.{attr}"
-                except TypeError:  # unhashable
-                    continue
-    return names
-
-
-class _ShapeRecorder(fx.Interpreter):
-    """Runs the traced module once and records every tensor output's shape in
-    `node.meta["dcsim_shape"]`; a failure names the node (torch's own ShapeProp prints a
-    traceback, which a one-line error must not)."""
-
-    def run_node(self, node: fx.Node):
-        try:
-            result = super().run_node(node)
-        except Exception as error:
-            raise _NodeFailure(node, error) from None
-        if isinstance(result, torch.Tensor):
-            node.meta["dcsim_shape"] = tuple(int(d) for d in result.shape)
-        return result
-
-
-class _NodeFailure(Exception):
-    def __init__(self, node: fx.Node, error: BaseException):
-        super().__init__(str(error))
-        self.node, self.error = node, error
-
-
-def _record_shapes(traced: fx.GraphModule, input_shape: tuple[int, ...]) -> None:
-    """Shapes from fake tensors (no arithmetic: fast), else from a real zero input."""
-    logger = logging.getLogger("torch._subclasses.fake_tensor")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)  # fake-tensor failures are logged with a traceback
-    try:
-        from torch._subclasses.fake_tensor import FakeTensorMode
-
-        with FakeTensorMode(allow_non_fake_inputs=True) as mode:
-            x = mode.from_tensor(torch.zeros(1, *input_shape))
-            _ShapeRecorder(traced).run(x)
-        return
-    except Exception:  # a user op fake tensors cannot run: fall back to real tensors
-        for node in traced.graph.nodes:
-            node.meta.pop("dcsim_shape", None)
-    finally:
-        logger.setLevel(level)
-    with torch.no_grad():
-        _ShapeRecorder(traced).run(torch.zeros(1, *input_shape))
-
-
-def trace(module: nn.Module, input_shape: tuple[int, ...], where: str) -> fx.GraphModule:
-    """The fx graph of `module`, each node's output shape for one (1, *input_shape) input in
-    `node.meta["dcsim_shape"]`."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            traced = fx.symbolic_trace(module)
-    except Exception as error:  # fx raises many types for untraceable code
-        reason = " ".join(str(error).split())[:200]
-        raise LoweringError(
-            f"{where}: torch.fx cannot trace the module ({type(error).__name__}: {reason}); "
-            "allowed: a module without data-dependent control flow"
-        ) from None
-    placeholders = [n for n in traced.graph.nodes if n.op == "placeholder"]
-    if len(placeholders) != 1:
-        raise LoweringError(
-            f"{where}: the module's forward takes {len(placeholders)} inputs; allowed: one tensor"
-        )
-    try:
-        _record_shapes(traced, tuple(input_shape))
-    except _NodeFailure as failure:
-        text = " ".join(str(failure.error).split())[:200]
-        raise LoweringError(
-            f"{where}: input_shape={tuple(input_shape)} does not fit the module (node "
-            f"{_node_label(failure.node)!r}: {type(failure.error).__name__}: {text}); allowed: the "
-            "shape the module expects, without the batch dimension"
-        ) from None
-    return traced
 
 
 class _Builder:
@@ -215,7 +100,7 @@ class _Builder:
 
     def fail(self, node: fx.Node, what: str) -> LoweringError:
         return LoweringError(
-            f"{self.where}: node {_node_label(node)!r} ({_op_type(node, self.modules)}): {what}"
+            f"{self.where}: node {node_label(node)!r} ({op_type(node, self.modules)}): {what}"
         )
 
     def tensor_inputs(self, node: fx.Node) -> list[fx.Node]:
@@ -239,8 +124,8 @@ class _Builder:
                 name,
                 op,
                 [self.names[i] for i in inputs],
-                _shape(node)[1:],
-                _op_type(node, self.modules),
+                node_shape(node)[1:],
+                op_type(node, self.modules),
                 **attrs,
             )
         )
@@ -250,7 +135,7 @@ class _Builder:
     def weight_layer(self, node, name, x, weight, bias, kind, **conv) -> None:
         if name in self.specs:
             raise self.fail(node, f"weights {name!r} are used twice; allowed: each layer once")
-        in_shape, out_shape = _shape(x)[1:], _shape(node)[1:]
+        in_shape, out_shape = node_shape(x)[1:], node_shape(node)[1:]
         weight = weight.detach().to(torch.float32).cpu().numpy()
         if kind == "conv":
             if len(in_shape) != 3:
@@ -284,7 +169,7 @@ class _Builder:
         if bias is not None:
             self.params[f"{name}.bias"] = bias.detach().to(torch.float32).cpu().numpy()
         self.nodes.append(
-            make_node(name, kind, [self.names[x]], out_shape, _op_type(node, self.modules))
+            make_node(name, kind, [self.names[x]], out_shape, op_type(node, self.modules))
         )
         self.names[node] = name
 
@@ -403,7 +288,7 @@ def _lower_node(node: fx.Node, b: _Builder, params: dict) -> None:
             )
             return
         if isinstance(module, nn.AdaptiveAvgPool2d):
-            b.add(node, "adaptive_avgpool", ins, output_hw=_shape(node)[2:])
+            b.add(node, "adaptive_avgpool", ins, output_hw=node_shape(node)[2:])
             return
         if isinstance(module, nn.LocalResponseNorm):
             b.add(
@@ -482,7 +367,7 @@ def _lower_node(node: fx.Node, b: _Builder, params: dict) -> None:
             _functional_pool(node, b, ins)
             return
         if target is F.adaptive_avg_pool2d:
-            b.add(node, "adaptive_avgpool", ins[:1], output_hw=_shape(node)[2:])
+            b.add(node, "adaptive_avgpool", ins[:1], output_hw=node_shape(node)[2:])
             return
         if target in _IDENTITY_FUNCTIONS:
             b.add(node, "identity", ins[:1])
@@ -546,7 +431,7 @@ def _lower_node(node: fx.Node, b: _Builder, params: dict) -> None:
 
 def _channel_axis(node: fx.Node, b: _Builder, dim) -> int:
     """A torch dim of a batched tensor as a per-inference axis (0 = channels)."""
-    rank = len(_shape(node))
+    rank = len(node_shape(node))
     if dim is None or not isinstance(dim, int):
         raise b.fail(node, f"dim={dim!r}; allowed: an explicit integer dimension")
     dim = dim + rank if dim < 0 else dim
@@ -556,7 +441,7 @@ def _channel_axis(node: fx.Node, b: _Builder, dim) -> int:
 
 
 def _reshape(node: fx.Node, b: _Builder, ins: list) -> None:
-    if _shape(node)[0] != _shape(ins[0])[0]:
+    if node_shape(node)[0] != node_shape(ins[0])[0]:
         raise b.fail(node, "a reshape that mixes the batch dimension; allowed: keep dim 0")
     b.add(node, "reshape", ins[:1])
 
@@ -564,11 +449,11 @@ def _reshape(node: fx.Node, b: _Builder, ins: list) -> None:
 def _mean(node: fx.Node, b: _Builder, ins: list) -> None:
     dims = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
     dims = (dims,) if isinstance(dims, int) else tuple(dims or ())
-    rank = len(_shape(ins[0]))
+    rank = len(node_shape(ins[0]))
     dims = tuple(sorted(d + rank if d < 0 else d for d in dims))
     if rank != 4 or dims != (2, 3):
         raise b.fail(node, f"mean over dims {dims}; allowed: the spatial dims (2, 3)")
-    channels = _shape(ins[0])[1]
+    channels = node_shape(ins[0])[1]
     pooled = f"{node.name}.pool"
     b.nodes.append(
         make_node(
@@ -580,8 +465,10 @@ def _mean(node: fx.Node, b: _Builder, ins: list) -> None:
             output_hw=(1, 1),
         )
     )
-    if _shape(node)[1:] != (channels, 1, 1):
-        b.nodes.append(make_node(node.name, "reshape", [pooled], _shape(node)[1:], "torch.mean"))
+    if node_shape(node)[1:] != (channels, 1, 1):
+        b.nodes.append(
+            make_node(node.name, "reshape", [pooled], node_shape(node)[1:], "torch.mean")
+        )
         b.names[node] = node.name
     else:
         b.names[node] = pooled
@@ -642,7 +529,7 @@ def lower_module(
         output = None
         for node in traced.graph.nodes:
             if node.op == "placeholder":
-                b.nodes.append(make_node("input", "input", (), _shape(node)[1:], "input"))
+                b.nodes.append(make_node("input", "input", (), node_shape(node)[1:], "input"))
                 b.names[node] = "input"
             elif node.op == "get_attr":
                 continue  # a parameter read by F.conv2d / F.linear (handled there)
@@ -654,7 +541,7 @@ def lower_module(
                 if not isinstance(first, fx.Node) or first not in b.names:
                     raise LoweringError(f"{where}: the module returns no tensor")
                 output = b.names[first]
-            elif not _is_tensor_node(node):
+            elif not is_tensor_node(node):
                 if node.op == "call_module":
                     raise b.fail(node, "a module without a tensor output")
                 continue  # shape arithmetic (x.size(0), ...)
