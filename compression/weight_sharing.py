@@ -30,6 +30,7 @@ drawn with `seed`. With k or fewer distinct values the codebook is simply those 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numba
@@ -53,12 +54,52 @@ class KMeansResult:
 
 
 @numba.njit(cache=True)
+def _count_at_most(sorted_values, value, hint):
+    """Number of sorted_values <= value (np.searchsorted(..., side="right")), searched by
+    galloping outwards from index `hint`: O(log d) for an answer d places from the hint."""
+    n = sorted_values.shape[0]
+    if hint < 0:
+        hint = 0
+    if hint > n:
+        hint = n
+    if hint < n and sorted_values[hint] <= value:  # the answer is above hint
+        lo = hint + 1  # sorted_values[lo - 1] <= value
+        step = 1
+        hi = lo
+        while hi < n and sorted_values[hi] <= value:
+            lo = hi + 1
+            hi += step
+            step *= 2
+        if hi > n:
+            hi = n
+    else:  # the answer is at most hint
+        hi = hint  # sorted_values[hi] > value, or hi == n
+        step = 1
+        lo = hi
+        while lo > 0 and sorted_values[lo - 1] > value:
+            hi = lo - 1
+            lo -= step
+            step *= 2
+        if lo < 0:
+            lo = 0
+    while lo < hi:  # invariant: values below lo are <= value, values at hi or above are not
+        mid = (lo + hi) // 2
+        if sorted_values[mid] <= value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(cache=True)
 def _boundaries(sorted_values, centroids, bounds):
-    """bounds[c] = end (exclusive) of cluster c's run in sorted_values; ties go to the lower."""
+    """bounds[c] = end (exclusive) of cluster c's run in sorted_values; ties go to the lower.
+    The previous contents of `bounds` are the search hints (boundaries move little between
+    Lloyd iterations); any hints give the same result."""
     k = centroids.shape[0]
     for c in range(k - 1):
         mid = 0.5 * (centroids[c] + centroids[c + 1])
-        bounds[c] = np.searchsorted(sorted_values, mid, side="right")
+        bounds[c] = _count_at_most(sorted_values, mid, bounds[c])
     bounds[k - 1] = sorted_values.shape[0]
 
 
@@ -71,6 +112,8 @@ def _lloyd_sorted(sorted_values, centroids, max_iterations):
     for i in range(n):
         prefix[i + 1] = prefix[i] + sorted_values[i]
     bounds = np.zeros(k, np.int64)
+    for c in range(k):  # first hints: equal shares
+        bounds[c] = (n * (c + 1)) // k
     previous = np.full(k, -1, np.int64)
     iterations = 0
     relocations = 0
@@ -198,20 +241,66 @@ def kmeans_1d(
     k = check_int("k", k, 1)
     max_iterations = check_int("max_iterations", max_iterations, 1)
     sorted_values = np.sort(canonical_weights(values, name="values").ravel())
+    return kmeans_sorted(sorted_values, k, init, seed, max_iterations)
+
+
+def distinct_sorted(sorted_values: np.ndarray) -> np.ndarray:
+    """The distinct values of an ascending array, in O(n) (np.unique without its sort)."""
+    if sorted_values.size == 0:
+        return sorted_values[:0].copy()
+    first = np.empty(sorted_values.shape[0], bool)
+    first[0] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=first[1:])
+    return sorted_values[first]
+
+
+@numba.njit(cache=True)
+def _more_distinct_than(sorted_values, k):
+    """True when the ascending array holds more than k distinct values (stops early)."""
+    distinct = 1 if sorted_values.shape[0] else 0
+    for i in range(1, sorted_values.shape[0]):
+        if sorted_values[i] != sorted_values[i - 1]:
+            distinct += 1
+            if distinct > k:
+                return True
+    return distinct > k
+
+
+def kmeans_sorted(
+    sorted_values: np.ndarray,
+    k: int,
+    init: str | np.ndarray = "linear",
+    seed: int = 0,
+    max_iterations: int = DEFAULT_MAX_ITERATIONS,
+    *,
+    with_inertia: bool = True,
+) -> KMeansResult:
+    """`kmeans_1d` of values that are already sorted ascending (a 1-D finite float32 array,
+    used in place: no copy, no sort). The same values give the same result as `kmeans_1d`.
+    `with_inertia=False` skips the O(n) inertia pass (the result's inertia is then NaN)."""
+    k = check_int("k", k, 1)
+    max_iterations = check_int("max_iterations", max_iterations, 1)
+    sorted_values = np.asarray(sorted_values)
+    if sorted_values.ndim != 1 or sorted_values.dtype != np.float32:
+        raise ValueError(
+            f"sorted_values dtype={sorted_values.dtype} shape={sorted_values.shape} is invalid; "
+            "allowed: a 1-D float32 array"
+        )
     if isinstance(init, str):
         centroids = initial_centroids(sorted_values, k, init, seed)
     else:
         centroids = np.sort(np.asarray(init, dtype=np.float64).ravel())
         if centroids.shape != (k,) or not np.isfinite(centroids).all():
             raise ValueError(f"init shape={centroids.shape} is invalid; allowed: ({k},) finite")
-    distinct = np.unique(sorted_values)
-    if distinct.shape[0] <= k:
+    if not _more_distinct_than(sorted_values, k):
+        distinct = distinct_sorted(sorted_values)
         centroids = np.concatenate(
             (distinct, np.full(k - distinct.shape[0], distinct[-1] if distinct.size else 0.0))
         ).astype(np.float64)
         return KMeansResult(centroids, 0.0, 0)
     iterations = _lloyd_sorted(sorted_values, centroids, max_iterations)
-    return KMeansResult(centroids, float(_inertia_sorted(sorted_values, centroids)), iterations)
+    inertia = float(_inertia_sorted(sorted_values, centroids)) if with_inertia else math.nan
+    return KMeansResult(centroids, inertia, iterations)
 
 
 def share_weights(
