@@ -109,29 +109,15 @@ def compression_only(point: DesignPoint) -> DesignPoint:
 @functools.lru_cache(maxsize=2)
 def _synthetic_quantized(point: DesignPoint):
     """Pruned and quantized network with synthetic weights (stored on one PE); cached per
-    compression setting so that points differing only in hardware share it."""
+    compression setting so that points differing only in hardware share it. The synthetic
+    weights themselves are drawn and sorted once per (network, seed) in this process and
+    reused by every compression setting (`compression.compressed_network`)."""
     from compression import compress_network
     from workloads import get_network
 
     return compress_network(
-        get_network(point.network.network),
-        point_recipe(point),
-        weights=_synthetic_weights(point.network.network, point.seed),
-        n_pe=1,
-        seed=point.seed,
+        get_network(point.network.network), point_recipe(point), n_pe=1, seed=point.seed
     )
-
-
-@functools.lru_cache(maxsize=1)
-def _synthetic_weights(network_name: str, seed: int) -> dict:
-    """The network's seeded synthetic weights (`workloads.synthetic`), drawn once per process
-    for all the compression settings of a sweep."""
-    from workloads import get_network
-    from workloads.synthetic import synthetic_weights
-
-    return {
-        layer.name: synthetic_weights(layer, seed) for layer in get_network(network_name).layers
-    }
 
 
 def interleave(compressed, n_pe: int):
