@@ -43,11 +43,17 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from compression.checks import canonical_weights, check_fraction, check_int
+from compression.checks import (
+    canonical_weights,
+    check_finite_weights,
+    check_fraction,
+    check_int,
+)
 from compression.pruning import kept_count
 
 MAGNITUDE_BIN_SHIFT = 16
 MAGNITUDE_BINS = 1 << (31 - MAGNITUDE_BIN_SHIFT)
+FIRST_NONFINITE_BIN = 0x7F800000 >> MAGNITUDE_BIN_SHIFT
 RADIX_BITS = 16
 
 
@@ -128,16 +134,19 @@ def _magnitude_histogram(flat):
 
 @numba.njit(cache=True)
 def _select_ring(flat, low_bin, high_bin, size):
-    """The `size` weights whose |w| bin lies in [low_bin, high_bin), in C order."""
-    out = np.empty(size, np.float32)
+    """The `size` weights whose |w| bin lies in [low_bin, high_bin), in C order (branch-free:
+    every weight is written at the cursor, which advances on the selected ones)."""
+    out = np.empty(size + 1, np.float32)
     bits = flat.view(np.uint32)
+    width = np.uint32(high_bin - low_bin)
     k = 0
     for i in range(flat.shape[0]):
-        b = (bits[i] & np.uint32(0x7FFFFFFF)) >> MAGNITUDE_BIN_SHIFT
-        if b >= low_bin and b < high_bin:
-            out[k] = flat[i]
-            k += 1
-    return out
+        b = ((bits[i] & np.uint32(0x7FFFFFFF)) >> MAGNITUDE_BIN_SHIFT) - np.uint32(low_bin)
+        out[k] = flat[i]
+        k += b < width  # unsigned: bins below low_bin wrap around to large values
+        if k > size:
+            break
+    return out[:size]
 
 
 @numba.njit(cache=True)
@@ -285,9 +294,11 @@ class SortedWeights:
     """A layer's weights with their values sorted once (see the module docstring)."""
 
     def __init__(self, weights: object, name: str = "weights") -> None:
-        self.weights = canonical_weights(weights, name=name)
+        self.weights = canonical_weights(weights, name=name, check_finite=False)
         self.flat = self.weights.reshape(-1)
         self._histogram = _magnitude_histogram(self.flat)
+        if self._histogram[FIRST_NONFINITE_BIN:].any():  # inf / NaN: the bins from 0x7F80
+            check_finite_weights(self.weights, name)
         # at_least[b] = weights whose |w| bin is >= b
         self._at_least = np.concatenate((np.cumsum(self._histogram[::-1])[::-1], [0]))
         self._floor_bin = MAGNITUDE_BINS  # bins >= _floor_bin are covered (none yet)
@@ -301,6 +312,17 @@ class SortedWeights:
     @property
     def shape(self) -> tuple[int, ...]:
         return tuple(self.weights.shape)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held: the weights (shared with the caller when they were canonical already),
+        the sorted values and the histogram."""
+        return int(
+            self.weights.nbytes
+            + self._sorted.nbytes
+            + self._histogram.nbytes
+            + self._at_least.nbytes
+        )
 
     @property
     def covered(self) -> int:

@@ -10,9 +10,10 @@ layer has at most 2**b − 1 distinct non-zero weights.
 
 k-means in one dimension: once the data are sorted, each cluster is a contiguous run of the
 sorted values, bounded by the midpoints between consecutive (sorted) centroids. A Lloyd
-iteration is then k binary searches for the run boundaries plus k means from prefix sums —
-O(k log n) instead of O(n k) — and iterations continue until the boundaries stop moving
-(exact convergence). Assignment ties (a value exactly at a midpoint) go to the lower centroid,
+iteration is then k searches for the run boundaries plus k means from prefix sums —
+O(k log n) instead of O(n k); each search gallops outwards from the boundary's previous
+position, so late iterations, where boundaries move a few places, cost O(k) and stay in cache
+— and iterations continue until the boundaries stop moving (exact convergence). Assignment ties (a value exactly at a midpoint) go to the lower centroid,
 as in scikit-learn. As in scikit-learn, a cluster left empty by an update is moved onto the
 point farthest from its own centroid (farthest first; at most `MAX_RELOCATION_ROUNDS` rounds),
 and the centroids are re-sorted. Pruned layers are bimodal (nothing survives near zero), so
@@ -26,6 +27,9 @@ Initialisations (Han et al. 2016, §3.1): `linear` — k points evenly spaced ov
 [min, max] (the paper's best); `density` — evenly spaced over the empirical CDF (the sorted
 values at ranks round(linspace(0, n − 1, k))); `random` — Forgy, k distinct surviving weights
 drawn with `seed`. With k or fewer distinct values the codebook is simply those values.
+
+`kmeans_sorted` is the same on values already sorted (no copy, no sort): what
+`compress_layer` calls with the sorted survivors `compression.sorted_weights` hands it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import numba
 import numpy as np
 
 from compression.checks import canonical_weights, check_bits, check_int
+from compression.sorted_weights import sort_float32
 
 INITS: tuple[str, ...] = ("linear", "density", "random")
 DEFAULT_MAX_ITERATIONS = 10_000
@@ -237,10 +242,11 @@ def kmeans_1d(
     seed: int = 0,
     max_iterations: int = DEFAULT_MAX_ITERATIONS,
 ) -> KMeansResult:
-    """k-means of 1-D `values` into k clusters; `init` is a name or k initial centroids."""
+    """k-means of 1-D `values` into k clusters; `init` is a name or k initial centroids.
+    The values are sorted with `sort_float32` (as np.sort; −0.0 before +0.0)."""
     k = check_int("k", k, 1)
     max_iterations = check_int("max_iterations", max_iterations, 1)
-    sorted_values = np.sort(canonical_weights(values, name="values").ravel())
+    sorted_values = sort_float32(canonical_weights(values, name="values").ravel())
     return kmeans_sorted(sorted_values, k, init, seed, max_iterations)
 
 
@@ -320,7 +326,7 @@ def share_weights(
     codes = np.zeros(flat.shape, np.uint16)
     if survivors.size == 0 or k == 0:
         return codebook, codes.reshape(values.shape)
-    result = kmeans_1d(survivors, k, init, seed)
+    result = kmeans_sorted(sort_float32(survivors), k, init, seed, with_inertia=False)
     codebook[1:] = result.centroids.astype(np.float32)
     midpoints = 0.5 * (result.centroids[:-1] + result.centroids[1:])
     nonzero = np.flatnonzero(flat)

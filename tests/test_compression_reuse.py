@@ -12,6 +12,7 @@ from compression_reference import (
     reference_lloyd,
     reference_mask,
     reference_network,
+    reference_share,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,7 +33,7 @@ from compression.sorted_weights import (
     _magnitude_histogram,
     sort_float32,
 )
-from compression.weight_sharing import _count_at_most, kmeans_1d, kmeans_sorted
+from compression.weight_sharing import _count_at_most, kmeans_1d, kmeans_sorted, share_weights
 from workloads import LayerSpec, get_network
 from workloads.synthetic import synthetic_weights
 
@@ -158,6 +159,17 @@ def test_selection_is_magnitude_mask_and_survivors_come_sorted(case):
         assert np.array_equal(survivors.view(np.uint32), expected.view(np.uint32))
 
 
+@settings(max_examples=80)
+@given(layer_cases())
+def test_share_weights_matches_the_plain_path(case):
+    weights, densities, bits, _, _, init, seed = case
+    pruned = np.where(reference_mask(weights, densities[0]), weights, np.float32(0))
+    codebook, codes = share_weights(pruned, bits, init=init, seed=seed)
+    expected_codebook, expected_codes = reference_share(pruned, bits, init, seed)
+    assert np.array_equal(codebook.view(np.uint32), expected_codebook.view(np.uint32))
+    assert np.array_equal(codes, expected_codes)
+
+
 @settings(max_examples=60)
 @given(st.integers(1, 3000), st.integers(1, 40), st.integers(0, 999))
 def test_kmeans_on_sorted_values_matches_plain_lloyd_exactly(n, k, seed):
@@ -247,3 +259,7 @@ def test_bad_inputs_are_refused_in_one_line():
         SortedWeights(np.ones(3)).select(1.5)
     with pytest.raises(ValueError, match="sorted_values dtype=float64"):
         kmeans_sorted(np.arange(5.0), 2)
+    prepared = SortedWeights(np.arange(1.0, 13.0).reshape(3, 4))
+    selection = prepared.select(0.5)
+    with pytest.raises(ValueError, match="nonzeros=5 is invalid"):  # 6 survive: refused,
+        prepared.quantize(selection, np.zeros(0), (3, 4), 5)  # never written out of bounds
