@@ -13,10 +13,11 @@ sorted values, bounded by the midpoints between consecutive (sorted) centroids. 
 iteration is then k searches for the run boundaries plus k means from prefix sums —
 O(k log n) instead of O(n k); each search gallops outwards from the boundary's previous
 position, so late iterations, where boundaries move a few places, cost O(k) and stay in cache
-— and iterations continue until the boundaries stop moving (exact convergence). Assignment ties (a value exactly at a midpoint) go to the lower centroid,
-as in scikit-learn. As in scikit-learn, a cluster left empty by an update is moved onto the
-point farthest from its own centroid (farthest first; at most `MAX_RELOCATION_ROUNDS` rounds),
-and the centroids are re-sorted. Pruned layers are bimodal (nothing survives near zero), so
+— and iterations continue until the boundaries stop moving (exact convergence). Assignment
+ties (a value exactly at a midpoint) go to the lower centroid, as in scikit-learn. As in
+scikit-learn, a cluster left empty by an update is moved onto the point farthest from its own
+centroid (farthest first; at most `MAX_RELOCATION_ROUNDS` rounds), and the centroids are
+re-sorted. Pruned layers are bimodal (nothing survives near zero), so
 linear initialisation leaves centroids in the empty middle: without relocation they would
 stay there unused. Running to exact convergence rather than to a tolerance, the result's
 inertia is at least as low as scikit-learn's from the same start on the data we measured
