@@ -294,7 +294,8 @@ class SortedWeights:
     """A layer's weights with their values sorted once (see the module docstring)."""
 
     def __init__(self, weights: object, name: str = "weights") -> None:
-        self.weights = canonical_weights(weights, name=name, check_finite=False)
+        self.weights = canonical_weights(weights, name=name, check_finite=False).view()
+        self.weights.flags.writeable = False  # a read-only view; the caller's array is untouched
         self.flat = self.weights.reshape(-1)
         self._histogram = _magnitude_histogram(self.flat)
         if self._histogram[FIRST_NONFINITE_BIN:].any():  # inf / NaN: the bins from 0x7F80
