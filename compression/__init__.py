@@ -7,6 +7,7 @@ from compression.compressed_layer import CompressedLayer, compress_layer, layer_
 from compression.compressed_network import CompressedNetwork, compress_network
 from compression.container import ContainerError, load_container, save_container
 from compression.recipe import Recipe, load_recipe
+from compression.sorted_weights import SortedWeights
 from compression.sparse_format import SparseMatrix, decode_sparse, encode_sparse
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "LayerAccounting",
     "NetworkAccounting",
     "Recipe",
+    "SortedWeights",
     "SparseMatrix",
     "compress_layer",
     "compress_network",

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import numba
 import numpy as np
 
 from compression.huffman import HuffmanTable, build_table
@@ -65,10 +66,33 @@ def pointer_width(sparse: SparseMatrix) -> int:
     return max(MIN_POINTER_BITS, largest.bit_length())
 
 
+@numba.njit(cache=True)
+def _uint16_histogram(symbols):
+    counts = np.zeros(1 << 16, np.int64)
+    for i in range(symbols.shape[0]):
+        counts[symbols[i]] += 1
+    return counts
+
+
+def _bincount(symbols: np.ndarray, minlength: int) -> np.ndarray:
+    """np.bincount(symbols, minlength=minlength), without its int64 copy for uint16 input."""
+    if symbols.dtype != np.uint16 or symbols.ndim != 1:
+        return np.bincount(symbols, minlength=minlength)
+    counts = _uint16_histogram(symbols)
+    used = np.flatnonzero(counts)
+    return counts[: max(minlength, int(used[-1]) + 1 if used.size else 0)].copy()
+
+
+def symbol_counts(sparse: SparseMatrix, weight_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-symbol counts of the entry codes (alphabet 2**b) and entry gaps (alphabet 2**r)."""
+    code_counts = _bincount(sparse.entry_code, 1 << weight_bits)
+    gap_counts = _bincount(sparse.entry_gap, 1 << sparse.index_bits)
+    return code_counts, gap_counts
+
+
 def huffman_tables(sparse: SparseMatrix, weight_bits: int) -> tuple[HuffmanTable, HuffmanTable]:
     """The layer's two canonical Huffman tables: over entry codes and over entry gaps."""
-    code_counts = np.bincount(sparse.entry_code, minlength=1 << weight_bits)
-    gap_counts = np.bincount(sparse.entry_gap, minlength=1 << sparse.index_bits)
+    code_counts, gap_counts = symbol_counts(sparse, weight_bits)
     return build_table(code_counts), build_table(gap_counts)
 
 
@@ -117,15 +141,12 @@ def layer_accounting(
     codebook_bits = ((1 << weight_bits) - 1) * CODEBOOK_ENTRY_BITS
     index_stream_bits = byte_aligned(entries * weight_bits)
     gap_stream_bits = byte_aligned(entries * r)
-    code_table, gap_table = huffman_tables(sparse, weight_bits)
-    huffman_index_bits = byte_aligned(
-        code_table.encoded_bits(np.bincount(sparse.entry_code, minlength=1 << weight_bits))
-    )
-    huffman_gap_bits = byte_aligned(
-        gap_table.encoded_bits(np.bincount(sparse.entry_gap, minlength=1 << r))
-    )
+    code_counts, gap_counts = symbol_counts(sparse, weight_bits)
+    huffman_index_bits = byte_aligned(build_table(code_counts).encoded_bits(code_counts))
+    huffman_gap_bits = byte_aligned(build_table(gap_counts).encoded_bits(gap_counts))
     huffman_table_bits = ((1 << weight_bits) + (1 << r)) * HUFFMAN_LENGTH_BITS
-    nonzeros = sparse.n_nonzeros
+    fillers = int(code_counts[0]) if code_counts.size else 0
+    nonzeros = entries - fillers
     shared = codebook_bits + pointer_bits
     return LayerAccounting(
         layer=name,
@@ -136,7 +157,7 @@ def layer_accounting(
         index_bits=r,
         n_pe=sparse.n_pe,
         entries=entries,
-        fillers=sparse.n_fillers,
+        fillers=fillers,
         pointer_width=width,
         dense_bits=DENSE_WEIGHT_BITS * int(weights),
         pointer_bits=pointer_bits,

@@ -53,17 +53,29 @@ def check_positive(name: str, value: object) -> float:
 
 
 def canonical_weights(
-    weights: object, shape: tuple[int, ...] | None = None, name: str = "weights"
+    weights: object,
+    shape: tuple[int, ...] | None = None,
+    name: str = "weights",
+    *,
+    check_finite: bool = True,
 ) -> np.ndarray:
     """`weights` as a C-contiguous float32 array (a copy when needed), checked for shape and
-    finiteness. Integer, float16/32/64 inputs and any memory order give the same array."""
+    finiteness. Integer, float16/32/64 inputs and any memory order give the same array.
+    `check_finite=False` leaves the finiteness check to a caller that scans the values anyway
+    (it must then call `check_finite_weights` when it finds a non-finite value)."""
     array = np.asarray(weights)
     if array.dtype.kind not in "fiub":
         raise ValueError(f"{name} dtype={array.dtype} is invalid; allowed: a real numeric dtype")
     if shape is not None and tuple(array.shape) != tuple(shape):
         raise ValueError(f"{name} shape={tuple(array.shape)} is invalid; allowed: {tuple(shape)}")
     array = np.ascontiguousarray(array, dtype=np.float32)
+    if check_finite:
+        check_finite_weights(array, name)
+    return array
+
+
+def check_finite_weights(array: np.ndarray, name: str = "weights") -> None:
+    """One-line ValueError naming the first non-finite value of `array`, if any."""
     if array.size and not np.isfinite(array).all():
         bad = array[~np.isfinite(array)][0]
         raise ValueError(f"{name} value={float(bad)!r} is invalid; allowed: finite numbers")
-    return array

@@ -18,9 +18,14 @@ import numpy as np
 
 from compression.accounting import LayerAccounting, layer_accounting
 from compression.checks import canonical_weights, check_bits, check_fraction, check_int
-from compression.pruning import apply_mask, magnitude_mask
-from compression.sparse_format import SparseMatrix, decode_sparse, encode_sparse
-from compression.weight_sharing import INITS, share_weights
+from compression.sorted_weights import SortedWeights
+from compression.sparse_format import (
+    SparseMatrix,
+    decode_sparse,
+    encode_sparse,
+    sparse_from_rows,
+)
+from compression.weight_sharing import INITS, kmeans_sorted
 from workloads.layer_spec import LayerSpec
 
 DEFAULT_INDEX_BITS = 4
@@ -92,7 +97,7 @@ def layer_from_codes(
 
 def compress_layer(
     spec: LayerSpec,
-    weights: np.ndarray,
+    weights: np.ndarray | SortedWeights,
     *,
     density: float,
     weight_bits: int,
@@ -105,6 +110,9 @@ def compress_layer(
     2**b − 1 k-means centroids (plus the zero code), and encode over `n_pe` PEs.
 
     Weights that are already exactly zero stay zero (code 0) even if the mask keeps them.
+    The result is, bit for bit, `magnitude_mask` → `apply_mask` → `share_weights` →
+    `layer_from_codes`; it is computed through `SortedWeights` (`compression.sorted_weights`),
+    and passing a `SortedWeights` of the layer reuses its sorted values across calls.
     """
     density = check_fraction(f"layer {spec.name!r}: density", density)
     weight_bits = check_bits(f"layer {spec.name!r}: weight_bits", weight_bits)
@@ -112,7 +120,28 @@ def compress_layer(
     n_pe = check_int("n_pe", n_pe, 1)
     if init not in INITS:
         raise ValueError(f"init={init!r} is invalid; allowed: {', '.join(INITS)}")
-    values = canonical_weights(weights, spec.weight_shape, name=f"layer {spec.name!r}: weights")
-    pruned = apply_mask(values, magnitude_mask(values, density))
-    codebook, codes = share_weights(pruned, weight_bits, init=init, seed=seed)
-    return layer_from_codes(spec, codebook, codes, index_bits=index_bits, n_pe=n_pe)
+    if isinstance(weights, SortedWeights):
+        if weights.shape != spec.weight_shape:
+            raise ValueError(
+                f"layer {spec.name!r}: weights shape={weights.shape} is invalid; "
+                f"allowed: {spec.weight_shape}"
+            )
+        prepared = weights
+    else:
+        values = canonical_weights(weights, spec.weight_shape, name=f"layer {spec.name!r}: weights")
+        prepared = SortedWeights(values)
+    selection = prepared.select(density)
+    survivors = prepared.sorted_survivors(selection)
+    k = (1 << weight_bits) - 1
+    codebook = np.zeros(k + 1, np.float32)
+    if survivors.size:
+        centroids = kmeans_sorted(survivors, k, init, seed, with_inertia=False).centroids
+        codebook[1:] = centroids.astype(np.float32)
+        midpoints = 0.5 * (centroids[:-1] + centroids[1:])
+    else:  # nothing survives: every code is 0, the codebook all zeros
+        midpoints = np.zeros(0, np.float64)
+    nonzero_codes = prepared.quantize(selection, midpoints, spec.matrix_shape, survivors.size)
+    sparse = sparse_from_rows(spec.matrix_shape, *nonzero_codes, n_pe, index_bits)
+    codebook.flags.writeable = False
+    accounting = layer_accounting(spec.name, spec.weights, weight_bits, sparse)
+    return CompressedLayer(spec, weight_bits, sparse.index_bits, codebook, sparse, accounting)

@@ -3,10 +3,16 @@
 Part of `compression` (DESIGN §3): `compress_network` runs prune → share → encode on each
 layer with the recipe's settings and collects the layers and their total accounting, which
 `dcsim storage` / `dcsim compress` print and `compression.container` writes to a `.dcz` file.
+
+Synthetic weights (`weights=None`) are drawn and prepared (`compression.sorted_weights`) once
+per (network, seed) and kept for the next call in this process — one network's worth (for
+alexnet-caffe 244 MB of weights plus the sorted survivors), replaced when another network or
+seed is asked for — so a sweep over densities and bits pays for them once.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +22,7 @@ from compression.accounting import NetworkAccounting, storage_rows
 from compression.checks import check_int
 from compression.compressed_layer import DEFAULT_N_PE, CompressedLayer, compress_layer
 from compression.recipe import Recipe, load_recipe
+from compression.sorted_weights import SortedWeights
 from workloads.networks import Network
 from workloads.synthetic import synthetic_weights
 
@@ -63,6 +70,34 @@ def weights_from_state_dict(network: Network, state_dict: dict) -> dict[str, np.
     return out
 
 
+_synthetic_lock = threading.Lock()
+_synthetic_cache: list = []  # at most one (key, {layer: SortedWeights}) entry
+
+
+def synthetic_sorted_weights(network: Network, seed: int = 0) -> dict[str, SortedWeights]:
+    """Every layer's seeded synthetic weights (`workloads.synthetic`), prepared as
+    `SortedWeights`; cached for one (network, seed) at a time (see the module docstring).
+    The arrays are shared: treat them as read-only."""
+    seed = check_int("seed", seed, 0)
+    key = (network.layers, seed)
+    with _synthetic_lock:
+        if _synthetic_cache and _synthetic_cache[0][0] == key:
+            return _synthetic_cache[0][1]
+        _synthetic_cache.clear()  # free the previous network before drawing the next
+        prepared = {
+            layer.name: SortedWeights(synthetic_weights(layer, seed), name=layer.name)
+            for layer in network.layers
+        }
+        _synthetic_cache.append((key, prepared))
+        return prepared
+
+
+def clear_synthetic_cache() -> None:
+    """Drop the cached synthetic weights (frees their memory)."""
+    with _synthetic_lock:
+        _synthetic_cache.clear()
+
+
 def compress_network(
     network: Network,
     recipe: Recipe | str | Path,
@@ -73,9 +108,10 @@ def compress_network(
 ) -> CompressedNetwork:
     """Compress every layer of `network` with `recipe` (a Recipe, built-in name or TOML path).
 
-    `weights` maps layer name → array of the layer's weight shape; None draws synthetic
-    weights with `seed` (`workloads.synthetic`). `n_pe`: None takes the recipe's `n_pe`, else
-    64 (EIE). The same inputs and seed give identical output.
+    `weights` maps layer name → array of the layer's weight shape (or its `SortedWeights`,
+    reused across calls); None draws synthetic weights with `seed` (`workloads.synthetic`),
+    cached for the next call (`synthetic_sorted_weights`). `n_pe`: None takes the recipe's
+    `n_pe`, else 64 (EIE). The same inputs and seed give identical output.
     """
     if not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
@@ -92,9 +128,11 @@ def compress_network(
             bad = extra[0] if extra else missing[0]
             what = "is not in the network" if extra else "is missing"
             raise ValueError(f"weights: layer={bad!r} {what}; allowed: {', '.join(known)}")
+    if weights is None:
+        weights = synthetic_sorted_weights(network, seed)
     layers = []
     for layer in network.layers:
-        values = synthetic_weights(layer, seed) if weights is None else weights[layer.name]
+        values = weights[layer.name]
         setting = settings[layer.name]
         layers.append(
             compress_layer(

@@ -99,57 +99,112 @@ def _check_int(name: str, value: object, lo: int, hi: int | None = None) -> int:
 
 
 @numba.njit(cache=True)
-def _count_entries(codes_t, n_pe, index_bits, counts):
-    """counts[p, j] = entries (fillers included) PE p stores for column j; codes_t: (cols, rows)."""
-    cols, rows = codes_t.shape
-    prev = np.empty(n_pe, np.int64)
-    for j in range(cols):
-        for p in range(n_pe):
-            prev[p] = -1
-        column = codes_t[j]
-        for i in range(rows):
-            if column[i] != 0:
-                p = i % n_pe
-                local = i // n_pe
-                gap = local - prev[p] - 1
-                counts[p, j] += (gap >> index_bits) + 1
-                prev[p] = local
+def _compact_rows(codes, row_end, column, code):
+    """Row-major compaction of the non-zeros of a (rows, cols) code matrix: for row i, its
+    non-zeros' columns and codes are column/code[row_end[i - 1] : row_end[i]], left to right.
+    Branch-free (every element is written at the cursor, which advances on non-zeros), so
+    `column` and `code` need one slot more than there are non-zeros."""
+    rows, cols = codes.shape
+    k = 0
+    for i in range(rows):
+        row = codes[i]
+        for j in range(cols):
+            c = row[j]
+            column[k] = j
+            code[k] = c
+            k += c != 0
+        row_end[i] = k
 
 
 @numba.njit(cache=True)
-def _fill_entries(codes_t, n_pe, index_bits, col_ptr, entry_code, entry_gap):
-    """Write the entries of every (PE, column) at the offsets given by col_ptr."""
-    cols, rows = codes_t.shape
+def _count_entries(n_pe, index_bits, row_end, column, counts):
+    """counts[p, j] = entries (fillers included) PE p stores for column j, from the row-major
+    non-zeros (`_compact_rows`): PE p's rows p, p + N, ... in order, `prev[j]` holding the last
+    local row with a non-zero in column j. O(non-zeros), no transposed copy."""
+    rows = row_end.shape[0]
+    cols = counts.shape[1]
+    prev = np.empty(cols, np.int64)
+    for p in range(n_pe):
+        prev[:] = -1
+        local = 0
+        for i in range(p, rows, n_pe):
+            for k in range(row_end[i - 1] if i > 0 else 0, row_end[i]):
+                j = column[k]
+                gap = local - prev[j] - 1
+                counts[p, j] += (gap >> index_bits) + 1
+                prev[j] = local
+            local += 1
+
+
+@numba.njit(cache=True)
+def _fill_entries(n_pe, index_bits, row_end, column, code, col_ptr, entry_code, entry_gap):
+    """Write the entries of every (PE, column) at the offsets given by col_ptr, reading the
+    non-zeros in the order of `_count_entries`."""
+    rows = row_end.shape[0]
+    cols = col_ptr.shape[1] - 1
     max_gap = (1 << index_bits) - 1
-    prev = np.empty(n_pe, np.int64)
-    cursor = np.empty(n_pe, np.int64)
-    for j in range(cols):
-        for p in range(n_pe):
-            prev[p] = -1
-            cursor[p] = col_ptr[p, j]
-        column = codes_t[j]
-        for i in range(rows):
-            code = column[i]
-            if code != 0:
-                p = i % n_pe
-                local = i // n_pe
-                gap = local - prev[p] - 1
-                k = cursor[p]
+    prev = np.empty(cols, np.int64)
+    cursor = np.empty(cols, np.int64)
+    for p in range(n_pe):
+        prev[:] = -1
+        cursor[:] = col_ptr[p, :cols]
+        local = 0
+        for i in range(p, rows, n_pe):
+            for k in range(row_end[i - 1] if i > 0 else 0, row_end[i]):
+                j = column[k]
+                gap = local - prev[j] - 1
+                e = cursor[j]
                 while gap > max_gap:
-                    entry_code[k] = 0
-                    entry_gap[k] = max_gap
-                    k += 1
+                    entry_code[e] = 0
+                    entry_gap[e] = max_gap
+                    e += 1
                     gap -= max_gap + 1
-                entry_code[k] = code
-                entry_gap[k] = gap
-                cursor[p] = k + 1
-                prev[p] = local
+                entry_code[e] = code[k]
+                entry_gap[e] = gap
+                cursor[j] = e + 1
+                prev[j] = local
+            local += 1
+
+
+def column_pointers(counts: np.ndarray) -> np.ndarray:
+    """int64 [n_pe, cols + 1] absolute offsets from per-(PE, column) entry counts (PE-major)."""
+    n_pe, cols = counts.shape
+    col_ptr = np.zeros((n_pe, cols + 1), np.int64)
+    col_ptr[:, 1:] = np.cumsum(counts.ravel()).reshape(n_pe, cols)
+    col_ptr[1:, 0] = col_ptr[:-1, -1]
+    return col_ptr
+
+
+def sparse_from_rows(
+    shape: tuple[int, int],
+    row_end: np.ndarray,
+    column: np.ndarray,
+    code: np.ndarray,
+    n_pe: int,
+    index_bits: int,
+) -> SparseMatrix:
+    """The SparseMatrix of a (rows, cols) code matrix given by its non-zeros in row-major
+    order: row i's columns and (non-zero uint16) codes are column/code[row_end[i - 1] :
+    row_end[i]] with row_end int64 [rows], column int32, columns ascending within a row."""
+    rows, cols = shape
+    counts = np.zeros((n_pe, cols), np.int64)
+    _count_entries(n_pe, index_bits, row_end, column, counts)
+    col_ptr = column_pointers(counts)
+    n_entries = int(col_ptr[-1, -1])
+    entry_code = np.empty(n_entries, np.uint16)
+    entry_gap = np.empty(n_entries, np.uint16)
+    _fill_entries(n_pe, index_bits, row_end, column, code, col_ptr, entry_code, entry_gap)
+    for array in (entry_code, entry_gap, col_ptr):
+        array.flags.writeable = False
+    return SparseMatrix(rows, cols, n_pe, index_bits, entry_code, entry_gap, col_ptr)
 
 
 def encode_sparse(codes: np.ndarray, n_pe: int, index_bits: int) -> SparseMatrix:
     """Encode an integer (rows, cols) code matrix (0 = zero/pruned weight) as a SparseMatrix.
 
-    Codes must lie in [0, 65535]; `n_pe` >= 1; `index_bits` in [1, 16].
+    Codes must lie in [0, 65535]; `n_pe` >= 1; `index_bits` in [1, 16]. A C-contiguous uint16
+    matrix is read in place, once (its non-zeros are compacted row by row, then laid out per
+    PE and column in O(non-zeros)); other dtypes or memory orders are converted first.
     """
     n_pe = _check_int("n_pe", n_pe, 1)
     index_bits = _check_int("index_bits", index_bits, 1, MAX_INDEX_BITS)
@@ -160,25 +215,18 @@ def encode_sparse(codes: np.ndarray, n_pe: int, index_bits: int) -> SparseMatrix
         )
     if codes.dtype.kind not in "iub":
         raise ValueError(f"codes dtype={codes.dtype} is invalid; allowed: an integer dtype")
-    if codes.size and (int(codes.min()) < 0 or int(codes.max()) > MAX_CODE):
-        bad = int(codes.min()) if int(codes.min()) < 0 else int(codes.max())
-        raise ValueError(f"codes value={bad} is invalid; allowed: integers in [0, {MAX_CODE}]")
-    rows, cols = codes.shape
-    codes_t = np.ascontiguousarray(codes.T, dtype=np.uint16)
-    counts = np.zeros((n_pe, cols), np.int64)
-    _count_entries(codes_t, n_pe, index_bits, counts)
-    col_ptr = np.zeros((n_pe, cols + 1), np.int64)
-    flat = np.cumsum(counts.ravel())
-    col_ptr[:, 1:] = flat.reshape(n_pe, cols)
-    pe_starts = np.concatenate(([0], col_ptr[:-1, -1])) if n_pe > 1 else np.zeros(1, np.int64)
-    col_ptr[:, 0] = pe_starts
-    n_entries = int(flat[-1]) if flat.size else 0
-    entry_code = np.zeros(n_entries, np.uint16)
-    entry_gap = np.zeros(n_entries, np.uint16)
-    _fill_entries(codes_t, n_pe, index_bits, col_ptr, entry_code, entry_gap)
-    for array in (entry_code, entry_gap, col_ptr):
-        array.flags.writeable = False
-    return SparseMatrix(rows, cols, n_pe, index_bits, entry_code, entry_gap, col_ptr)
+    if codes.size and codes.dtype != np.uint16:
+        lowest, highest = int(codes.min()), int(codes.max())
+        if lowest < 0 or highest > MAX_CODE:
+            bad = lowest if lowest < 0 else highest
+            raise ValueError(f"codes value={bad} is invalid; allowed: integers in [0, {MAX_CODE}]")
+    codes = np.ascontiguousarray(codes, dtype=np.uint16)
+    nonzeros = int(np.count_nonzero(codes))
+    row_end = np.empty(codes.shape[0], np.int64)
+    column = np.empty(nonzeros + 1, np.int32)
+    code = np.empty(nonzeros + 1, np.uint16)
+    _compact_rows(codes, row_end, column, code)
+    return sparse_from_rows(codes.shape, row_end, column, code, n_pe, index_bits)
 
 
 @numba.njit(cache=True)

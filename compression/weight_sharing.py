@@ -10,12 +10,14 @@ layer has at most 2**b − 1 distinct non-zero weights.
 
 k-means in one dimension: once the data are sorted, each cluster is a contiguous run of the
 sorted values, bounded by the midpoints between consecutive (sorted) centroids. A Lloyd
-iteration is then k binary searches for the run boundaries plus k means from prefix sums —
-O(k log n) instead of O(n k) — and iterations continue until the boundaries stop moving
-(exact convergence). Assignment ties (a value exactly at a midpoint) go to the lower centroid,
-as in scikit-learn. As in scikit-learn, a cluster left empty by an update is moved onto the
-point farthest from its own centroid (farthest first; at most `MAX_RELOCATION_ROUNDS` rounds),
-and the centroids are re-sorted. Pruned layers are bimodal (nothing survives near zero), so
+iteration is then k searches for the run boundaries plus k means from prefix sums —
+O(k log n) instead of O(n k); each search gallops outwards from the boundary's previous
+position, so late iterations, where boundaries move a few places, cost O(k) and stay in cache
+— and iterations continue until the boundaries stop moving (exact convergence). Assignment
+ties (a value exactly at a midpoint) go to the lower centroid, as in scikit-learn. As in
+scikit-learn, a cluster left empty by an update is moved onto the point farthest from its own
+centroid (farthest first; at most `MAX_RELOCATION_ROUNDS` rounds), and the centroids are
+re-sorted. Pruned layers are bimodal (nothing survives near zero), so
 linear initialisation leaves centroids in the empty middle: without relocation they would
 stay there unused. Running to exact convergence rather than to a tolerance, the result's
 inertia is at least as low as scikit-learn's from the same start on the data we measured
@@ -26,16 +28,21 @@ Initialisations (Han et al. 2016, §3.1): `linear` — k points evenly spaced ov
 [min, max] (the paper's best); `density` — evenly spaced over the empirical CDF (the sorted
 values at ranks round(linspace(0, n − 1, k))); `random` — Forgy, k distinct surviving weights
 drawn with `seed`. With k or fewer distinct values the codebook is simply those values.
+
+`kmeans_sorted` is the same on values already sorted (no copy, no sort): what
+`compress_layer` calls with the sorted survivors `compression.sorted_weights` hands it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 
 from compression.checks import canonical_weights, check_bits, check_int
+from compression.sorted_weights import sort_float32
 
 INITS: tuple[str, ...] = ("linear", "density", "random")
 DEFAULT_MAX_ITERATIONS = 10_000
@@ -53,12 +60,52 @@ class KMeansResult:
 
 
 @numba.njit(cache=True)
+def _count_at_most(sorted_values, value, hint):
+    """Number of sorted_values <= value (np.searchsorted(..., side="right")), searched by
+    galloping outwards from index `hint`: O(log d) for an answer d places from the hint."""
+    n = sorted_values.shape[0]
+    if hint < 0:
+        hint = 0
+    if hint > n:
+        hint = n
+    if hint < n and sorted_values[hint] <= value:  # the answer is above hint
+        lo = hint + 1  # sorted_values[lo - 1] <= value
+        step = 1
+        hi = lo
+        while hi < n and sorted_values[hi] <= value:
+            lo = hi + 1
+            hi += step
+            step *= 2
+        if hi > n:
+            hi = n
+    else:  # the answer is at most hint
+        hi = hint  # sorted_values[hi] > value, or hi == n
+        step = 1
+        lo = hi
+        while lo > 0 and sorted_values[lo - 1] > value:
+            hi = lo - 1
+            lo -= step
+            step *= 2
+        if lo < 0:
+            lo = 0
+    while lo < hi:  # invariant: values below lo are <= value, values at hi or above are not
+        mid = (lo + hi) // 2
+        if sorted_values[mid] <= value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(cache=True)
 def _boundaries(sorted_values, centroids, bounds):
-    """bounds[c] = end (exclusive) of cluster c's run in sorted_values; ties go to the lower."""
+    """bounds[c] = end (exclusive) of cluster c's run in sorted_values; ties go to the lower.
+    The previous contents of `bounds` are the search hints (boundaries move little between
+    Lloyd iterations); any hints give the same result."""
     k = centroids.shape[0]
     for c in range(k - 1):
         mid = 0.5 * (centroids[c] + centroids[c + 1])
-        bounds[c] = np.searchsorted(sorted_values, mid, side="right")
+        bounds[c] = _count_at_most(sorted_values, mid, bounds[c])
     bounds[k - 1] = sorted_values.shape[0]
 
 
@@ -71,6 +118,8 @@ def _lloyd_sorted(sorted_values, centroids, max_iterations):
     for i in range(n):
         prefix[i + 1] = prefix[i] + sorted_values[i]
     bounds = np.zeros(k, np.int64)
+    for c in range(k):  # first hints: equal shares
+        bounds[c] = (n * (c + 1)) // k
     previous = np.full(k, -1, np.int64)
     iterations = 0
     relocations = 0
@@ -194,24 +243,71 @@ def kmeans_1d(
     seed: int = 0,
     max_iterations: int = DEFAULT_MAX_ITERATIONS,
 ) -> KMeansResult:
-    """k-means of 1-D `values` into k clusters; `init` is a name or k initial centroids."""
+    """k-means of 1-D `values` into k clusters; `init` is a name or k initial centroids.
+    The values are sorted with `sort_float32` (as np.sort; −0.0 before +0.0)."""
     k = check_int("k", k, 1)
     max_iterations = check_int("max_iterations", max_iterations, 1)
-    sorted_values = np.sort(canonical_weights(values, name="values").ravel())
+    sorted_values = sort_float32(canonical_weights(values, name="values").ravel())
+    return kmeans_sorted(sorted_values, k, init, seed, max_iterations)
+
+
+def distinct_sorted(sorted_values: np.ndarray) -> np.ndarray:
+    """The distinct values of an ascending array, in O(n) (np.unique without its sort)."""
+    if sorted_values.size == 0:
+        return sorted_values[:0].copy()
+    first = np.empty(sorted_values.shape[0], bool)
+    first[0] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=first[1:])
+    return sorted_values[first]
+
+
+@numba.njit(cache=True)
+def _more_distinct_than(sorted_values, k):
+    """True when the ascending array holds more than k distinct values (stops early)."""
+    distinct = 1 if sorted_values.shape[0] else 0
+    for i in range(1, sorted_values.shape[0]):
+        if sorted_values[i] != sorted_values[i - 1]:
+            distinct += 1
+            if distinct > k:
+                return True
+    return distinct > k
+
+
+def kmeans_sorted(
+    sorted_values: np.ndarray,
+    k: int,
+    init: str | np.ndarray = "linear",
+    seed: int = 0,
+    max_iterations: int = DEFAULT_MAX_ITERATIONS,
+    *,
+    with_inertia: bool = True,
+) -> KMeansResult:
+    """`kmeans_1d` of values that are already sorted ascending (a 1-D finite float32 array,
+    used in place: no copy, no sort). The same values give the same result as `kmeans_1d`.
+    `with_inertia=False` skips the O(n) inertia pass (the result's inertia is then NaN)."""
+    k = check_int("k", k, 1)
+    max_iterations = check_int("max_iterations", max_iterations, 1)
+    sorted_values = np.asarray(sorted_values)
+    if sorted_values.ndim != 1 or sorted_values.dtype != np.float32:
+        raise ValueError(
+            f"sorted_values dtype={sorted_values.dtype} shape={sorted_values.shape} is invalid; "
+            "allowed: a 1-D float32 array"
+        )
     if isinstance(init, str):
         centroids = initial_centroids(sorted_values, k, init, seed)
     else:
         centroids = np.sort(np.asarray(init, dtype=np.float64).ravel())
         if centroids.shape != (k,) or not np.isfinite(centroids).all():
             raise ValueError(f"init shape={centroids.shape} is invalid; allowed: ({k},) finite")
-    distinct = np.unique(sorted_values)
-    if distinct.shape[0] <= k:
+    if not _more_distinct_than(sorted_values, k):
+        distinct = distinct_sorted(sorted_values)
         centroids = np.concatenate(
             (distinct, np.full(k - distinct.shape[0], distinct[-1] if distinct.size else 0.0))
         ).astype(np.float64)
         return KMeansResult(centroids, 0.0, 0)
     iterations = _lloyd_sorted(sorted_values, centroids, max_iterations)
-    return KMeansResult(centroids, float(_inertia_sorted(sorted_values, centroids)), iterations)
+    inertia = float(_inertia_sorted(sorted_values, centroids)) if with_inertia else math.nan
+    return KMeansResult(centroids, inertia, iterations)
 
 
 def share_weights(
@@ -231,7 +327,7 @@ def share_weights(
     codes = np.zeros(flat.shape, np.uint16)
     if survivors.size == 0 or k == 0:
         return codebook, codes.reshape(values.shape)
-    result = kmeans_1d(survivors, k, init, seed)
+    result = kmeans_sorted(sort_float32(survivors), k, init, seed, with_inertia=False)
     codebook[1:] = result.centroids.astype(np.float32)
     midpoints = 0.5 * (result.centroids[:-1] + result.centroids[1:])
     nonzero = np.flatnonzero(flat)

@@ -154,20 +154,11 @@ def _quantized(point: DesignPoint):
     from compression import compress_network
 
     network = _network(point)
-    weights = network.layer_weights
-    if weights is None:
-        weights = _synthetic_weights(point.network, point.seed)
-    return compress_network(network, point_recipe(point), weights=weights, n_pe=1, seed=point.seed)
-
-
-@functools.lru_cache(maxsize=1)
-def _synthetic_weights(entry, seed: int) -> dict:
-    """The network's seeded synthetic weights (`workloads.synthetic`), drawn once per process
-    for all the compression settings of a sweep."""
-    from workloads.synthetic import synthetic_weights
-
-    network = entry_network(entry.network, entry.input_shape, entry.weights)
-    return {layer.name: synthetic_weights(layer, seed) for layer in network.layers}
+    # weights=None: seeded synthetic weights, drawn and sorted once per (network, seed) in this
+    # process and reused by every compression setting (`compression.compressed_network`)
+    return compress_network(
+        network, point_recipe(point), weights=network.layer_weights, n_pe=1, seed=point.seed
+    )
 
 
 @functools.lru_cache(maxsize=2)

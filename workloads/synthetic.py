@@ -49,7 +49,8 @@ def synthetic_weights(layer: LayerSpec, seed: int = 0, distribution: str = "norm
     rng = layer_rng(seed, f"weights/{layer.name}")
     std = math.sqrt(2.0 / fan_in(layer))
     if distribution == "normal":
-        values = rng.standard_normal(layer.weights, dtype=np.float32) * np.float32(std)
+        values = rng.standard_normal(layer.weights, dtype=np.float32)
+        values *= np.float32(std)  # in place: the same float32 products, no second array
     else:
         values = rng.laplace(0.0, std / math.sqrt(2.0), layer.weights).astype(np.float32)
     return values.reshape(layer.weight_shape)
