@@ -1,0 +1,367 @@
+"""Per-PE-count statistics of a layer: what the analytical model needs to know of the matrix.
+
+Part of `simulator` (DESIGN §8), between the compressed layer and `simulator.analytical_model`.
+For one PE count N and register count R (output batches, `simulator.lowering`) it reduces a
+layer to the distribution of the work of one broadcast item, per output-batch / group segment:
+
+- the exact per-(item type, PE) entries, fillers and SRAM words of `simulator.lowering.
+  layer_work` — here computed in O(nnz + types·N) from the matrix's non-zero structure
+  (`nonzero_structure`, built once per layer), not from an encoding for N; the tests check
+  that both agree exactly;
+- item-type frequencies: FC items are columns, uniformly; a conv item is a patch element,
+  column c = (local channel, ky, kx), seen at every output position where the (dilated) tap
+  is inside the input, so its frequency is the product of the in-bounds counts of ky and kx;
+  every output batch, and every group inside a batch, receives an equal share of the items;
+- per segment: the cost pmf (cost = max(1, entries)) of the PEs pooled by their row count,
+  the mean and standard deviation of a cost, E[max_p cost] over the item types (exact, the
+  FIFO-depth-1 rate), rows per PE and density (the keys of the κ table,
+  `simulator.fifo_window`);
+- per item, summed over PEs: expected entries, fillers and SRAM words (exact expectations:
+  the analytical model's events), and the busy cycles per PE;
+- per PE: stored entries over all batches (the on-chip footprint).
+
+`density_statistics` gives the same statistics from densities alone, for a layer of i.i.d.
+weights: the cost pmf of a column slice of n rows at density d with r-bit relative indices is
+computed exactly (a dynamic programme over the rows: a non-zero after a zero run L costs
+1 + floor(L / 2^r) entries, trailing zeros cost nothing).
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from simulator.lowering import output_batches
+from workloads.layer_spec import LayerSpec
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentStatistics:
+    """One (output batch, group) segment of a layer on N PEs."""
+
+    items_fraction: float  # share of the layer's broadcast items
+    rows_per_pe: float  # mean rows per PE among the PEs holding rows of the segment
+    density: float  # non-zero weights / weights of the segment
+    pmfs: np.ndarray  # float64 [classes, support]: cost pmf of the PEs of each class
+    counts: np.ndarray  # int64 [classes]: PEs per class
+    mean_cost: float  # cycles per item, mean over PEs
+    sd_cost: float  # standard deviation of one PE's cost, root-mean-square over PEs
+    max_cost: float  # E over item types of max_p cost: cycles per item with a depth-1 FIFO
+    lead_pes: int = 0  # PEs whose mean cost is within one standard deviation of the slowest
+    lead_entries_mean: float = 0.0  # mean entries per item of those PEs (fillers included)
+    lead_entries_var: float = 0.0  # variance of the entries per item of those PEs
+    pe_class: np.ndarray | None = None  # int64 [N]: the class (row of pmfs) of each PE
+
+
+@dataclass(frozen=True, eq=False)
+class LayerStatistics:
+    """A layer on N PEs with R destination registers (module docstring)."""
+
+    n_pe: int
+    batches: int
+    segments: tuple[SegmentStatistics, ...]
+    scanned_activations: int  # activation values scanned per inference and batch
+    entries_per_item: float  # Σ_p E[entries walked by PE p] per broadcast item
+    fillers_per_item: float
+    words_per_item: float  # sparse-matrix SRAM words read, Σ over PEs
+    busy_per_item: np.ndarray  # float64 [N]: E[entries] per item per PE
+    stored_entries_per_pe: np.ndarray  # int64 [N]: entries stored, all batches
+    positions: int = 1  # output positions per inference (conv), 1 otherwise
+
+
+# --------------------------------------------------------------------------- structure
+_STRUCTURE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@numba.njit(cache=True)
+def _global_nonzeros(col_ptr, entry_gap, entry_code, n_pe, cols):
+    """(column, global row) of every stored non-zero of an encoded matrix."""
+    total = 0
+    for k in range(entry_code.shape[0]):
+        if entry_code[k] != 0:
+            total += 1
+    out_col = np.empty(total, np.int64)
+    out_row = np.empty(total, np.int64)
+    n = 0
+    for p in range(n_pe):
+        for j in range(cols):
+            local = -1
+            for k in range(col_ptr[p, j], col_ptr[p, j + 1]):
+                local += np.int64(entry_gap[k]) + 1
+                if entry_code[k] != 0:
+                    out_col[n] = j
+                    out_row[n] = p + local * n_pe
+                    n += 1
+    return out_col, out_row
+
+
+def nonzero_structure(sparse) -> tuple[np.ndarray, np.ndarray]:
+    """(col_ptr int64 [cols + 1], rows int64 [nnz]): the non-zeros of a `SparseMatrix`
+    column by column, rows ascending — independent of the PE count it was encoded for.
+    Cached per matrix object."""
+    cached = _STRUCTURE.get(sparse)
+    if cached is not None:
+        return cached
+    cols_of, rows_of = _global_nonzeros(
+        np.ascontiguousarray(sparse.col_ptr, dtype=np.int64),
+        np.ascontiguousarray(sparse.entry_gap, dtype=np.uint16),
+        np.ascontiguousarray(sparse.entry_code, dtype=np.uint16),
+        int(sparse.n_pe),
+        int(sparse.cols),
+    )
+    order = np.lexsort((rows_of, cols_of))
+    rows = np.ascontiguousarray(rows_of[order])
+    col_ptr = np.zeros(sparse.cols + 1, np.int64)
+    np.cumsum(np.bincount(cols_of, minlength=sparse.cols), out=col_ptr[1:])
+    _STRUCTURE[sparse] = (col_ptr, rows)
+    return col_ptr, rows
+
+
+def structure_from_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`nonzero_structure` of a dense code (or mask) matrix."""
+    cols_of, rows_of = np.nonzero(np.asarray(codes).T)
+    col_ptr = np.zeros(codes.shape[1] + 1, np.int64)
+    np.cumsum(np.bincount(cols_of, minlength=codes.shape[1]), out=col_ptr[1:])
+    return col_ptr, np.ascontiguousarray(rows_of, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- work arrays
+@numba.njit(cache=True)
+def work_from_structure(
+    col_ptr, rows_of, n_rows, n_pe, registers, batches, groups, index_bits, entry_bits, word_bits
+):
+    """entries, fillers, words int32 [batches·groups·cols, n_pe]: identical to
+    `simulator.lowering.layer_work` of the matrix encoded for n_pe PEs (see its docstring),
+    computed from the non-zero structure in O(nnz + types·n_pe)."""
+    cols = col_ptr.shape[0] - 1
+    span = 1 << index_bits
+    rows_per_group = n_rows // groups
+    n_types = batches * groups * cols
+    entries = np.zeros((n_types, n_pe), np.int32)
+    fillers = np.zeros((n_types, n_pe), np.int32)
+    words = np.zeros((n_types, n_pe), np.int32)
+    # pass 1: entries per (batch, column, PE), for the storage offsets
+    counts = np.zeros((batches, cols, n_pe), np.int64)
+    prev = np.empty(n_pe, np.int64)
+    prev_batch = np.empty(n_pe, np.int64)
+    for j in range(cols):
+        for p in range(n_pe):
+            prev[p] = -1
+            prev_batch[p] = -1
+        for k in range(col_ptr[j], col_ptr[j + 1]):
+            row = rows_of[k]
+            p = row % n_pe
+            local = row // n_pe
+            b = local // registers
+            inner = local - b * registers
+            if prev_batch[p] != b:
+                prev[p] = -1
+                prev_batch[p] = b
+            gap = inner - prev[p] - 1
+            counts[b, j, p] += 1 + gap // span
+            prev[p] = inner
+    offsets = np.zeros((batches, cols, n_pe), np.int64)
+    for p in range(n_pe):
+        running = 0
+        for b in range(batches):
+            for j in range(cols):
+                offsets[b, j, p] = running
+                running += counts[b, j, p]
+    # pass 2: walk the stored entries (fillers included) in order, per PE
+    cursor = np.empty(n_pe, np.int64)
+    current = np.empty(n_pe, np.int64)  # open item type of the PE, -1 none
+    first = np.empty(n_pe, np.int64)
+    for j in range(cols):
+        for p in range(n_pe):
+            prev[p] = -1
+            prev_batch[p] = -1
+            current[p] = -1
+        for k in range(col_ptr[j], col_ptr[j + 1]):
+            row = rows_of[k]
+            p = row % n_pe
+            local = row // n_pe
+            b = local // registers
+            inner = local - b * registers
+            if prev_batch[p] != b:
+                if current[p] >= 0:
+                    t = current[p]
+                    words[t, p] = (cursor[p] * entry_bits - 1) // word_bits - (
+                        first[p] * entry_bits
+                    ) // word_bits + 1
+                    current[p] = -1
+                prev[p] = -1
+                prev_batch[p] = b
+                cursor[p] = offsets[b, j, p]
+            gap = inner - prev[p] - 1
+            n_fill = gap // span
+            for f in range(n_fill + 1):
+                position = prev[p] + span * (f + 1) if f < n_fill else inner
+                global_row = (b * registers + position) * n_pe + p
+                g = global_row // rows_per_group
+                if g >= groups:
+                    g = groups - 1
+                t = (b * groups + g) * cols + j
+                if t != current[p]:
+                    if current[p] >= 0:
+                        u = current[p]
+                        words[u, p] = (cursor[p] * entry_bits - 1) // word_bits - (
+                            first[p] * entry_bits
+                        ) // word_bits + 1
+                    current[p] = t
+                    first[p] = cursor[p]
+                entries[t, p] += 1
+                if f < n_fill:
+                    fillers[t, p] += 1
+                cursor[p] += 1
+            prev[p] = inner
+        for p in range(n_pe):
+            if current[p] >= 0:
+                t = current[p]
+                words[t, p] = (cursor[p] * entry_bits - 1) // word_bits - (
+                    first[p] * entry_bits
+                ) // word_bits + 1
+    return entries, fillers, words
+
+
+# --------------------------------------------------------------------------- frequencies
+def _in_bounds_counts(size: int, out: int, kernel: int, stride: int, padding: int, dilation: int):
+    """int64 [kernel]: output positions at which tap k of one axis lies inside the input."""
+    o = np.arange(out)[:, None]
+    k = np.arange(kernel)[None, :]
+    position = o * stride - padding + k * dilation
+    return ((position >= 0) & (position < size)).sum(axis=0).astype(np.int64)
+
+
+def column_frequencies(spec: LayerSpec) -> np.ndarray:
+    """float64 [cols]: how often each column of one group is broadcast per inference and
+    batch, for an input of density 1 (sums to the scanned activations per group)."""
+    rows, cols = spec.matrix_shape
+    if spec.kind != "conv":
+        return np.ones(cols)
+    dilation = getattr(spec, "dilation", (1, 1))
+    (h, w), (oh, ow) = spec.input_hw, spec.output_hw
+    ys = _in_bounds_counts(h, oh, spec.kernel[0], spec.stride[0], spec.padding[0], dilation[0])
+    xs = _in_bounds_counts(w, ow, spec.kernel[1], spec.stride[1], spec.padding[1], dilation[1])
+    per_tap = np.outer(ys, xs).reshape(-1).astype(np.float64)
+    channels = cols // per_tap.shape[0]
+    return np.tile(per_tap, channels)
+
+
+# --------------------------------------------------------------------------- statistics
+def _segment(costs, entries_rows, weights, rows_in_segment, nonzeros_in_segment, cols):
+    """SegmentStatistics of one segment: costs [cols, N] (max(1, entries)), weights [cols]
+    (item-type frequencies, summing to 1), rows_in_segment [N]."""
+    n_pe = costs.shape[1]
+    support = int(costs.max()) + 1 if costs.size else 2
+    support = max(support, 2)
+    classes = np.unique(rows_in_segment)
+    pmfs = np.zeros((classes.shape[0], support))
+    counts = np.zeros(classes.shape[0], np.int64)
+    for c, n_rows in enumerate(classes):
+        members = np.flatnonzero(rows_in_segment == n_rows)
+        counts[c] = members.shape[0]
+        for p in members:
+            pmfs[c] += np.bincount(costs[:, p], weights=weights, minlength=support)[:support]
+        pmfs[c] /= max(pmfs[c].sum(), 1e-300)
+    values = np.arange(support, dtype=np.float64)
+    mean_c = pmfs @ values
+    var_c = np.maximum(pmfs @ values**2 - mean_c**2, 0.0)
+    mean = float(counts @ mean_c) / n_pe
+    sd = math.sqrt(float(counts @ var_c) / n_pe)
+    holding = rows_in_segment[rows_in_segment > 0]
+    rows_per_pe = float(holding.mean()) if holding.size else 0.0
+    weights_total = float(rows_in_segment.sum()) * cols
+    # The PEs that decide the maximum: those whose mean cost is within one standard deviation
+    # of the slowest class's.
+    sd_c = np.sqrt(var_c)
+    slowest = int(np.argmax(mean_c))
+    lead_classes = mean_c >= mean_c[slowest] - max(sd_c[slowest], 1e-12)
+    lead = np.isin(rows_in_segment, classes[lead_classes])
+    lead_entries = entries_rows[:, lead].astype(np.float64)
+    e_mean = float(weights @ lead_entries.mean(axis=1)) if lead.any() else 0.0
+    e_sq = float(weights @ (lead_entries**2).mean(axis=1)) if lead.any() else 0.0
+    return SegmentStatistics(
+        items_fraction=0.0,
+        rows_per_pe=rows_per_pe,
+        density=float(nonzeros_in_segment) / weights_total if weights_total else 0.0,
+        pmfs=pmfs,
+        counts=counts,
+        mean_cost=mean,
+        sd_cost=sd,
+        max_cost=float(weights @ costs.max(axis=1)),
+        lead_pes=int(lead.sum()),
+        pe_class=np.searchsorted(classes, rows_in_segment),
+        lead_entries_mean=e_mean,
+        lead_entries_var=max(e_sq - e_mean * e_mean, 0.0),
+    )
+
+
+def segment_rows(rows: int, groups: int, n_pe: int, registers: int | None) -> np.ndarray:
+    """int64 [batches·groups, N]: rows of segment (b, g) held by PE p."""
+    batches = output_batches(rows, n_pe, registers)
+    i = np.arange(rows, dtype=np.int64)
+    batch = (i // n_pe) // registers if batches > 1 else np.zeros_like(i)
+    group = np.minimum(i // (rows // groups), groups - 1)
+    out = np.zeros((batches * groups, n_pe), np.int64)
+    np.add.at(out, (batch * groups + group, i % n_pe), 1)
+    return out
+
+
+def layer_statistics(
+    structure: tuple[np.ndarray, np.ndarray],
+    spec: LayerSpec,
+    n_pe: int,
+    registers: int | None,
+    index_bits: int,
+    entry_bits: int,
+    word_bits: int,
+) -> LayerStatistics:
+    """Statistics of a layer with non-zero `structure` (`nonzero_structure`) on `n_pe` PEs."""
+    col_ptr, rows_of = structure
+    rows, cols = spec.matrix_shape
+    groups = spec.groups if spec.kind == "conv" else 1
+    batches = output_batches(rows, n_pe, registers)
+    regs = int(registers) if registers is not None else max(1, -(-rows // n_pe))
+    entries, fillers, words = work_from_structure(
+        col_ptr, rows_of, rows, n_pe, regs, batches, groups, index_bits, entry_bits, word_bits
+    )
+    frequency = column_frequencies(spec)
+    scanned_per_group = float(frequency.sum())
+    weights = frequency / scanned_per_group
+    seg_rows = segment_rows(rows, groups, n_pe, registers)
+    # non-zeros per segment
+    nz_rows = rows_of
+    nz_batch = (nz_rows // n_pe) // regs if batches > 1 else np.zeros_like(nz_rows)
+    nz_group = np.minimum(nz_rows // (rows // groups), groups - 1)
+    nz_segment = np.bincount(nz_batch * groups + nz_group, minlength=batches * groups)
+    segments = []
+    fraction = 1.0 / (batches * groups)
+    per_item_entries = np.zeros(n_pe)
+    per_item_fillers = 0.0
+    per_item_words = 0.0
+    for s in range(batches * groups):
+        part = slice(s * cols, (s + 1) * cols)
+        costs = np.maximum(entries[part], 1)
+        segment = _segment(costs, entries[part], weights, seg_rows[s], nz_segment[s], cols)
+        segments.append(
+            SegmentStatistics(**{**segment.__dict__, "items_fraction": fraction})
+        )
+        per_item_entries += fraction * (weights @ entries[part])
+        per_item_fillers += fraction * float(weights @ fillers[part].sum(axis=1))
+        per_item_words += fraction * float(weights @ words[part].sum(axis=1))
+    return LayerStatistics(
+        positions=spec.output_positions if spec.kind == "conv" else 1,
+        n_pe=n_pe,
+        batches=batches,
+        segments=tuple(segments),
+        scanned_activations=int(round(scanned_per_group)) * groups,
+        entries_per_item=float(per_item_entries.sum()),
+        fillers_per_item=per_item_fillers,
+        words_per_item=per_item_words,
+        busy_per_item=per_item_entries,
+        stored_entries_per_pe=entries.astype(np.int64).sum(axis=0),
+    )
