@@ -139,10 +139,14 @@ def _loss_points(context: _Context, top1: float) -> float:
 
 
 def _trend_row(check: str, label: str, loss: float, holds: bool | None, expectation: str):
+    """A trend row: no published number; `expectation` ("Han et al. Fig. N: ...") names the
+    figure whose trend it checks, which becomes the row's source."""
     verdict = "" if holds is None else ("trend holds" if holds else "trend does not hold")
-    notes = "; ".join(part for part in (label, expectation) if part)
+    figure, _, claim = expectation.partition(": ")
+    notes = "; ".join(part for part in (label, claim) if part)
     notes += f" — {verdict}" if verdict else ""
-    return row(check, math.nan, loss, "top-1 loss, points", notes)
+    source = f"{figure} (Deep Compression, ICLR 2016), trend" if claim else ""
+    return row(check, math.nan, loss, "top-1 loss, points", notes, source=source)
 
 
 @register_check("accuracy-bits")

@@ -220,12 +220,19 @@ def _published_accuracy(point: DesignPoint) -> dict | None:
 
 def _rows(point: DesignPoint, arch, compressed, sim, accuracy: dict | None, source: str):
     from simulator.energy_table import ACTIONS
+    from simulator.memory_fit import activation_need_bytes, memory_capacities, memory_fit_columns
 
     settings = _point_settings(point, arch)
     onchip_bytes = arch.sparse_sram_bytes + arch.pointer_sram_bytes
     table = {entry["action"]: entry for entry in sim.energy_table}
+    fit_layer, fit_total = memory_fit_columns(
+        [r.sparse_bytes for r in sim.layers],
+        [r.pointer_bytes for r in sim.layers],
+        [activation_need_bytes(layer.spec, arch) for layer in compressed.layers],
+        memory_capacities(arch),
+    )
     rows = []
-    for layer, result in zip(compressed.layers, sim.layers, strict=True):
+    for i, (layer, result) in enumerate(zip(compressed.layers, sim.layers, strict=True)):
         acc = layer.accounting
         row = {
             **settings,
@@ -257,6 +264,13 @@ def _rows(point: DesignPoint, arch, compressed, sim, accuracy: dict | None, sour
             "weight_dram_bytes": result.weight_dram_bytes,
             "activation_dram_bytes": result.activation_dram_bytes,
             "onchip_bytes": onchip_bytes,
+            **{name: values[i] for name, values in fit_layer.items()},
+            "binding_memory": "",
+            "binding_utilization": math.nan,
+            "codebook_need_entries": 2 ** int(layer.weight_bits),
+            "codebook_capacity_entries": arch.codebook_entries,
+            "codebook_entries": result.codebook_entries,
+            "codebook_fits": bool(result.codebook_fits),
         }
         for action in ACTIONS:
             count = float(result.events[action])
@@ -293,13 +307,16 @@ def _rows(point: DesignPoint, arch, compressed, sim, accuracy: dict | None, sour
     total["utilization"] = math.nan
     total["compression_ratio"] = total["dense_bytes"] / total["container_bytes"]
     total["onchip_bytes"] = onchip_bytes
+    total.update(fit_total)
+    total["codebook_need_entries"] = int(frame["codebook_need_entries"].max())
+    total["codebook_capacity_entries"] = arch.codebook_entries
+    total["codebook_entries"] = int(frame["codebook_entries"].max())
+    total["codebook_fits"] = bool(frame["codebook_fits"].all())
     latency_s = total["latency_ms"] / 1e3
     total["fps"] = 1.0 / latency_s if latency_s > 0 else math.inf
     total["meets_target"] = bool(total["fps"] >= point.target_fps)
-    total["fits_onchip"] = bool(sim.fits_onchip)
     frame["fps"] = math.nan
     frame["meets_target"] = pd.NA
-    frame["fits_onchip"] = frame["weight_dram_bytes"] == 0
     out = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
     for column in ACCURACY_COLUMNS:
         out[column] = math.nan
@@ -308,8 +325,8 @@ def _rows(point: DesignPoint, arch, compressed, sim, accuracy: dict | None, sour
     out["accuracy_source"] = source
     out["status"] = "ok"
     out["error"] = ""
-    out["meets_target"] = out["meets_target"].astype("boolean")
-    out["fits_onchip"] = out["fits_onchip"].astype("boolean")
+    for column in ("meets_target", "fits_onchip", "codebook_fits"):
+        out[column] = out[column].astype("boolean")
     return out
 
 

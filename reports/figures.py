@@ -1,29 +1,51 @@
-"""Plotly figures of a sweep: Pareto fronts, heatmaps, per-layer breakdowns, footprints.
+"""Plotly figures of a sweep: Pareto fronts and sparsity × bits heatmaps, and the list of all.
 
 Place in the flow: ``sweep ──► tidy DataFrame ──► reports`` (this module builds the figures the
-HTML report embeds). It reads only the result table's columns (:mod:`reports.columns`) and never
-imports the other dcsim packages. Every function is NaN-safe: failed points (``status ==
-"error"``) are left out, and where no accuracy was measured the accuracy figures say so instead
-of failing. Figures are deterministic (fixed colours, sorted inputs, no timestamps).
+HTML report embeds; the per-layer figures are in :mod:`reports.layer_figures`, the on-chip
+memory figure in :mod:`reports.footprint_figure`). It reads only the result table's columns
+(:mod:`reports.columns`) and never imports the other dcsim packages. Every function is
+NaN-safe: failed points (``status == "error"``) are left out, and where no accuracy was measured
+the accuracy figures say so instead of failing. Figures are deterministic (fixed colours,
+sorted inputs, no timestamps).
+
+Per-network facets never share an axis: accuracy and latency of different networks (and data
+sets) are different scales, so each facet's axes span its own points; a reference line (the
+frame-rate target, an SRAM capacity) far outside a facet's points is named in a note instead of
+stretching the axis.
 """
 
 from __future__ import annotations
-
-import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from reports.columns import component_of, energy_component_columns
+from reports.best_point import ACCURACY_METRICS, BEST_POINT_RULE, best_points
+from reports.figure_common import (
+    ACC_LABEL,
+    LAYOUT,
+    Figure,
+    accelerator_colours,
+    accuracy_metric,
+    hover_text,
+    isnan,
+    message_figure,
+    ok_totals,
+    pareto_mask,
+    point_label,
+    title_and_menu,
+)
+from reports.footprint_figure import footprint_figure
+from reports.formatting import format_number
+from reports.layer_figures import breakdown_figure, load_balance_figure
 
 __all__ = [
     "ACCURACY_METRICS",
+    "BEST_POINT_RULE",
     "Figure",
     "accuracy_metric",
-    "best_point",
+    "best_points",
     "build_figures",
     "hover_text",
     "ok_totals",
@@ -31,210 +53,58 @@ __all__ = [
     "point_label",
 ]
 
-#: Accuracy columns in order of preference for the Pareto fronts and heatmaps.
-ACCURACY_METRICS = ("top1", "top5", "retrieval_map", "precision_at_10")
-_ACC_LABEL = {
-    "top1": "top-1 accuracy",
-    "top5": "top-5 accuracy",
-    "retrieval_map": "retrieval mAP",
-    "precision_at_10": "retrieval precision@10",
-}
-_PALETTE = [
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#ff7f0e",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#17becf",
-    "#bcbd22",
-    "#7f7f7f",
-]
-_SETTINGS = (
-    "network",
-    "accelerator",
-    "n_pe",
-    "clock_mhz",
-    "sram_per_pe_kb",
-    "fifo_depth",
-    "node_nm",
-    "density_profile",
-    "density_scale",
-    "conv_bits",
-    "fc_bits",
-    "index_bits",
-    "centroid_init",
-    "sim_model",
-    "seed",
-    "target_fps",
-)
-_LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=70, b=50), height=460)
-MAX_SELECTABLE_POINTS = 25
-
-
-@dataclass
-class Figure:
-    """One figure of the report: a stable id (the HTML div id), a title and the figure."""
-
-    id: str
-    title: str
-    figure: go.Figure
-    caption: str = ""
-
-
-# ----------------------------------------------------------------------------- helpers
-def _isnan(v) -> bool:
-    try:
-        return v is None or (isinstance(v, float) and math.isnan(v)) or bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
-def _fmt(v) -> str:
-    if _isnan(v):
-        return "—"
-    if isinstance(v, (float, np.floating)):
-        return f"{float(v):.6g}"
-    return str(v)
-
-
-def ok_totals(results: pd.DataFrame) -> pd.DataFrame:
-    """The total rows of points that ran (``status`` ok, or no status column)."""
-    if "row_type" not in results.columns:
-        return results.iloc[0:0]
-    totals = results[results["row_type"] == "total"]
-    if "status" in totals.columns:
-        totals = totals[totals["status"].fillna("ok") == "ok"]
-    return totals.reset_index(drop=True)
-
-
-def accuracy_metric(totals: pd.DataFrame) -> str | None:
-    """The first accuracy column with at least one measured value, or None."""
-    for m in ACCURACY_METRICS:
-        if m in totals.columns and pd.to_numeric(totals[m], errors="coerce").notna().any():
-            return m
-    return None
-
-
-def point_label(rec) -> str:
-    """Short label of a point: id, network/accelerator, density scale and bits."""
-    parts = [str(rec.get("point_id", "?"))]
-    if "network" in rec and "accelerator" in rec:
-        parts.append(f"{rec['network']}/{rec['accelerator']}")
-    if not _isnan(rec.get("density_scale")):
-        parts.append(f"×{_fmt(rec['density_scale'])}")
-    if not _isnan(rec.get("conv_bits")) and not _isnan(rec.get("fc_bits")):
-        parts.append(f"{_fmt(rec['conv_bits'])}/{_fmt(rec['fc_bits'])}b")
-    return " ".join(parts)
-
-
-def _wrap(text: str, width: int = 90) -> str:
-    return "<br>".join(text[i : i + width] for i in range(0, len(text), width))
-
-
-def hover_text(rec) -> str:
-    """Hover text with the point's full settings (and its config JSON, wrapped)."""
-    lines = [f"<b>{rec.get('point_id', '?')}</b>"]
-    for key in _SETTINGS:
-        if key in rec and not _isnan(rec[key]):
-            lines.append(f"{key}: {_fmt(rec[key])}")
-    for key, unit in (("latency_ms", "ms"), ("energy_mj", "mJ"), ("model_bytes", "B")):
-        if key in rec and not _isnan(rec[key]):
-            lines.append(f"{key}: {_fmt(rec[key])} {unit}")
-    for key in ACCURACY_METRICS:
-        if key in rec and not _isnan(rec[key]):
-            lines.append(f"{key}: {_fmt(rec[key])}")
-    if "accuracy_source" in rec and not _isnan(rec["accuracy_source"]):
-        lines.append(f"accuracy_source: {rec['accuracy_source']}")
-    cfg = rec.get("config_json")
-    if isinstance(cfg, str) and cfg:
-        lines.append("config: " + _wrap(cfg.replace("<", "&lt;")))
-    return "<br>".join(lines)
-
-
-def pareto_mask(x, y) -> np.ndarray:
-    """Pareto-optimal points when minimising ``x`` and maximising ``y`` (NaNs never optimal)."""
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    mask = np.zeros(len(x), dtype=bool)
-    valid = np.flatnonzero(~(np.isnan(x) | np.isnan(y)))
-    order = valid[np.lexsort((-y[valid], x[valid]))]  # by x ascending, then y descending
-    best = -np.inf
-    for i in order:
-        if y[i] > best:
-            mask[i] = True
-            best = y[i]
-    return mask
-
-
-def _colours(values) -> dict:
-    return {v: _PALETTE[i % len(_PALETTE)] for i, v in enumerate(values)}
-
-
-def _message_figure(title: str, message: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(
-        text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font_size=16
-    )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.update_layout(title=title, **{**_LAYOUT, "height": 260})
-    return fig
-
-
-def best_point(totals: pd.DataFrame) -> tuple[str | None, bool]:
-    """The best point meeting the target: highest accuracy, then lowest energy, then latency.
-
-    Returns ``(point_id, meets_target)``; when no point meets the target, the best of all.
-    """
-    if totals.empty:
-        return None, False
-    metric = accuracy_metric(totals)
-    cand = totals
-    meets = False
-    if "meets_target" in totals.columns:
-        m = totals["meets_target"].fillna(False).astype(bool)
-        if m.any():
-            cand, meets = totals[m], True
-    keys, asc = [], []
-    if metric:
-        keys.append(metric)
-        asc.append(False)
-    for k in ("energy_mj", "latency_ms", "point_id"):
-        if k in cand.columns:
-            keys.append(k)
-            asc.append(True)
-    cand = cand.sort_values(keys, ascending=asc, na_position="last", kind="mergesort")
-    return str(cand.iloc[0]["point_id"]), meets
-
-
 # ----------------------------------------------------------------------------- Pareto
 _PARETO_AXES = {
     "latency": ("latency_ms", "latency (ms)", 1.0),
     "energy": ("energy_mj", "energy per inference (mJ)", 1.0),
-    "size": ("model_bytes", "model size (MB)", 1e-6),
+    "size": ("model_bytes", "model size on chip (MB)", 1e-6),
 }
+# A reference line joins a facet's axis when it lies within this factor of the facet's points.
+_REFERENCE_REACH = 2.0
+
+
+def facet_range(values, references=()) -> tuple[list[float], list[float], list[float]]:
+    """(axis range, references drawn, references off scale) of one facet: the range spans the
+    facet's own values (padded 8 %), widened only for references within a factor
+    `_REFERENCE_REACH` of them."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return [0.0, 1.0], [], list(references)
+    lo, hi = float(v.min()), float(v.max())
+    drawn, off = [], []
+    for ref in references:
+        near = lo / _REFERENCE_REACH <= ref <= hi * _REFERENCE_REACH if lo > 0 else ref <= hi * 2
+        (drawn if near else off).append(float(ref))
+    lo, hi = min([lo, *drawn]), max([hi, *drawn])
+    pad = (hi - lo) * 0.08 if hi > lo else max(abs(hi) * 0.08, 1e-9)
+    return [lo - pad, hi + pad], drawn, off
+
+
+def _axis_ref(axis: str, col: int) -> str:
+    return axis if col == 1 else f"{axis}{col}"
 
 
 def pareto_figure(totals: pd.DataFrame, which: str) -> Figure:
-    """Accuracy vs latency / energy / model size, one panel per network with measured accuracy;
-    Pareto-optimal points ringed and joined; target-fps line (latency) and on-chip capacity
-    lines (size); filled markers fit on chip, open markers do not."""
+    """Accuracy vs latency / energy / model size, one panel per network with measured accuracy,
+    each panel on its own axes; Pareto-optimal points ringed and joined; target-fps lines
+    (latency) and weight-SRAM capacity lines (size); filled markers fit on chip, open markers
+    overflow some on-chip memory."""
     col, xlabel, scale = _PARETO_AXES[which]
     fid, title = f"pareto-{which}", f"Pareto front: accuracy vs {xlabel}"
     metric = accuracy_metric(totals)
     if metric is None or col not in totals.columns:
-        return Figure(fid, title, _message_figure(title, "accuracy not measured"))
+        return Figure(fid, title, message_figure(title, "accuracy not measured"))
     nets = [
         n
         for n in sorted(totals["network"].astype(str).unique())
         if pd.to_numeric(totals.loc[totals["network"] == n, metric], errors="coerce").notna().any()
     ]
     accs = sorted(totals["accelerator"].astype(str).unique())
-    colour = _colours(accs)
-    fig = make_subplots(rows=1, cols=len(nets), subplot_titles=nets, shared_yaxes=True)
+    colour = accelerator_colours(accs)
+    fig = make_subplots(rows=1, cols=len(nets), subplot_titles=nets, horizontal_spacing=0.08)
     shown: set[str] = set()
+    notes: list[str] = []
     for c, net in enumerate(nets, start=1):
         sub = totals[totals["network"] == net].reset_index(drop=True)
         x = pd.to_numeric(sub[col], errors="coerce").to_numpy(float) * scale
@@ -282,61 +152,78 @@ def pareto_figure(totals: pd.DataFrame, which: str) -> Figure:
             row=1,
             col=c,
         )
+        references: dict[float, tuple[str, str]] = {}
         if which == "latency" and "target_fps" in sub:
             for fps in sorted(pd.to_numeric(sub["target_fps"], errors="coerce").dropna().unique()):
                 if fps > 0:
-                    fig.add_vline(
-                        x=1000.0 / fps,
-                        line=dict(color="red", dash="dash"),
-                        annotation_text=f"{fps:g} fps target",
-                        row=1,
-                        col=c,
-                    )
+                    references[1000.0 / fps] = (f"{fps:g} fps target", "red")
         if which == "size" and "onchip_bytes" in sub:
             caps = sub.groupby("accelerator", sort=True)["onchip_bytes"].max()
             for acc, cap in caps.items():
-                if not _isnan(cap):
-                    fig.add_vline(
-                        x=float(cap) * scale,
-                        line=dict(color=colour.get(str(acc), "grey"), dash="dash"),
-                        annotation_text=f"{acc} on-chip",
-                        row=1,
-                        col=c,
+                if not isnan(cap):
+                    references[float(cap) * scale] = (
+                        f"{acc} weight SRAM",
+                        colour.get(str(acc), "grey"),
                     )
-    fig.update_xaxes(title_text=xlabel)
-    fig.update_yaxes(title_text=_ACC_LABEL[metric], tickformat=".0%", row=1, col=1)
-    fig.update_layout(title=title, **_LAYOUT)
+        x_range, drawn, off = facet_range(x, list(references))
+        for ref in drawn:
+            text, line_colour = references[ref]
+            fig.add_vline(
+                x=ref,
+                line=dict(color=line_colour, dash="dash"),
+                annotation_text=text,
+                annotation_position="top left",
+                row=1,
+                col=c,
+            )
+        for ref in off:
+            text, _ = references[ref]
+            value = format_number(ref) + (" ms" if which == "latency" else " MB")
+            notes.append(f"{net}: {text} at {value} is off this panel's scale")
+        fig.update_xaxes(range=x_range, title_text=xlabel, row=1, col=c)
+        y_range, _, _ = facet_range(y)
+        span = y_range[1] - y_range[0]
+        digits = 0 if span >= 0.05 else (1 if span >= 0.005 else 2)
+        fig.update_yaxes(range=y_range, tickformat=f".{digits}%", row=1, col=c)
+    fig.update_yaxes(title_text=ACC_LABEL[metric], row=1, col=1)
+    fig.update_layout(title=title, **LAYOUT)
     missing = sorted(set(totals["network"].astype(str)) - set(nets))
-    caption = "Open markers: model does not fit on chip. "
+    caption = (
+        "Each network on its own axes (accuracies of different networks are not comparable). "
+        "Open markers: some on-chip memory overflows (the footprint chart says which). "
+    )
+    if notes:
+        caption += "; ".join(notes) + ". "
     if missing:
         caption += f"Accuracy not measured for: {', '.join(missing)}."
-    return Figure(fid, title, fig, caption)
+    return Figure(fid, title, fig, caption.strip())
 
 
 # ----------------------------------------------------------------------------- heatmaps
 _HEAT = {
     "latency": ("latency_ms", "latency (ms)", "min"),
     "energy": ("energy_mj", "energy (mJ)", "min"),
-    "size": ("model_bytes", "model size (MB)", "min"),
+    "size": ("model_bytes", "model size on chip (MB)", "min"),
     "accuracy": (None, "accuracy", "max"),
 }
+_HEATMAP_HEIGHT = 540
 
 
 def heatmap_figure(totals: pd.DataFrame, which: str, first: tuple | None = None) -> Figure:
     """density_scale × bits heatmap of one metric, one (network, accelerator) facet at a time
-    (dropdown; ``first``, e.g. the best point's (network, accelerator), is shown first). Where
-    other axes vary too, a cell shows the best value among its points."""
+    (dropdown under the title; ``first``, e.g. the best point's (network, accelerator), is shown
+    first). Where other axes vary too, a cell shows the best value among its points."""
     col, label, how = _HEAT[which]
     fid, title = f"heatmap-{which}", f"Sparsity × bits: {label}"
     if which == "accuracy":
         col = accuracy_metric(totals)
         if col is None:
-            return Figure(fid, title, _message_figure(title, "accuracy not measured"))
-        label = _ACC_LABEL[col]
+            return Figure(fid, title, message_figure(title, "accuracy not measured"))
+        label = ACC_LABEL[col]
         title = f"Sparsity × bits: {label}"
     needed = {"density_scale", "conv_bits", "fc_bits", "network", "accelerator", col}
     if totals.empty or not needed <= set(totals.columns):
-        return Figure(fid, title, _message_figure(title, "no density_scale × bits data"))
+        return Figure(fid, title, message_figure(title, "no density_scale × bits data"))
     bits = (
         "fc_bits"
         if totals["fc_bits"].nunique() > 1 or totals["conv_bits"].nunique() <= 1
@@ -383,7 +270,7 @@ def heatmap_figure(totals: pd.DataFrame, which: str, first: tuple | None = None)
             )
         )
     if not facets:
-        return Figure(fid, title, _message_figure(title, "no data"))
+        return Figure(fid, title, message_figure(title, "no data"))
     buttons = [
         dict(
             label=f"{net} / {acc}",
@@ -392,234 +279,28 @@ def heatmap_figure(totals: pd.DataFrame, which: str, first: tuple | None = None)
         )
         for k, (net, acc) in enumerate(facets)
     ]
+    title_and_menu(fig, title, buttons, _HEATMAP_HEIGHT, subplot_titles=False)
     fig.update_layout(
-        title=title,
         xaxis=dict(title=bits.replace("_", " "), type="category"),
         yaxis=dict(title="density scale (× profile densities)", type="category"),
-        updatemenus=[dict(buttons=buttons, x=1.0, xanchor="right", y=1.15, yanchor="top")],
-        **_LAYOUT,
     )
     caption = "Brighter is better. Each cell: the best point with that density scale and bits."
     return Figure(fid, title, fig, caption)
 
 
-# ----------------------------------------------------------------------------- per layer
-def _selectable(totals: pd.DataFrame, best: str | None) -> list[str]:
-    ids = [best] if best else []
-    rest = totals.sort_values(
-        [c for c in ("energy_mj", "point_id") if c in totals.columns], kind="mergesort"
-    )["point_id"].astype(str)
-    ids += [p for p in rest if p != best]
-    return ids[:MAX_SELECTABLE_POINTS]
-
-
-def breakdown_figure(results: pd.DataFrame, totals: pd.DataFrame, best: str | None) -> Figure:
-    """Per-layer latency (ideal + imbalance/stalls) and energy by component, stacked, for the
-    best point meeting the target; a dropdown switches among up to 25 points."""
-    fid, title = "layer-breakdown", "Per-layer latency and energy breakdown"
-    if "row_type" in results.columns:
-        layers = results[results["row_type"] == "layer"]
-    else:
-        layers = results.iloc[0:0]
-    ids = [p for p in _selectable(totals, best) if (layers["point_id"].astype(str) == p).any()]
-    if not ids:
-        return Figure(fid, title, _message_figure(title, "no per-layer results"))
-    comps = energy_component_columns(layers.columns)
-    colour = _colours(["ideal", "imbalance & stalls", *comps])
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.12,
-        subplot_titles=("latency per layer (ms)", "energy per layer (mJ)"),
-    )
-    groups: list[int] = []
-    labels = {}
-    for k, pid in enumerate(ids):
-        sub = layers[layers["point_id"].astype(str) == pid]
-        labels[pid] = point_label(totals[totals["point_id"].astype(str) == pid].iloc[0].to_dict())
-        names = sub["layer"].astype(str).tolist()
-        lat = pd.to_numeric(sub["latency_ms"], errors="coerce").to_numpy(float)
-        if {"cycles", "ideal_cycles"} <= set(sub.columns):
-            cyc = pd.to_numeric(sub["cycles"], errors="coerce").to_numpy(float)
-            ideal_c = pd.to_numeric(sub["ideal_cycles"], errors="coerce").to_numpy(float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ideal = np.where(cyc > 0, lat * np.minimum(ideal_c / cyc, 1.0), lat)
-        else:
-            ideal = lat
-        n0 = len(fig.data)
-        for name, vals in (("ideal", ideal), ("imbalance & stalls", lat - ideal)):
-            fig.add_trace(
-                go.Bar(
-                    x=names,
-                    y=vals,
-                    name=name,
-                    legendgroup=name,
-                    marker_color=colour[name],
-                    visible=k == 0,
-                    hovertemplate="%{x}: %{y:.4g} ms<extra>" + name + "</extra>",
-                ),
-                row=1,
-                col=1,
-            )
-        for comp in comps:
-            action = component_of(comp)
-            fig.add_trace(
-                go.Bar(
-                    x=names,
-                    y=pd.to_numeric(sub[comp], errors="coerce").to_numpy(float),
-                    name=action,
-                    legendgroup=comp,
-                    marker_color=colour[comp],
-                    visible=k == 0,
-                    hovertemplate="%{x}: %{y:.4g} mJ<extra>" + str(action) + "</extra>",
-                ),
-                row=2,
-                col=1,
-            )
-        groups.append(len(fig.data) - n0)
-    buttons = []
-    start = 0
-    total = len(fig.data)
-    for pid, n in zip(ids, groups):
-        vis = [start <= i < start + n for i in range(total)]
-        buttons.append(
-            dict(
-                label=labels[pid],
-                method="update",
-                args=[{"visible": vis}, {"title": f"{title}: {labels[pid]}"}],
-            )
-        )
-        start += n
-    fig.update_layout(
-        barmode="stack",
-        title=f"{title}: {labels[ids[0]]}",
-        updatemenus=[dict(buttons=buttons, x=1.0, xanchor="right", y=1.18, yanchor="top")],
-        **{**_LAYOUT, "height": 640},
-    )
-    fig.update_yaxes(title_text="ms", row=1, col=1)
-    fig.update_yaxes(title_text="mJ", row=2, col=1)
-    return Figure(fid, title, fig, "Default: the best point meeting the target frame rate.")
-
-
-def load_balance_figure(results: pd.DataFrame, best: str | None) -> Figure:
-    """Load-balance efficiency per layer: spread over all points (box per accelerator) and the
-    best point (diamonds)."""
-    fid, title = "load-balance", "Load balance per layer"
-    if "row_type" not in results or "load_balance" not in results:
-        return Figure(fid, title, _message_figure(title, "no load-balance data"))
-    layers = results[results["row_type"] == "layer"]
-    if layers.empty:
-        return Figure(fid, title, _message_figure(title, "no per-layer results"))
-    accs = sorted(layers["accelerator"].astype(str).unique())
-    colour = _colours(accs)
-    fig = go.Figure()
-    for acc in accs:
-        sub = layers[layers["accelerator"].astype(str) == acc]
-        fig.add_trace(
-            go.Box(
-                x=sub["layer"].astype(str),
-                y=pd.to_numeric(sub["load_balance"], errors="coerce"),
-                name=acc,
-                marker_color=colour[acc],
-                boxpoints="all",
-                jitter=0.3,
-                customdata=[point_label(r) for r in sub.to_dict("records")],
-                hovertemplate="%{x}: %{y:.1%}<br>%{customdata}<extra></extra>",
-            )
-        )
-    if best is not None:
-        sub = layers[layers["point_id"].astype(str) == best]
-        fig.add_trace(
-            go.Scatter(
-                x=sub["layer"].astype(str),
-                y=pd.to_numeric(sub["load_balance"], errors="coerce"),
-                mode="markers",
-                marker=dict(symbol="diamond", size=13, color="black"),
-                name=f"best point {best}",
-                hovertemplate="%{x}: %{y:.1%}<extra>best</extra>",
-            )
-        )
-    fig.update_layout(
-        title=title,
-        boxmode="group",
-        yaxis=dict(title="load-balance efficiency", tickformat=".0%"),
-        xaxis=dict(
-            title="layer",
-            categoryorder="array",
-            categoryarray=list(dict.fromkeys(layers["layer"].astype(str))),
-        ),
-        **_LAYOUT,
-    )
-    return Figure(fid, title, fig, "1 − bubbles / total cycles; 100% is perfect balance.")
-
-
-def footprint_figure(totals: pd.DataFrame) -> Figure:
-    """Compressed model size of every point against its accelerator's on-chip SRAM capacity."""
-    fid, title = "footprint", "Model footprint vs on-chip SRAM capacity"
-    if totals.empty or "model_bytes" not in totals:
-        return Figure(fid, title, _message_figure(title, "no footprint data"))
-    df = totals.sort_values(["model_bytes", "point_id"], kind="mergesort").reset_index(drop=True)
-    labels = [point_label(r) for r in df.to_dict("records")]
-    fits = (
-        df["fits_onchip"].fillna(False).astype(bool)
-        if "fits_onchip" in df
-        else pd.Series(True, index=df.index)
-    )
-    fig = go.Figure()
-    for flag, name, col in ((True, "fits on chip", "#2ca02c"), (False, "does not fit", "#d62728")):
-        sel = (fits == flag).to_numpy()
-        if not sel.any():
-            continue
-        fig.add_trace(
-            go.Bar(
-                x=[labels[i] for i in np.flatnonzero(sel)],
-                y=pd.to_numeric(df.loc[sel, "model_bytes"], errors="coerce") * 1e-6,
-                name=name,
-                marker_color=col,
-                customdata=[hover_text(r) for r in df[sel].to_dict("records")],
-                hovertemplate="%{y:.3f} MB<br>%{customdata}<extra></extra>",
-            )
-        )
-    if "onchip_bytes" in df:
-        fig.add_trace(
-            go.Scatter(
-                x=labels,
-                y=pd.to_numeric(df["onchip_bytes"], errors="coerce") * 1e-6,
-                mode="markers",
-                marker=dict(symbol="line-ew", size=22, line=dict(width=3, color="black")),
-                name="on-chip capacity",
-                hovertemplate="capacity %{y:.3f} MB<extra></extra>",
-            )
-        )
-    fig.update_layout(
-        title=title,
-        yaxis=dict(title="MB"),
-        xaxis=dict(
-            type="category",
-            categoryorder="array",
-            categoryarray=labels,
-            tickangle=-45,
-            showticklabels=len(labels) <= 60,  # many points: labels in the hover only
-            title="design points (by model size)",
-        ),
-        **_LAYOUT,
-    )
-    return Figure(fid, title, fig)
-
-
 # ----------------------------------------------------------------------------- all
-def build_figures(results: pd.DataFrame) -> tuple[list[Figure], str | None, bool]:
-    """All report figures, plus the chosen point (best meeting target) and whether it meets it."""
+def build_figures(results: pd.DataFrame) -> tuple[list[Figure], pd.DataFrame]:
+    """All report figures and the best point of each network (:func:`best_points`)."""
     totals = ok_totals(results)
-    best, meets = best_point(totals)
+    best = best_points(totals)
     figs = [pareto_figure(totals, w) for w in ("latency", "energy", "size")]
     first = None
-    if best is not None:
-        rec = totals[totals["point_id"].astype(str) == best].iloc[0]
+    if len(best):
+        rec = totals[totals["point_id"].astype(str) == best["point_id"].iloc[0]].iloc[0]
         first = (rec.get("network"), rec.get("accelerator"))
     figs += [heatmap_figure(totals, w, first) for w in ("latency", "energy", "size", "accuracy")]
-    figs.append(breakdown_figure(results, totals, best))
-    figs.append(load_balance_figure(results, best))
+    best_ids = best["point_id"].tolist()
+    figs.append(breakdown_figure(results, totals, best_ids))
+    figs.append(load_balance_figure(results, best_ids))
     figs.append(footprint_figure(totals))
-    return figs, best, meets
+    return figs, best

@@ -26,7 +26,10 @@ import pandas as pd
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from reports.figures import Figure, build_figures, ok_totals, point_label
+from reports.best_point import BEST_POINT_RULE
+from reports.columns import header, meta_header
+from reports.figures import Figure, build_figures, ok_totals
+from reports.formatting import format_number, format_value
 from reports.spreadsheet import _atomic_target
 
 __all__ = ["build_report", "write_report", "image_png_base64"]
@@ -72,20 +75,57 @@ def image_png_base64(image, size: int = 64) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _table(records, columns: list[str] | None = None, empty: str = "none") -> str:
+def _cell(value, formatter) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return formatter(value)
+
+
+def _table(
+    records,
+    columns: list[str] | None = None,
+    empty: str = "none",
+    *,
+    table: str | None = None,
+) -> str:
+    """An HTML table of `records`. Result-table records (`table` None) get the catalogue's
+    headers and humanised values (sizes as 8.79 MB); the other tables (`table` = energy_table,
+    validation, …) get `meta_header` headers and plain numbers, never e-notation."""
     df = pd.DataFrame(list(records))
     if df.empty:
         return f'<p class="none">{html.escape(empty)}</p>'
     if columns:
         df = df[[c for c in columns if c in df.columns] + [c for c in df if c not in columns]]
-    for c in df.columns:
-        if df[c].map(lambda v: isinstance(v, (dict, list))).any():
-            df[c] = df[c].map(
-                lambda v: json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else v
-            )
-    return df.to_html(
-        index=False, escape=True, na_rep="—", classes="data", border=0, float_format="{:.6g}".format
+    head = "".join(
+        f"<th>{html.escape(header(c) if table is None else meta_header(table, c))}</th>"
+        for c in df.columns
     )
+    rows = []
+    for rec in df.to_dict("records"):
+        cells = []
+        for c in df.columns:
+            if table is None:
+                text = _cell(rec[c], lambda v, c=c: format_value(c, v))
+            else:
+                text = _cell(rec[c], _plain)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return (
+        f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
+
+
+def _plain(value) -> str:
+    """A value of the report's other tables: numbers with four significant digits."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        return format_number(value)
+    return str(value)
 
 
 def _figure_html(fig: Figure) -> str:
@@ -143,45 +183,109 @@ def _failed_html(results: pd.DataFrame) -> str:
     return _table(failed[cols].to_dict("records"), cols, "no failed points")
 
 
-def _summary_html(results: pd.DataFrame, best: str | None, meets: bool) -> str:
+SUMMARY_COLUMNS = [
+    "point_id",
+    "network",
+    "accelerator",
+    "density_scale",
+    "conv_bits",
+    "fc_bits",
+    "latency_ms",
+    "fps",
+    "meets_target",
+    "energy_mj",
+    "model_bytes",
+    "container_bytes",
+    "compression_ratio",
+    "fits_onchip",
+    "overflow",
+    "binding_memory",
+    "binding_utilization",
+    "codebook_fits",
+    "codebook_entries",
+    "top1",
+    "top5",
+    "retrieval_map",
+    "accuracy_source",
+]
+
+
+def _best_points_table(records: list[dict]) -> str:
+    """The best points side by side: one column per network, one row per quantity."""
+    head = "<th></th>" + "".join(f"<th>{html.escape(str(r['network']))}</th>" for r in records)
+    rows = [
+        "<tr><td>chosen because</td>"
+        + "".join(f"<td>{html.escape(str(r['why']))}</td>" for r in records)
+        + "</tr>"
+    ]
+    for column in SUMMARY_COLUMNS:
+        if column == "network" or all(r.get(column) is None for r in records):
+            continue
+        cells = "".join(
+            f"<td>{html.escape(format_value(column, r.get(column)))}</td>" for r in records
+        )
+        rows.append(f"<tr><td>{html.escape(header(column))}</td>{cells}</tr>")
+    return (
+        f'<table class="data best"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _summary_html(results: pd.DataFrame, best: pd.DataFrame) -> str:
+    """Points run / failed, the best point of each network (with the rule), what fits on chip
+    and which points need a larger codebook than their accelerator has."""
     totals = ok_totals(results)
     n_points = results["point_id"].nunique() if "point_id" in results else 0
     n_failed = n_points - len(totals)
     parts = [f"<p>{len(totals)} design points ran, {n_failed} failed.</p>"]
-    if best is not None:
-        rec = totals[totals["point_id"].astype(str) == best].iloc[0].to_dict()
-        what = (
-            "best point meeting the target frame rate"
-            if meets
-            else ("no point meets the target frame rate; best point overall")
-        )
-        parts.append(f"<p><b>{html.escape(what)}:</b> {html.escape(point_label(rec))}</p>")
-        cols = [
-            "point_id",
-            "network",
-            "accelerator",
-            "latency_ms",
-            "fps",
-            "energy_mj",
-            "model_bytes",
-            "compression_ratio",
-            "fits_onchip",
-            "top1",
-            "top5",
-            "retrieval_map",
-            "accuracy_source",
-        ]
-        parts.append(_table([{c: rec.get(c) for c in cols if c in rec}], cols))
+    if len(best):
+        parts.append(f'<p class="rule">{html.escape(BEST_POINT_RULE)}</p>')
+        records = []
+        for pick in best.to_dict("records"):
+            rec = totals[totals["point_id"].astype(str) == pick["point_id"]].iloc[0].to_dict()
+            records.append({"why": pick["why"], **{c: rec.get(c) for c in SUMMARY_COLUMNS}})
+        parts.append(_best_points_table(records))
+    if "fits_onchip" in totals and len(totals):
+        fits = totals["fits_onchip"].fillna(False).astype(bool)
+        text = f"{int(fits.sum())} of {len(totals)} points fit on chip"
+        if "binding_memory" in totals and (~fits).any():
+            binding = totals.loc[~fits, "binding_memory"].astype(str).value_counts()
+            text += "; the others overflow, binding memory: " + ", ".join(
+                f"{name} ({count})" for name, count in binding.items()
+            )
+        parts.append(f"<p>{html.escape(text)}.</p>")
+    if "codebook_fits" in totals and len(totals):
+        short = totals[~totals["codebook_fits"].fillna(True).astype(bool)]
+        if len(short):
+            capacity = short.get("codebook_capacity_entries")
+            need = short.get("codebook_need_entries")
+            cases = [
+                f"{n} entries on a {c}-entry codebook"
+                for n, c in sorted(
+                    {(int(n), int(c)) for n, c in zip(need, capacity) if n == n and c == c}
+                )
+            ]
+            parts.append(
+                '<p class="codebook"><b>Codebook:</b> '
+                + html.escape(
+                    f"{len(short)} of {len(totals)} points use more weight bits than their "
+                    f"accelerator's codebook holds ({'; '.join(cases)}). They are simulated "
+                    "with the codebook enlarged to 2^b entries and charged that register "
+                    "file's decode energy (codebook_fits = no, codebook_entries = the size "
+                    "simulated): they describe a modified accelerator, not the spec as given."
+                )
+                + "</p>"
+            )
     return "\n".join(parts)
 
 
 def build_report(results: pd.DataFrame, meta: dict) -> str:
     """The complete report as an HTML string (self-contained, offline, deterministic)."""
     meta = meta or {}
-    figs, best, meets = build_figures(results)
+    figs, best = build_figures(results)
     by_id = {f.id: f for f in figs}
     sections: list[tuple[str, str, str]] = [
-        ("summary", "Summary", _summary_html(results, best, meets)),
+        ("summary", "Summary", _summary_html(results, best)),
         (
             "pareto",
             "Pareto fronts",
@@ -197,15 +301,20 @@ def build_report(results: pd.DataFrame, meta: dict) -> str:
         ),
         ("layers", "Per-layer breakdown", _figure_html(by_id["layer-breakdown"])),
         ("balance", "Load balance", _figure_html(by_id["load-balance"])),
-        ("footprint", "Footprint vs SRAM", _figure_html(by_id["footprint"])),
+        (
+            "footprint",
+            "On-chip memory: need vs capacity",
+            _figure_html(by_id["footprint"]),
+        ),
         ("retrieval", "Retrieval examples", _retrieval_html(list(meta.get("retrieval") or []))),
         (
             "validation",
             "Validation against published numbers",
             _table(
                 meta.get("validation") or [],
-                ["check", "published", "model", "error_pct", "unit", "notes"],
+                ["check", "published", "model", "error_pct", "unit", "source", "notes"],
                 "no validation rows",
+                table="validation",
             ),
         ),
         (
@@ -213,11 +322,16 @@ def build_report(results: pd.DataFrame, meta: dict) -> str:
             "Energy reference table",
             _table(
                 meta.get("energy_table") or [],
-                ["accelerator", "action", "energy_pj", "unit_event", "formula", "source"],
+                ["accelerator", "action", "energy_pj", "unit", "formula", "source"],
                 "no energy table",
+                table="energy_table",
             ),
         ),
-        ("accelerators", "Accelerators", _table(meta.get("accelerators") or [], ["name"])),
+        (
+            "accelerators",
+            "Accelerators",
+            _table(meta.get("accelerators") or [], ["name"], table="accelerators"),
+        ),
         (
             "config",
             "Sweep configuration",

@@ -43,7 +43,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.properties import CalcProperties
 
-from reports.columns import column_info, component_of, energy_component_columns, header, units_rows
+from reports.columns import (
+    column_info,
+    component_of,
+    energy_component_columns,
+    header,
+    meta_header,
+    units_rows,
+)
 
 __all__ = ["write_csv", "write_xlsx", "SUMMARY_DROP", "PER_LAYER_DROP"]
 
@@ -61,6 +68,8 @@ PER_LAYER_DROP = (
     "accuracy_source",
     "status",
     "error",
+    "binding_memory",
+    "binding_utilization",
 )
 _REL_TOL = 1e-6
 _HEADER_FONT = Font(bold=True)
@@ -171,17 +180,17 @@ def _flatten(d: dict, prefix: str = "") -> dict:
     return out
 
 
-def _records_sheet(wb, title: str, records: list[dict], headers: dict[str, str] | None = None):
+def _records_sheet(wb, title: str, records: list[dict]):
+    """A sheet of plain records, headers in the report's style (`meta_header`)."""
     ws = wb.create_sheet(title)
     cols: list[str] = []
     for r in records:
         for k in r:
             if k not in cols:
                 cols.append(k)
-    headers = headers or {}
     rows = [[_cell_value(r.get(c)) for c in cols] for r in records]
     formats = ["General"] * len(cols)
-    _write_table(ws, cols, rows, [headers.get(c, c) for c in cols], formats)
+    _write_table(ws, cols, rows, [meta_header(title, c) for c in cols], formats)
     return ws, cols
 
 
@@ -225,15 +234,12 @@ def write_xlsx(results: pd.DataFrame, meta: dict, path: os.PathLike | str) -> Pa
     ws_acc, _ = _records_sheet(wb, "accelerator", list(meta.get("accelerators") or []))
     energy_rows = list(meta.get("energy_table") or [])
     ws_energy = wb.create_sheet("energy_table")
-    et_cols = ["accelerator", "action", "energy_pj", "unit_event", "formula", "source"]
+    et_cols = ["accelerator", "action", "energy_pj", "unit", "formula", "source"]
     for r in energy_rows:
         for k in r:
             if k not in et_cols:
                 et_cols.append(k)
-    et_headers = [
-        {"energy_pj": "energy per event (pJ)", "unit_event": "one event is"}.get(c, c)
-        for c in et_cols
-    ]
+    et_headers = [meta_header("energy_table", c) for c in et_cols]
     _write_table(
         ws_energy,
         et_cols,
@@ -336,12 +342,7 @@ def write_xlsx(results: pd.DataFrame, meta: dict, path: os.PathLike | str) -> Pa
         )
 
     # ---- validation, about, units
-    _records_sheet(
-        wb,
-        "validation",
-        list(meta.get("validation") or []),
-        {"error_pct": "error (%)"},
-    )
+    _records_sheet(wb, "validation", list(meta.get("validation") or []))
     ws_about = wb.create_sheet("about")
     about = [
         ("dcsim_version", meta.get("dcsim_version", "")),
@@ -354,7 +355,7 @@ def write_xlsx(results: pd.DataFrame, meta: dict, path: os.PathLike | str) -> Pa
     ws_about["B5"].alignment = Alignment(wrap_text=True, vertical="top")
     ws_units = wb.create_sheet("units")
     all_cols = list(results.columns)
-    urows = units_rows(all_cols)
+    urows = units_rows(all_cols, energy_rows)
     _write_table(
         ws_units,
         ["column", "header", "unit", "meaning"],

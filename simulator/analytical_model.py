@@ -184,23 +184,13 @@ def analytical_timing_counts(
     return timing, counts
 
 
-def analytical_layer(
-    spec: LayerSpec,
-    weight_density: float,
-    activation_density: float,
-    weight_bits: int,
-    index_bits: int,
-    arch: Accelerator | str,
-    *,
-    weight_dram_bytes: float | None = None,
-) -> LayerResult:
-    """LayerResult of `spec` from densities alone (no compressed layer needed)."""
-    from simulator.simulate import assemble_layer_result, weight_storage_bytes
+def analytical_storage_bytes(
+    spec: LayerSpec, weight_density: float, weight_bits: int, index_bits: int, arch: Accelerator
+) -> tuple[int, int]:
+    """Expected (sparse-matrix bytes, pointer bytes) of `spec` on `arch`: the expected entries
+    of every PE's column slices, packed in SRAM words (`simulate.weight_storage_bytes`)."""
+    from simulator.simulate import weight_storage_bytes
 
-    arch = load_accelerator(arch)
-    timing, counts = analytical_timing_counts(
-        spec, weight_density, activation_density, weight_bits + index_bits, index_bits, arch
-    )
     rows, cols = spec.matrix_shape
     groups = spec.groups if spec.kind == "conv" else 1
     rows_gp = rows_per_pe_and_group(rows, groups, arch.n_pe, arch.activation_registers_per_pe)
@@ -211,7 +201,30 @@ def analytical_layer(
                 cols
                 * column_entry_moments(int(rows_gp[g, p]), float(weight_density), index_bits)[0]
             )
-    sparse_bytes, pointer_bytes = weight_storage_bytes(per_pe, spec, arch, weight_bits + index_bits)
+    return weight_storage_bytes(per_pe, spec, arch, weight_bits + index_bits)
+
+
+def analytical_layer(
+    spec: LayerSpec,
+    weight_density: float,
+    activation_density: float,
+    weight_bits: int,
+    index_bits: int,
+    arch: Accelerator | str,
+    *,
+    weight_dram_bytes: float | None = None,
+    codebook_entries: int | None = None,
+) -> LayerResult:
+    """LayerResult of `spec` from densities alone (no compressed layer needed)."""
+    from simulator.simulate import assemble_layer_result
+
+    arch = load_accelerator(arch)
+    timing, counts = analytical_timing_counts(
+        spec, weight_density, activation_density, weight_bits + index_bits, index_bits, arch
+    )
+    sparse_bytes, pointer_bytes = analytical_storage_bytes(
+        spec, weight_density, weight_bits, index_bits, arch
+    )
     if weight_dram_bytes is None:
         weight_dram_bytes = max(0, sparse_bytes - arch.sparse_sram_bytes) + max(
             0, pointer_bytes - arch.pointer_sram_bytes
@@ -223,6 +236,8 @@ def analytical_layer(
         arch,
         model="analytical",
         weight_bits=weight_bits,
-        weight_bytes=sparse_bytes + pointer_bytes,
+        sparse_bytes=sparse_bytes,
+        pointer_bytes=pointer_bytes,
         weight_dram_bytes=float(weight_dram_bytes),
+        codebook_entries=codebook_entries,
     )

@@ -16,6 +16,14 @@ Scaling rules
   §2.4) scaled by Stillmaker–Baas E(V) = a·V² + b·V + c (§3.1): factor E_node(vdd) /
   E_HP45(0.9 V). 65 nm uses its row; 32 nm the HP32 row; 28 and 22 nm interpolate the HP32 and
   HP20 factors linearly in nm (the paper has no 28/22 nm rows, §3.1).
+- Codebook: a register file (Aladdin's rule, §2.2: ≤128 entries and ≤32 b are registers;
+  energy = register read + depth × comparator(log2 depth bits)). The register read is the
+  `codebook_lookup` action (value bits × per-bit register energy); the address decode is the
+  `codebook_decode` action, one event per comparator bit: a lookup in a D-entry codebook
+  costs D · ceil(log2 D) of them (`codebook_decode_bits`). D is the codebook the layer runs
+  on: the spec's `codebook_entries`, enlarged to 2^b when the network's widest layer has b
+  weight bits and 2^b > codebook_entries (`simulator.simulate` sizes it and flags the point);
+  beyond 128 entries the register rule is extrapolated.
 - DRAM: the spec's energy per bit (§4.1).
 """
 
@@ -81,6 +89,7 @@ MULT16_PJ_45 = 0.62  # EIE Fig. 10: 16-b fixed mult 5× below 32-b int mult 3.1 
 ADD16_PJ_45 = 0.05  # Horowitz 16-bit int add (§1)
 REGISTER_PJ_PER_BIT_45 = 0.009  # Aladdin reg.csv, 40 nm, per bit access (§2.4)
 COMPARATOR32_PJ_45 = 0.029  # Aladdin comparator.csv, 40 nm, 32 b (§2.4)
+COMPARATOR_PJ_PER_BIT_45 = COMPARATOR32_PJ_45 / 32  # Aladdin linear width rule (§2.2)
 FIFO_INDEX_BITS = 16  # a FIFO entry carries the activation value and a 16-bit column index
 
 
@@ -146,6 +155,20 @@ def sram_write_ratio(capacity_bytes: float, node_nm: int, cell: str) -> float:
     return _WRITE_64[(data_node, cell)][index] / _READ_64[(data_node, cell)][index]
 
 
+def codebook_decode_bits(entries: int) -> int:
+    """Comparator bits of one lookup in an `entries`-entry register-file codebook (Aladdin,
+    energy-data.md §2.2: depth × comparator(log2 depth bits)): entries · ceil(log2 entries)."""
+    entries = int(entries)
+    return entries * (entries - 1).bit_length() if entries > 1 else 0
+
+
+def codebook_entries_for(arch: Accelerator, weight_bits) -> int:
+    """Entries of the codebook a network runs on: the spec's, or 2^b for the widest layer's b
+    weight bits when that is larger (the codebook is sized to the bits asked for)."""
+    widest = max((int(b) for b in weight_bits), default=0)
+    return max(arch.codebook_entries, 2**widest)
+
+
 def build_energy_table(arch: Accelerator) -> dict[str, EnergyEntry]:
     """The per-action energy table of `arch`, keyed by action (event) name."""
     node, cell = arch.technology_node_nm, arch.sram_cell
@@ -209,8 +232,22 @@ def build_energy_table(arch: Accelerator) -> dict[str, EnergyEntry]:
             codebook * PJ,
             f"{arch.codebook_value_bits}-bit value read",
             f"{REGISTER_PJ_PER_BIT_45} pJ/bit × {arch.codebook_value_bits} b {logic_note}",
-            "Aladdin register per-bit energy (energy-data.md §2.4): the 16-entry codebook is a "
-            "register file (Aladdin: ≤128 entries, ≤32 b are registers, §2.2)",
+            "Aladdin register per-bit energy (energy-data.md §2.4): the codebook is a register "
+            "file (Aladdin: ≤128 entries, ≤32 b are registers, §2.2); its address decode is "
+            "codebook_decode",
+        )
+    )
+    decode = COMPARATOR_PJ_PER_BIT_45 * scale
+    entries.append(
+        EnergyEntry(
+            "codebook_decode",
+            "codebook",
+            decode * PJ,
+            "one address-comparator bit of the codebook decode (a lookup in a D-entry "
+            "codebook is D·ceil(log2 D) of them)",
+            f"{COMPARATOR32_PJ_45} pJ / 32 b per comparator bit {logic_note}",
+            "Aladdin register-file rule, depth × comparator(log2 depth bits) (energy-data.md "
+            "§2.2); 32-b comparator 0.029 pJ, linear width rule (§2.4)",
         )
     )
     width = arch.datapath_bits / 16
@@ -296,6 +333,7 @@ ACTIONS: tuple[str, ...] = (
     "activation_sram_read",
     "activation_sram_write",
     "codebook_lookup",
+    "codebook_decode",
     "mac",
     "register_access",
     "lnzd_op",

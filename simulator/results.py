@@ -49,8 +49,11 @@ class LayerResult:
     dram_s: float = 0.0  # time to move this layer's DRAM traffic at the spec bandwidth
     latency_s: float = 0.0  # max(compute_s, dram_s): transfers overlap compute
     weight_bytes: int = 0  # on-chip format: sparse-matrix words + pointers
+    sparse_bytes: int = 0  # of which sparse-matrix SRAM words (all PEs)
+    pointer_bytes: int = 0  # of which column pointers (all PEs)
     weight_dram_bytes: float = 0.0  # part of weight_bytes streamed from DRAM every frame
     activation_dram_bytes: float = 0.0  # feature-map spill (input read + output write)
+    codebook_entries: int = 0  # entries of the codebook it ran on (≥ the spec's; 2^b if larger)
     codebook_fits: bool = True  # 2**weight_bits <= the spec's codebook entries
 
     @property
@@ -93,7 +96,11 @@ class NetworkResult:
 
     @property
     def fits_onchip(self) -> bool:
-        return self.model_bytes_dram == 0
+        """No on-chip memory overflows (`simulator.memory_fit`): no weight byte streams from
+        DRAM and no feature map spills."""
+        return self.model_bytes_dram == 0 and not any(
+            layer.activation_dram_bytes > 0 for layer in self.layers
+        )
 
     @property
     def latency_s(self) -> float:

@@ -15,13 +15,19 @@ Events per layer (one inference), shared by both models:
   per broadcast per PE; leakage_cycle: total cycles; dram_bit: 8 × DRAM bytes. A layer run in
   B output batches (`simulator.lowering`) broadcasts and scans its input B times.
 
-Memory. The weights of a layer occupy, per PE, whole sparse-matrix SRAM words
-(ceil(entries × entry bits / word bits)) and (batches·groups·cols + 1) pointers. A network's layers
-are placed in network order: a layer stays on chip if it fits in what is left of the
-sparse-matrix (and pointer) SRAM; the part that does not fit is streamed from DRAM every frame.
-Feature maps: half of the on-chip activation storage holds the input, half the output; the
-excess of either is read from / written to DRAM. DRAM transfers overlap compute (double
-buffering): latency = max(compute, DRAM bytes / bandwidth).
+Memory (the rule per memory is `simulator.memory_fit`'s). The weights of a layer occupy, per
+PE, whole sparse-matrix SRAM words (ceil(entries × entry bits / word bits)) and
+(batches·groups·cols + 1) pointers. A network's layers are placed in network order: a layer
+stays on chip if it fits in what is left of the sparse-matrix (and pointer) SRAM; the part that
+does not fit is streamed from DRAM every frame. Feature maps: half of the on-chip activation
+storage holds the input, half the output; the excess of either is read from / written to DRAM.
+DRAM transfers overlap compute (double buffering): latency = max(compute, DRAM bytes /
+bandwidth).
+
+Codebook. A layer with b weight bits needs 2^b codebook entries. A network runs on one codebook
+sized for its widest layer (`energy_table.codebook_entries_for`): the spec's entries, or 2^b
+when that is larger; every lookup pays that codebook's decode (`codebook_decode` events) and a
+layer whose 2^b exceeds the spec's entries is flagged (`LayerResult.codebook_fits`).
 """
 
 from __future__ import annotations
@@ -32,7 +38,13 @@ import numpy as np
 
 from simulator.accelerator import Accelerator, load_accelerator
 from simulator.cycle_model import Timing, cycle_timing
-from simulator.energy_table import build_energy_table, energy_by_component, energy_table_rows
+from simulator.energy_table import (
+    build_energy_table,
+    codebook_decode_bits,
+    codebook_entries_for,
+    energy_by_component,
+    energy_table_rows,
+)
 from simulator.lowering import (
     activation_stream,
     input_shape,
@@ -41,6 +53,7 @@ from simulator.lowering import (
     output_batches,
     scanned_activations,
 )
+from simulator.memory_fit import activation_spill_bytes, streamed_bytes
 from simulator.results import LayerCounts, LayerResult, NetworkResult
 from workloads.layer_spec import LayerSpec
 from workloads.synthetic import synthetic_activations
@@ -74,15 +87,6 @@ def weight_storage_bytes(
     return sparse_bytes, int(math.ceil(pointer_bytes))
 
 
-def activation_spill_bytes(spec: LayerSpec, arch: Accelerator) -> float:
-    """DRAM bytes of feature-map spill for one inference (module docstring)."""
-    value_bytes = arch.activation_bits / 8
-    half = arch.activation_storage_bytes / 2
-    in_bytes = math.prod(input_shape(spec)) * value_bytes
-    out_bytes = math.prod(spec.output_shape) * value_bytes
-    return max(0.0, in_bytes - half) + max(0.0, out_bytes - half)
-
-
 def assemble_layer_result(
     spec: LayerSpec,
     timing: Timing,
@@ -91,10 +95,15 @@ def assemble_layer_result(
     *,
     model: str,
     weight_bits: int,
-    weight_bytes: int,
+    sparse_bytes: int,
+    pointer_bytes: int,
     weight_dram_bytes: float,
+    codebook_entries: int | None = None,
 ) -> LayerResult:
-    """Events, energy and latency of one layer from its timing and counts (both models)."""
+    """Events, energy and latency of one layer from its timing and counts (both models);
+    `codebook_entries`: the codebook it runs on (default: sized for this layer alone)."""
+    if codebook_entries is None:
+        codebook_entries = codebook_entries_for(arch, [weight_bits])
     n = arch.n_pe
     act_words_in = math.ceil(
         counts.scanned_activations * arch.activation_bits / arch.activation_sram_word_bits
@@ -110,6 +119,7 @@ def assemble_layer_result(
         "activation_sram_read": act_words_in,
         "activation_sram_write": act_words_out,
         "codebook_lookup": counts.entries,
+        "codebook_decode": counts.entries * codebook_decode_bits(codebook_entries),
         "mac": counts.entries,
         "register_access": 2 * counts.entries,
         "lnzd_op": counts.scanned_activations,
@@ -141,9 +151,12 @@ def assemble_layer_result(
         compute_s=compute_s,
         dram_s=dram_s,
         latency_s=latency_s,
-        weight_bytes=weight_bytes,
+        weight_bytes=sparse_bytes + pointer_bytes,
+        sparse_bytes=sparse_bytes,
+        pointer_bytes=pointer_bytes,
         weight_dram_bytes=weight_dram_bytes,
         activation_dram_bytes=activation_dram,
+        codebook_entries=int(codebook_entries),
         codebook_fits=2**weight_bits <= arch.codebook_entries,
     )
 
@@ -159,11 +172,13 @@ def simulate_layer(
     model: str = "cycle",
     *,
     weight_dram_bytes: float | None = None,
+    codebook_entries: int | None = None,
 ) -> LayerResult:
     """One `CompressedLayer` with one input (`activations`, the layer's input shape).
 
     `weight_dram_bytes`: the part of the layer's weights streamed from DRAM every frame; by
     default whatever exceeds the accelerator's sparse-matrix + pointer SRAM on its own.
+    `codebook_entries`: the codebook it runs on (default: the spec's, or 2^b if larger).
     The analytical model uses only the layer's measured weight density and the activations'
     density.
     """
@@ -183,7 +198,6 @@ def simulate_layer(
     sparse_bytes, pointer_bytes = weight_storage_bytes(
         onchip_entries_per_pe(sparse, registers), spec, arch, entry_bits
     )
-    weight_bytes = sparse_bytes + pointer_bytes
     if weight_dram_bytes is None:
         weight_dram_bytes = max(0, sparse_bytes - arch.sparse_sram_bytes) + max(
             0, pointer_bytes - arch.pointer_sram_bytes
@@ -217,29 +231,33 @@ def simulate_layer(
         arch,
         model=model,
         weight_bits=weight_bits,
-        weight_bytes=weight_bytes,
+        sparse_bytes=sparse_bytes,
+        pointer_bytes=pointer_bytes,
         weight_dram_bytes=float(weight_dram_bytes),
+        codebook_entries=codebook_entries,
     )
 
 
-def place_weights(layers, arch: Accelerator) -> list[tuple[int, int, int]]:
+def streamed_weight_bytes(sparse_bytes, pointer_bytes, arch: Accelerator) -> list[float]:
+    """Per layer (network order), weight bytes streamed from DRAM every frame: each SRAM filled
+    in order (`simulator.memory_fit.streamed_bytes`)."""
+    streamed = streamed_bytes(sparse_bytes, arch.sparse_sram_bytes) + streamed_bytes(
+        pointer_bytes, arch.pointer_sram_bytes
+    )
+    return [float(v) for v in streamed]
+
+
+def place_weights(layers, arch: Accelerator) -> list[tuple[int, int, float]]:
     """Per layer (sparse bytes, pointer bytes, bytes streamed from DRAM), placed in order."""
-    sparse_left, pointer_left = arch.sparse_sram_bytes, arch.pointer_sram_bytes
-    out = []
+    sizes = []
     for layer in layers:
         weight_bits, index_bits = _layer_bits(layer)
         entries = onchip_entries_per_pe(layer.sparse, arch.activation_registers_per_pe)
-        sparse_bytes, pointer_bytes = weight_storage_bytes(
-            entries, layer.spec, arch, weight_bits + index_bits
-        )
-        sparse_on = min(sparse_bytes, sparse_left)
-        pointer_on = min(pointer_bytes, pointer_left)
-        sparse_left -= sparse_on
-        pointer_left -= pointer_on
-        out.append(
-            (sparse_bytes, pointer_bytes, sparse_bytes - sparse_on + pointer_bytes - pointer_on)
-        )
-    return out
+        sizes.append(weight_storage_bytes(entries, layer.spec, arch, weight_bits + index_bits))
+    sparse = [s for s, _ in sizes]
+    pointers = [p for _, p in sizes]
+    streamed = streamed_weight_bytes(sparse, pointers, arch) if sizes else []
+    return [(s, p, d) for (s, p), d in zip(sizes, streamed)]
 
 
 def default_activations(
@@ -270,12 +288,22 @@ def simulate_network(
     layers = list(getattr(compressed_layers, "layers", compressed_layers))
     activations = activations or {}
     placement = place_weights(layers, arch)
+    codebook_entries = codebook_entries_for(arch, [_layer_bits(layer)[0] for layer in layers])
     results = []
     for index, (layer, (_, _, dram_b)) in enumerate(zip(layers, placement)):
         x = activations.get(layer.spec.name)
         if x is None:
             x = default_activations(layer.spec, index, seed, hidden_activation_density)
-        results.append(simulate_layer(layer, x, arch, model, weight_dram_bytes=dram_b))
+        results.append(
+            simulate_layer(
+                layer,
+                x,
+                arch,
+                model,
+                weight_dram_bytes=dram_b,
+                codebook_entries=codebook_entries,
+            )
+        )
     total = sum(s + p for s, p, _ in placement)
     streamed = sum(d for _, _, d in placement)
     return NetworkResult(
@@ -305,30 +333,30 @@ def analytical_network(
     model's expectation for the accelerator's PE count; the layers are placed on chip in
     network order exactly as `simulate_network` places them, the overflow streaming from DRAM
     every frame."""
-    from simulator.analytical_model import analytical_layer
+    from simulator.analytical_model import analytical_layer, analytical_storage_bytes
 
     arch = load_accelerator(arch)
-    sparse_left, pointer_left = arch.sparse_sram_bytes, arch.pointer_sram_bytes
-    results = []
-    for spec, weight_density, act_density, weight_bits, index_bits in layers:
-        result = analytical_layer(spec, weight_density, act_density, weight_bits, index_bits, arch)
-        pointer_bytes = weight_storage_bytes(np.zeros(arch.n_pe), spec, arch, 1)[1]
-        sparse_bytes = result.weight_bytes - pointer_bytes
-        sparse_on, pointer_on = min(sparse_bytes, sparse_left), min(pointer_bytes, pointer_left)
-        sparse_left -= sparse_on
-        pointer_left -= pointer_on
-        dram_bytes = float(sparse_bytes - sparse_on + pointer_bytes - pointer_on)
-        if dram_bytes != result.weight_dram_bytes:
-            result = analytical_layer(
-                spec,
-                weight_density,
-                act_density,
-                weight_bits,
-                index_bits,
-                arch,
-                weight_dram_bytes=dram_bytes,
-            )
-        results.append(result)
+    codebook_entries = codebook_entries_for(arch, [bits for _, _, _, bits, _ in layers])
+    sizes = [
+        analytical_storage_bytes(spec, weight_density, weight_bits, index_bits, arch)
+        for spec, weight_density, _, weight_bits, index_bits in layers
+    ]
+    streamed = streamed_weight_bytes([s for s, _ in sizes], [p for _, p in sizes], arch)
+    results = [
+        analytical_layer(
+            spec,
+            weight_density,
+            act_density,
+            weight_bits,
+            index_bits,
+            arch,
+            weight_dram_bytes=dram_bytes,
+            codebook_entries=codebook_entries,
+        )
+        for (spec, weight_density, act_density, weight_bits, index_bits), dram_bytes in zip(
+            layers, streamed
+        )
+    ]
     total = sum(r.weight_bytes for r in results)
     streamed = sum(r.weight_dram_bytes for r in results)
     return NetworkResult(

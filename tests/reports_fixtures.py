@@ -13,15 +13,41 @@ import math
 import numpy as np
 import pandas as pd
 
-ACTIONS = ["sram_read", "codebook", "mac", "leakage", "dram"]
+ACTIONS = ["sparse_sram_read", "codebook_lookup", "mac", "leakage_cycle", "dram_bit"]
 
 ENERGY_PJ = {
-    "eie": {"sram_read": 20.0, "codebook": 0.5, "mac": 1.1, "leakage": 3.0, "dram": 20.0},
-    "edge-16": {"sram_read": 10.0, "codebook": 0.4, "mac": 0.9, "leakage": 1.0, "dram": 20.0},
+    "eie": {
+        "sparse_sram_read": 20.0,
+        "codebook_lookup": 0.5,
+        "mac": 1.1,
+        "leakage_cycle": 3.0,
+        "dram_bit": 20.0,
+    },
+    "edge-16": {
+        "sparse_sram_read": 10.0,
+        "codebook_lookup": 0.4,
+        "mac": 0.9,
+        "leakage_cycle": 1.0,
+        "dram_bit": 20.0,
+    },
 }
 HW = {
     "eie": {"n_pe": 64, "clock_mhz": 800.0, "sram_per_pe_kb": 128.0, "fifo_depth": 8},
     "edge-16": {"n_pe": 16, "clock_mhz": 400.0, "sram_per_pe_kb": 64.0, "fifo_depth": 4},
+}
+# capacities as the sweep reports them: weight SRAM split into sparse + pointer SRAM
+CAPACITIES = {
+    acc: {
+        "sparse_sram_capacity_bytes": hw["n_pe"] * hw["sram_per_pe_kb"] * 1024 * 0.8,
+        "pointer_sram_capacity_bytes": hw["n_pe"] * hw["sram_per_pe_kb"] * 1024 * 0.2,
+        "activation_capacity_bytes": hw["n_pe"] * 2304.0,
+    }
+    for acc, hw in HW.items()
+}
+MEMORY_LABELS = {
+    "sparse_sram": "sparse-matrix SRAM",
+    "pointer_sram": "pointer SRAM",
+    "activation": "activation storage",
 }
 LAYERS = [
     ("conv1", "conv", 34_848, 0.84),
@@ -57,11 +83,11 @@ def _point_rows(pid, network, acc, scale, fc_bits, accuracy, rng):
         ideal = max(1, nnz // hw["n_pe"])
         cycles = int(ideal * (1.1 + 0.2 * rng.random()))
         events = {
-            "sram_read": nnz // 8,
-            "codebook": nnz,
+            "sparse_sram_read": nnz // 8,
+            "codebook_lookup": nnz,
             "mac": nnz,
-            "leakage": cycles,
-            "dram": 0 if acc == "eie" else nnz * fc_bits,
+            "leakage_cycle": cycles,
+            "dram_bit": 0 if acc == "eie" else nnz * fc_bits,
         }
         row = dict(settings)
         row.update(
@@ -76,6 +102,7 @@ def _point_rows(pid, network, acc, scale, fc_bits, accuracy, rng):
             load_balance=ideal / cycles,
             latency_ms=cycles / (hw["clock_mhz"] * 1e3),
             model_bytes=int(nnz * (fc_bits + 4) / 8) + 64,
+            container_bytes=int(nnz * (fc_bits + 2) / 8) + 64,
             dense_bytes=weights * 4,
             onchip_bytes=onchip,
         )
@@ -84,11 +111,26 @@ def _point_rows(pid, network, acc, scale, fc_bits, accuracy, rng):
             row[f"energy_{a}_mj"] = events[a] * ENERGY_PJ[acc][a] * 1e-9
         row["energy_mj"] = sum(row[f"energy_{a}_mj"] for a in ACTIONS)
         row["compression_ratio"] = row["dense_bytes"] / row["model_bytes"]
+        pointers = 64 * hw["n_pe"] * 2
+        row.update(
+            sparse_sram_need_bytes=row["model_bytes"] - pointers,
+            pointer_sram_need_bytes=pointers,
+            activation_need_bytes=4 * 4096.0,
+            **CAPACITIES[acc],
+        )
         row["fits_onchip"] = row["model_bytes"] <= onchip
         rows.append(row)
     total = dict(settings)
     total.update(row_type="total", layer="total", layer_kind="")
-    for col in ["weights", "cycles", "ideal_cycles", "latency_ms", "energy_mj", "model_bytes"]:
+    for col in [
+        "weights",
+        "cycles",
+        "ideal_cycles",
+        "latency_ms",
+        "energy_mj",
+        "model_bytes",
+        "container_bytes",
+    ]:
         total[col] = sum(r[col] for r in rows)
     total["dense_bytes"] = sum(r["dense_bytes"] for r in rows)
     for a in ACTIONS:
@@ -101,7 +143,22 @@ def _point_rows(pid, network, acc, scale, fc_bits, accuracy, rng):
     total["load_balance"] = total["ideal_cycles"] / total["cycles"]
     total["compression_ratio"] = total["dense_bytes"] / total["model_bytes"]
     total["onchip_bytes"] = onchip
-    total["fits_onchip"] = total["model_bytes"] <= onchip
+    total.update(CAPACITIES[acc])
+    for memory in ("sparse_sram", "pointer_sram"):
+        total[f"{memory}_need_bytes"] = sum(r[f"{memory}_need_bytes"] for r in rows)
+    total["activation_need_bytes"] = max(r["activation_need_bytes"] for r in rows)
+    ratios = {
+        label: total[f"{memory}_need_bytes"] / total[f"{memory}_capacity_bytes"]
+        for memory, label in MEMORY_LABELS.items()
+    }
+    total["overflow"] = "; ".join(label for label, r in ratios.items() if r > 1)
+    total["binding_memory"] = max(ratios, key=ratios.get)
+    total["binding_utilization"] = max(ratios.values())
+    total["fits_onchip"] = not total["overflow"]
+    total["codebook_need_entries"] = 256
+    total["codebook_capacity_entries"] = 16
+    total["codebook_entries"] = 256
+    total["codebook_fits"] = False
     total["fps"] = 1000.0 / total["latency_ms"]
     total["meets_target"] = total["fps"] >= 30.0
     top1 = accuracy
@@ -156,7 +213,7 @@ def make_meta() -> dict:
                     "accelerator": acc,
                     "action": action,
                     "energy_pj": table[action],
-                    "unit_event": "one bit" if action == "dram" else f"one {action}",
+                    "unit": "one bit" if action == "dram_bit" else f"one {action}",
                     "formula": "Horowitz 45 nm scaled",
                     "source": "Horowitz ISSCC 2014",
                 }

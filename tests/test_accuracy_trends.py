@@ -37,6 +37,7 @@ def test_bits_verdict(monkeypatch, fc2, holds):
     assert verdict.endswith("trend holds" if holds else "trend does not hold")
     assert all(math.isnan(r["published"]) for r in rows)
     assert rows[0]["notes"] == "conv 2-bit, fc 8-bit"
+    assert rows[-1]["source"].startswith("Han et al. Fig. 7")  # the figure whose trend it is
 
 
 def test_init_and_prune_quant_verdicts(monkeypatch):

@@ -53,27 +53,39 @@ def test_sheets_headers_units_frozen(xlsx, results):
     summary_headers, summary_rows = _table(wb["summary"])
     assert "latency (ms)" in summary_headers
     assert "energy (mJ)" in summary_headers
-    assert "model size (bytes)" in summary_headers
+    assert "model size on chip (bytes)" in summary_headers
+    assert "fits on chip" in summary_headers and "network" in summary_headers
     assert len(summary_rows) == (results["row_type"] == "total").sum()
     layer_headers, layer_rows = _table(wb["per_layer"])
     assert len(layer_rows) == (results["row_type"] == "layer").sum()
-    assert "energy_mac (mJ)" in layer_headers and "events_mac (events)" in layer_headers
+    assert "mac energy (mJ)" in layer_headers and "mac events" in layer_headers
+    # one header style: words, unit in parentheses, no raw column names with underscores
+    for headers in (summary_headers, layer_headers):
+        assert not [h for h in headers if "_" in h], headers
     for name in ["summary", "per_layer", "energy_table", "units", "accelerator"]:
         assert wb[name].freeze_panes in ("A2", "B2"), name
     # number formats: latency has a numeric format, densities are percentages
-    col = summary_headers.index("weight_density (fraction)") + 1
+    col = summary_headers.index("weight density (fraction)") + 1
     assert wb["summary"].cell(row=2, column=col).number_format == "0.0%"
-    # units sheet: every column of the table, with unit and meaning
+    # units sheet: every column of the table, with unit and meaning, headers as on the sheets
     units_headers, units = _table(wb["units"])
     assert units_headers == ["column", "header", "unit", "meaning"]
     by_col = {r[0]: r for r in units}
     assert set(by_col) == set(results.columns)
-    assert by_col["latency_ms"][2] == "ms"
+    assert by_col["latency_ms"][1] == "latency (ms)" and by_col["latency_ms"][2] == "ms"
     assert by_col["energy_mac_mj"][2] == "mJ" and "events_mac" in by_col["energy_mac_mj"][3]
-    assert by_col["events_dram"][2] == "events"
+    assert by_col["events_dram_bit"][2] == "events"
+    assert by_col["events_dram_bit"][3].endswith("One event is: one bit.")
+    assert by_col["events_mac"][3].endswith("One event is: one mac.")
     for c in COLUMNS:
         if c in by_col:
             assert by_col[c][3] == column_info(c).meaning
+            assert by_col[c][1] == header(c)
+    # energy_table: "one event is" is filled from the table's unit
+    et_headers, et_rows = _table(wb["energy_table"])
+    one_event = et_headers.index("one event is")
+    assert all(r[one_event] for r in et_rows)
+    assert et_headers.count("one event is") == 1
 
 
 def test_energy_formulas_and_cached_values(xlsx, results):
@@ -121,9 +133,9 @@ def test_failed_point_and_text_safety(tmp_path, results):
     path = write_xlsx(df, make_meta(), tmp_path / "r.xlsx")
     ws = openpyxl.load_workbook(path)["summary"]
     headers, rows = _table(ws)
-    failed = [r for r in rows if r[headers.index("point_id")] == "p999"]
-    assert failed and failed[0][headers.index("status")] == "error"
-    assert failed[0][headers.index("error")] == "=1+1 is not a formula"
+    failed = [r for r in rows if r[headers.index(header("point_id"))] == "p999"]
+    assert failed and failed[0][headers.index(header("status"))] == "error"
+    assert failed[0][headers.index(header("error"))] == "=1+1 is not a formula"
     assert failed[0][headers.index("latency (ms)")] is None
 
 
@@ -135,7 +147,7 @@ def test_inconsistent_energy_falls_back_to_values(tmp_path, results):
         path = write_xlsx(df, make_meta(), tmp_path / "r.xlsx")
     ws = openpyxl.load_workbook(path)["per_layer"]
     headers, _ = _table(ws)
-    v = ws.cell(row=2, column=headers.index("energy_mac (mJ)") + 1).value
+    v = ws.cell(row=2, column=headers.index(header("energy_mac_mj")) + 1).value
     assert isinstance(v, float) and math.isclose(v, df.loc[first, "energy_mac_mj"])
 
 

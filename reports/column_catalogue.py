@@ -1,0 +1,481 @@
+"""The catalogue data of the result table's columns: unit, meaning, kind, format, label.
+
+Place in the flow: part of ``reports`` (see :mod:`reports.columns`, which describes any
+column — static or dynamic — and builds headers from this data). Imports nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Units that say "no physical unit": the header shows no parentheses for them.
+NO_UNIT = ("text", "true/false", "JSON", "identifier")
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """One column of the result table."""
+
+    name: str
+    unit: str  # never empty: a unit, or one of NO_UNIT
+    meaning: str
+    kind: str  # "text" | "int" | "float" | "fraction" | "bool" | "json"
+    number_format: str  # Excel number format for the spreadsheets
+    label: str = ""  # words for the header (default: the name without its unit suffix)
+
+
+FORMAT_INT = "#,##0"
+FORMAT_FLOAT3 = "#,##0.000"
+FORMAT_FLOAT6 = "0.000000"
+FORMAT_PERCENT = "0.0%"
+
+
+def _c(
+    name: str,
+    unit: str,
+    meaning: str,
+    kind: str,
+    number_format: str = "General",
+    label: str = "",
+) -> ColumnInfo:
+    return ColumnInfo(name, unit, meaning, kind, number_format, label)
+
+
+def _text(name: str, meaning: str, label: str = "") -> ColumnInfo:
+    return ColumnInfo(name, "text", meaning, "text", "@", label)
+
+
+def _flag(name: str, meaning: str, label: str = "") -> ColumnInfo:
+    return ColumnInfo(name, "true/false", meaning, "bool", "General", label)
+
+
+def _bytes(name: str, meaning: str, label: str = "") -> ColumnInfo:
+    return ColumnInfo(name, "bytes", meaning, "int", FORMAT_INT, label)
+
+
+_FIT_RULE = (
+    "Rule (simulator.memory_fit): a memory overflows when need > capacity; the point fits on "
+    "chip when none does."
+)
+
+_CATALOGUE: list[ColumnInfo] = [
+    # identity
+    _c(
+        "point_id",
+        "identifier",
+        "Stable identifier of the design point (same on all its rows).",
+        "text",
+        "@",
+        "point id",
+    ),
+    _text(
+        "row_type", '"layer" for a per-layer row, "total" for the per-point total row.', "row type"
+    ),
+    _text("layer", 'Layer name; "total" on total rows.'),
+    _text("layer_kind", 'Layer kind: conv, fc or lstm; "" on total rows.', "layer kind"),
+    # point settings
+    _text(
+        "network",
+        "Network entry of the point: its label in the config (e.g. alexnet-digits, alexnet-caffe).",
+    ),
+    _text(
+        "network_name",
+        "The dcsim network the entry runs (e.g. alexnet, alexnet-caffe).",
+        "network name",
+    ),
+    _text(
+        "weight_source",
+        'Where the weights come from: "digits" (trained here), "synthetic" '
+        "(seeded) or the path of a user's state_dict.",
+        "weight source",
+    ),
+    _text(
+        "accelerator",
+        "Accelerator preset or file, with the point's hardware overrides "
+        "(e.g. eie, edge-16 (n_pe=32)).",
+    ),
+    _text(
+        "accelerator_preset",
+        "Name of the accelerator spec before overrides (eie, edge-16 or the TOML file's name).",
+        "accelerator preset",
+    ),
+    _c("n_pe", "PEs", "Number of processing elements.", "int", FORMAT_INT, "PEs"),
+    _c("clock_mhz", "MHz", "Accelerator clock frequency.", "float", "#,##0.0", "clock"),
+    _c(
+        "sram_per_pe_kb",
+        "KiB",
+        "Sparse-matrix SRAM capacity per PE (1 KiB = 1024 bytes).",
+        "float",
+        "#,##0.0",
+        "sparse-matrix SRAM per PE",
+    ),
+    _c("fifo_depth", "entries", "Activation FIFO depth per PE.", "int", FORMAT_INT, "FIFO depth"),
+    _c(
+        "node_nm",
+        "nm",
+        "Technology node the energies are scaled to.",
+        "float",
+        "0",
+        "technology node",
+    ),
+    _text(
+        "density_profile",
+        "Per-layer weight-density profile (a recipe name or file, e.g. paper, digits).",
+        "density profile",
+    ),
+    _c(
+        "density_scale",
+        "×",
+        "Multiplier applied to the profile's weight densities (the sparsity axis).",
+        "float",
+        "0.00",
+        "density scale",
+    ),
+    _c(
+        "conv_bits",
+        "bits",
+        "Weight-sharing index width of conv layers (a codebook of 2^b entries).",
+        "int",
+        "0",
+        "conv weight bits",
+    ),
+    _c(
+        "fc_bits",
+        "bits",
+        "Weight-sharing index width of fc/lstm layers (a codebook of 2^b entries).",
+        "int",
+        "0",
+        "fc weight bits",
+    ),
+    _c(
+        "index_bits",
+        "bits",
+        "Relative-index (gap) width of the sparse format.",
+        "int",
+        "0",
+        "relative-index bits",
+    ),
+    _text(
+        "centroid_init",
+        "k-means centroid initialisation: linear, density or random.",
+        "centroid init",
+    ),
+    _text("sim_model", 'Simulator model: "cycle" or "analytical".', "simulator model"),
+    _c(
+        "seed",
+        "identifier",
+        "Random seed of the point (synthetic weights and activations).",
+        "int",
+        "0",
+    ),
+    _c(
+        "target_fps",
+        "frames/s",
+        "Target frame rate the point is judged against.",
+        "float",
+        "0.0",
+        "target frame rate",
+    ),
+    _c(
+        "config_json",
+        "JSON",
+        "The point's full configuration as a JSON string.",
+        "json",
+        "General",
+        "config",
+    ),
+    # work and timing
+    _c("weights", "weights", "Number of weights (dense count).", "int", FORMAT_INT),
+    _c(
+        "weight_density",
+        "fraction",
+        "Fraction of weights kept after pruning (total row: weighted by the layers' weights).",
+        "fraction",
+        FORMAT_PERCENT,
+        "weight density",
+    ),
+    _c(
+        "weight_bits",
+        "bits",
+        "Weight-sharing index width of the layer (NaN on total rows).",
+        "int",
+        "0",
+        "weight bits",
+    ),
+    _c(
+        "activation_density",
+        "fraction",
+        "Fraction of the scanned input activations that are "
+        "non-zero and broadcast (NaN on total rows).",
+        "fraction",
+        FORMAT_PERCENT,
+        "activation density",
+    ),
+    _c(
+        "cycles",
+        "cycles",
+        "Simulated clock cycles of compute (pipeline drain included).",
+        "int",
+        FORMAT_INT,
+    ),
+    _c(
+        "ideal_cycles",
+        "cycles",
+        "Cycles with perfect load balance: entries walked / PEs.",
+        "int",
+        FORMAT_INT,
+        "ideal cycles",
+    ),
+    _c(
+        "stall_cycles",
+        "cycles",
+        "Cycles the activation broadcast waited for a full FIFO.",
+        "int",
+        FORMAT_INT,
+        "stall cycles",
+    ),
+    _c(
+        "load_balance",
+        "fraction",
+        "Load-balance efficiency: 1 − bubbles / total cycles (0..1; total row: cycle-weighted).",
+        "fraction",
+        FORMAT_PERCENT,
+        "load balance",
+    ),
+    _c(
+        "utilization",
+        "fraction",
+        "Useful (non-filler) MACs / (PEs × cycles) (NaN on total rows).",
+        "fraction",
+        FORMAT_PERCENT,
+    ),
+    _c(
+        "fillers",
+        "entries",
+        "Filler entries walked (zero entries inserted where a gap exceeds 2^index_bits − 1).",
+        "int",
+        FORMAT_INT,
+    ),
+    _c(
+        "latency_ms",
+        "ms",
+        "Latency: max(compute_ms, dram_ms) per layer (DRAM transfers "
+        "overlap compute); total: the sum over layers.",
+        "float",
+        FORMAT_FLOAT3,
+        "latency",
+    ),
+    _c("compute_ms", "ms", "Compute time: cycles / clock.", "float", FORMAT_FLOAT3, "compute time"),
+    _c(
+        "dram_ms",
+        "ms",
+        "Time to move the layer's DRAM traffic (weight_dram_bytes + "
+        "activation_dram_bytes) at the spec's DRAM bandwidth.",
+        "float",
+        FORMAT_FLOAT3,
+        "DRAM time",
+    ),
+    _c(
+        "fps",
+        "frames/s",
+        "Frame rate: 1000 / total latency_ms (total rows only).",
+        "float",
+        "#,##0.0",
+        "frame rate",
+    ),
+    _flag("meets_target", "True when fps ≥ target_fps (total rows only).", "meets target"),
+    # energy
+    _c(
+        "energy_mj",
+        "mJ",
+        "Energy per inference: the sum of the energy_<action>_mj columns.",
+        "float",
+        FORMAT_FLOAT6,
+        "energy",
+    ),
+    # storage and on-chip fit
+    _bytes(
+        "model_bytes",
+        "Weights in the accelerator's on-chip format: sparse-matrix SRAM "
+        "words (entries and fillers packed in whole words, all PEs) + column pointers (all "
+        "PEs); total: the sum over layers. Not the container file (container_bytes).",
+        "model size on chip",
+    ),
+    _bytes(
+        "container_bytes",
+        "Size of the Huffman-coded .dcz container (P+Q+H accounting): "
+        "what the model takes in storage, not on chip.",
+        "container size",
+    ),
+    _bytes("dense_bytes", "Dense 32-bit size of the weights.", "dense size"),
+    _c(
+        "compression_ratio",
+        "×",
+        "dense_bytes / container_bytes (Deep Compression's compression rate).",
+        "float",
+        "0.00",
+        "compression ratio",
+    ),
+    _bytes(
+        "weight_dram_bytes",
+        "Weight bytes streamed from DRAM every frame: the part of "
+        "model_bytes that does not fit in what is left of the sparse-matrix and pointer SRAM "
+        "(layers placed in network order).",
+        "weights from DRAM",
+    ),
+    _bytes(
+        "activation_dram_bytes",
+        "Feature-map bytes moved to/from DRAM every frame: the "
+        "excess of the input and of the output over their half of the activation storage.",
+        "activations to/from DRAM",
+    ),
+    _bytes(
+        "onchip_bytes",
+        "Weight SRAM capacity of the accelerator: sparse-matrix SRAM + "
+        "pointer SRAM, all PEs (compare with model_bytes; the activation storage is separate: "
+        "activation_capacity_bytes).",
+        "weight SRAM capacity",
+    ),
+    _bytes(
+        "sparse_sram_need_bytes",
+        "Sparse-matrix SRAM the weights need: entries (fillers "
+        "included) packed in whole words, all PEs; total: the sum over layers (all stay "
+        "resident). " + _FIT_RULE,
+        "sparse-matrix SRAM need",
+    ),
+    _bytes(
+        "sparse_sram_capacity_bytes",
+        "Sparse-matrix SRAM capacity: per-PE capacity × PEs.",
+        "sparse-matrix SRAM capacity",
+    ),
+    _bytes(
+        "pointer_sram_need_bytes",
+        "Pointer SRAM the weights need: (batches × groups × "
+        "columns + 1) column pointers per PE × pointer bits, all PEs; total: the sum over "
+        "layers. " + _FIT_RULE,
+        "pointer SRAM need",
+    ),
+    _bytes(
+        "pointer_sram_capacity_bytes",
+        "Pointer SRAM capacity: per-PE capacity × PEs.",
+        "pointer SRAM capacity",
+    ),
+    _bytes(
+        "activation_need_bytes",
+        "Activation storage a layer needs: 2 × its larger feature "
+        "map (half holds the input, half the output); total: the max over layers (reused "
+        "layer by layer). " + _FIT_RULE,
+        "activation storage need",
+    ),
+    _bytes(
+        "activation_capacity_bytes",
+        "Activation storage capacity: (2 × destination "
+        "registers × activation bits / 8 + activation SRAM) per PE × PEs.",
+        "activation storage capacity",
+    ),
+    _text(
+        "overflow",
+        'The on-chip memories that overflow ("sparse-matrix SRAM", "pointer '
+        'SRAM", "activation storage", "; "-joined; "" when all fit). Layer rows: the memories '
+        "this layer spills from.",
+    ),
+    _flag(
+        "fits_onchip",
+        "True when no on-chip memory overflows (sparse-matrix SRAM, pointer "
+        "SRAM and activation storage each hold their need). Layer rows: the layer's weights "
+        "are all on chip and its feature maps fit.",
+        "fits on chip",
+    ),
+    _text(
+        "binding_memory",
+        "The memory with the largest need / capacity (total rows): the one "
+        'that overflows first as the model grows, or by most once it does; "" on layer '
+        "rows.",
+        "binding memory",
+    ),
+    _c(
+        "binding_utilization",
+        "fraction",
+        "need / capacity of the binding memory (> 1: it overflows; NaN on layer rows).",
+        "fraction",
+        FORMAT_PERCENT,
+        "binding memory utilization",
+    ),
+    _c(
+        "codebook_need_entries",
+        "entries",
+        "Codebook entries the weight bits need: 2^b (total: the widest layer's).",
+        "int",
+        FORMAT_INT,
+        "codebook need",
+    ),
+    _c(
+        "codebook_capacity_entries",
+        "entries",
+        "Codebook entries of the accelerator spec.",
+        "int",
+        FORMAT_INT,
+        "codebook capacity",
+    ),
+    _c(
+        "codebook_entries",
+        "entries",
+        "Codebook the point was simulated with: the spec's, "
+        "enlarged to the widest layer's 2^b when that is larger (its decode energy is charged "
+        "for this size).",
+        "int",
+        FORMAT_INT,
+        "codebook simulated",
+    ),
+    _flag(
+        "codebook_fits",
+        "True when 2^b ≤ the spec's codebook entries (total: every layer). "
+        "False: the point needs a larger codebook than the spec has; it was simulated with "
+        "codebook_entries entries.",
+        "codebook fits",
+    ),
+    # accuracy and status (totals only)
+    _c(
+        "top1",
+        "fraction",
+        "Top-1 accuracy on the network's own test set (NaN when not "
+        "measured); comparable only within one network.",
+        "fraction",
+        FORMAT_PERCENT,
+        "top-1 accuracy",
+    ),
+    _c(
+        "top5",
+        "fraction",
+        "Top-5 accuracy (NaN when not measured).",
+        "fraction",
+        FORMAT_PERCENT,
+        "top-5 accuracy",
+    ),
+    _c(
+        "retrieval_map",
+        "fraction",
+        "Mean average precision of feature retrieval (NaN when not measured).",
+        "fraction",
+        FORMAT_PERCENT,
+        "retrieval mAP",
+    ),
+    _c(
+        "precision_at_10",
+        "fraction",
+        "Retrieval precision at 10 (NaN when not measured).",
+        "fraction",
+        FORMAT_PERCENT,
+        "retrieval precision@10",
+    ),
+    _text(
+        "accuracy_source",
+        'Where the accuracy came from: "measured", "not measured" or "published".',
+        "accuracy source",
+    ),
+    _text("status", '"ok", or "error" for a point that failed.'),
+    _text("error", 'Error message of a failed point ("" when ok).'),
+]
+
+#: name → ColumnInfo for every static column of the contract.
+COLUMNS: dict[str, ColumnInfo] = {c.name: c for c in _CATALOGUE}
