@@ -28,6 +28,7 @@ computed exactly (a dynamic programme over the rows: a non-zero after a zero run
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
 from dataclasses import dataclass
@@ -189,9 +190,11 @@ def work_from_structure(
             if prev_batch[p] != b:
                 if current[p] >= 0:
                     t = current[p]
-                    words[t, p] = (cursor[p] * entry_bits - 1) // word_bits - (
-                        first[p] * entry_bits
-                    ) // word_bits + 1
+                    words[t, p] = (
+                        (cursor[p] * entry_bits - 1) // word_bits
+                        - (first[p] * entry_bits) // word_bits
+                        + 1
+                    )
                     current[p] = -1
                 prev[p] = -1
                 prev_batch[p] = b
@@ -208,9 +211,11 @@ def work_from_structure(
                 if t != current[p]:
                     if current[p] >= 0:
                         u = current[p]
-                        words[u, p] = (cursor[p] * entry_bits - 1) // word_bits - (
-                            first[p] * entry_bits
-                        ) // word_bits + 1
+                        words[u, p] = (
+                            (cursor[p] * entry_bits - 1) // word_bits
+                            - (first[p] * entry_bits) // word_bits
+                            + 1
+                        )
                     current[p] = t
                     first[p] = cursor[p]
                 entries[t, p] += 1
@@ -221,9 +226,11 @@ def work_from_structure(
         for p in range(n_pe):
             if current[p] >= 0:
                 t = current[p]
-                words[t, p] = (cursor[p] * entry_bits - 1) // word_bits - (
-                    first[p] * entry_bits
-                ) // word_bits + 1
+                words[t, p] = (
+                    (cursor[p] * entry_bits - 1) // word_bits
+                    - (first[p] * entry_bits) // word_bits
+                    + 1
+                )
     return entries, fillers, words
 
 
@@ -258,15 +265,13 @@ def _segment(costs, entries_rows, weights, rows_in_segment, nonzeros_in_segment,
     n_pe = costs.shape[1]
     support = int(costs.max()) + 1 if costs.size else 2
     support = max(support, 2)
-    classes = np.unique(rows_in_segment)
+    classes, pe_class = np.unique(rows_in_segment, return_inverse=True)
+    pe_class = pe_class.reshape(-1)
+    counts = np.bincount(pe_class, minlength=classes.shape[0]).astype(np.int64)
     pmfs = np.zeros((classes.shape[0], support))
-    counts = np.zeros(classes.shape[0], np.int64)
-    for c, n_rows in enumerate(classes):
-        members = np.flatnonzero(rows_in_segment == n_rows)
-        counts[c] = members.shape[0]
-        for p in members:
-            pmfs[c] += np.bincount(costs[:, p], weights=weights, minlength=support)[:support]
-        pmfs[c] /= max(pmfs[c].sum(), 1e-300)
+    flat = pe_class[None, :] * support + costs
+    np.add.at(pmfs.reshape(-1), flat.reshape(-1), np.repeat(weights, n_pe))
+    pmfs /= np.maximum(pmfs.sum(axis=1, keepdims=True), 1e-300)
     values = np.arange(support, dtype=np.float64)
     mean_c = pmfs @ values
     var_c = np.maximum(pmfs @ values**2 - mean_c**2, 0.0)
@@ -294,7 +299,7 @@ def _segment(costs, entries_rows, weights, rows_in_segment, nonzeros_in_segment,
         sd_cost=sd,
         max_cost=float(weights @ costs.max(axis=1)),
         lead_pes=int(lead.sum()),
-        pe_class=np.searchsorted(classes, rows_in_segment),
+        pe_class=pe_class,
         lead_entries_mean=e_mean,
         lead_entries_var=max(e_sq - e_mean * e_mean, 0.0),
     )
@@ -347,9 +352,7 @@ def layer_statistics(
         part = slice(s * cols, (s + 1) * cols)
         costs = np.maximum(entries[part], 1)
         segment = _segment(costs, entries[part], weights, seg_rows[s], nz_segment[s], cols)
-        segments.append(
-            SegmentStatistics(**{**segment.__dict__, "items_fraction": fraction})
-        )
+        segments.append(SegmentStatistics(**{**segment.__dict__, "items_fraction": fraction}))
         per_item_entries += fraction * (weights @ entries[part])
         per_item_fillers += fraction * float(weights @ fillers[part].sum(axis=1))
         per_item_words += fraction * float(weights @ words[part].sum(axis=1))
@@ -365,3 +368,179 @@ def layer_statistics(
         busy_per_item=per_item_entries,
         stored_entries_per_pe=entries.astype(np.int64).sum(axis=0),
     )
+
+
+# --------------------------------------------------------------------------- from densities
+EXACT_SLICE_ROWS = 256  # column slices up to this many rows get the exact entries pmf
+
+
+@functools.lru_cache(maxsize=4096)
+def slice_entries_pmf(n_rows: int, density: float, index_bits: int) -> np.ndarray:
+    """pmf of the stored entries of one column slice of `n_rows` rows of i.i.d. weights kept
+    with probability `density`, r = `index_bits` (fillers included: a non-zero after a zero run
+    L costs 1 + floor(L / 2^r) entries; trailing zeros cost nothing). Exact (a dynamic
+    programme over the rows on (run mod 2^r, pending fillers, entries)) up to
+    `EXACT_SLICE_ROWS` rows; beyond, Binomial(n, d) convolved with a Poisson of the exact
+    expected fillers."""
+    if n_rows <= 0 or density <= 0.0:
+        return np.array([1.0])
+    span = 1 << index_bits
+    if density >= 1.0:
+        out = np.zeros(n_rows + 1)
+        out[n_rows] = 1.0
+        return out
+    if n_rows <= EXACT_SLICE_ROWS:
+        pending_max = n_rows // span
+        entries_max = n_rows + pending_max
+        state = np.zeros((span, pending_max + 1, entries_max + 1))
+        state[0, 0, 0] = 1.0
+        for _ in range(n_rows):
+            new = np.zeros_like(state)
+            # a zero: the run grows; a full block of 2^r zeros becomes a pending filler
+            new[1:, :, :] += (1.0 - density) * state[:-1, :, :]
+            new[0, 1:, :] += (1.0 - density) * state[-1, :-1, :]
+            # a non-zero: 1 entry plus the pending fillers, the run restarts
+            for pending in range(pending_max + 1):
+                mass = state[:, pending, :].sum(axis=0) * density
+                new[0, 0, pending + 1 :] += mass[: entries_max + 1 - pending - 1]
+            state = new
+        pmf = state.sum(axis=(0, 1))
+        return pmf / pmf.sum()
+    k = np.arange(n_rows + 1)
+    from scipy.stats import binom, poisson
+
+    nonzeros = binom.pmf(k, n_rows, density)
+    q = 1.0 - density
+    j = np.arange(1, (n_rows - 1) // span + 1, dtype=np.float64)
+    fillers = density * float(np.sum(q ** (span * j) * (n_rows - span * j)))
+    extra = poisson.pmf(np.arange(int(fillers + 10 * math.sqrt(fillers + 1)) + 1), fillers)
+    pmf = np.convolve(nonzeros, extra)
+    return pmf / pmf.sum()
+
+
+def _cost_pmf(entries_pmf: np.ndarray) -> np.ndarray:
+    out = np.zeros(max(entries_pmf.shape[0], 2))
+    out[: entries_pmf.shape[0]] = entries_pmf
+    out[1] += out[0]
+    out[0] = 0.0
+    return out
+
+
+def density_statistics(
+    spec: LayerSpec,
+    weight_density: float,
+    n_pe: int,
+    registers: int | None,
+    index_bits: int,
+    entry_bits: int,
+    word_bits: int,
+) -> LayerStatistics:
+    """`layer_statistics` of a layer of i.i.d. weights kept with probability `weight_density`
+    (expectations; the max over PEs treats the PEs as independent, which they are here)."""
+    rows, cols = spec.matrix_shape
+    groups = spec.groups if spec.kind == "conv" else 1
+    batches = output_batches(rows, n_pe, registers)
+    seg_rows = segment_rows(rows, groups, n_pe, registers)
+    fraction = 1.0 / (batches * groups)
+    slots = word_bits / entry_bits
+    segments = []
+    busy = np.zeros(n_pe)
+    fillers_per_item = 0.0
+    words_per_item = 0.0
+    stored = np.zeros(n_pe)
+    for s in range(batches * groups):
+        classes, pe_class = np.unique(seg_rows[s], return_inverse=True)
+        pe_class = pe_class.reshape(-1)
+        counts = np.bincount(pe_class, minlength=classes.shape[0]).astype(np.int64)
+        entries_pmfs = [
+            slice_entries_pmf(int(n), float(weight_density), index_bits) for n in classes
+        ]
+        support = max(max(p.shape[0] for p in entries_pmfs), 2)
+        pmfs = np.zeros((classes.shape[0], support))
+        e_mean = np.zeros(classes.shape[0])
+        e_var = np.zeros(classes.shape[0])
+        p_empty = np.zeros(classes.shape[0])
+        for c, pmf in enumerate(entries_pmfs):
+            pmfs[c, : max(pmf.shape[0], 2)] = _cost_pmf(pmf)
+            values = np.arange(pmf.shape[0], dtype=np.float64)
+            e_mean[c] = pmf @ values
+            e_var[c] = max(pmf @ values**2 - e_mean[c] ** 2, 0.0)
+            p_empty[c] = pmf[0]
+        fill_mean = np.array(
+            [e_mean[c] - weight_density * classes[c] for c in range(classes.shape[0])]
+        )
+        values = np.arange(support, dtype=np.float64)
+        mean_c = pmfs @ values
+        var_c = np.maximum(pmfs @ values**2 - mean_c**2, 0.0)
+        cdf = np.cumsum(pmfs, axis=1)
+        with np.errstate(divide="ignore"):
+            log_max_cdf = counts @ np.log(np.minimum(cdf, 1.0))
+        max_cost = float(np.sum(1.0 - np.exp(log_max_cdf[:-1])))
+        slowest = int(np.argmax(mean_c))
+        lead_classes = mean_c >= mean_c[slowest] - max(math.sqrt(var_c[slowest]), 1e-12)
+        lead_count = int(counts[lead_classes].sum())
+        lead_mean = float(counts[lead_classes] @ e_mean[lead_classes]) / max(lead_count, 1)
+        lead_sq = float(counts[lead_classes] @ (e_var + e_mean**2)[lead_classes]) / max(
+            lead_count, 1
+        )
+        holding = seg_rows[s][seg_rows[s] > 0]
+        segments.append(
+            SegmentStatistics(
+                items_fraction=fraction,
+                rows_per_pe=float(holding.mean()) if holding.size else 0.0,
+                density=float(weight_density),
+                pmfs=pmfs,
+                counts=counts,
+                mean_cost=float(counts @ mean_c) / n_pe,
+                sd_cost=math.sqrt(float(counts @ var_c) / n_pe),
+                max_cost=max_cost,
+                lead_pes=lead_count,
+                lead_entries_mean=lead_mean,
+                lead_entries_var=max(lead_sq - lead_mean * lead_mean, 0.0),
+                pe_class=pe_class,
+            )
+        )
+        busy += fraction * e_mean[pe_class]
+        fillers_per_item += fraction * float(counts @ np.maximum(fill_mean, 0.0))
+        # words: e entries from a random alignment span (e·w + W − w) / W words when e >= 1
+        words_c = (e_mean * entry_bits + (word_bits - entry_bits) * (1.0 - p_empty)) / word_bits
+        words_per_item += fraction * float(counts @ words_c)
+        stored += cols * e_mean[pe_class]
+    del slots
+    frequency = column_frequencies(spec)
+    return LayerStatistics(
+        n_pe=n_pe,
+        batches=batches,
+        segments=tuple(segments),
+        scanned_activations=int(round(float(frequency.sum()))) * groups,
+        entries_per_item=float(busy.sum()),
+        fillers_per_item=fillers_per_item,
+        words_per_item=words_per_item,
+        busy_per_item=busy,
+        stored_entries_per_pe=stored,
+        positions=spec.output_positions if spec.kind == "conv" else 1,
+    )
+
+
+# --------------------------------------------------------------------------- caching
+_LAYER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def compressed_layer_statistics(
+    layer, n_pe: int, registers: int | None, entry_bits: int, word_bits: int
+) -> LayerStatistics:
+    """`layer_statistics` of a compressed (or pruned) layer's real matrix, cached per layer
+    object and (N, R, entry bits, word bits)."""
+    key = (int(n_pe), registers, int(entry_bits), int(word_bits))
+    per_layer = _LAYER_CACHE.setdefault(layer.sparse, {})
+    if key not in per_layer:
+        per_layer[key] = layer_statistics(
+            nonzero_structure(layer.sparse),
+            layer.spec,
+            int(n_pe),
+            registers,
+            int(layer.index_bits),
+            int(entry_bits),
+            int(word_bits),
+        )
+    return per_layer[key]
