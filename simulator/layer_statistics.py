@@ -80,46 +80,48 @@ _STRUCTURE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 @numba.njit(cache=True)
 def _global_nonzeros(col_ptr, entry_gap, entry_code, n_pe, cols):
-    """(column, global row) of every stored non-zero of an encoded matrix."""
-    total = 0
-    for k in range(entry_code.shape[0]):
-        if entry_code[k] != 0:
-            total += 1
-    out_col = np.empty(total, np.int64)
-    out_row = np.empty(total, np.int64)
-    n = 0
+    """(col_ptr [cols + 1], rows [nnz]) of the stored non-zeros of an encoded matrix, rows
+    ascending in each column (a counting sort by column, then a sort inside each column)."""
+    counts = np.zeros(cols + 1, np.int64)
+    for p in range(n_pe):
+        for j in range(cols):
+            for k in range(col_ptr[p, j], col_ptr[p, j + 1]):
+                if entry_code[k] != 0:
+                    counts[j + 1] += 1
+    for j in range(cols):
+        counts[j + 1] += counts[j]
+    rows = np.empty(counts[cols], np.int64)
+    fill = counts[:cols].copy()
     for p in range(n_pe):
         for j in range(cols):
             local = -1
             for k in range(col_ptr[p, j], col_ptr[p, j + 1]):
                 local += np.int64(entry_gap[k]) + 1
                 if entry_code[k] != 0:
-                    out_col[n] = j
-                    out_row[n] = p + local * n_pe
-                    n += 1
-    return out_col, out_row
+                    rows[fill[j]] = p + local * n_pe
+                    fill[j] += 1
+    if n_pe > 1:
+        for j in range(cols):
+            rows[counts[j] : counts[j + 1]] = np.sort(rows[counts[j] : counts[j + 1]])
+    return counts, rows
 
 
 def nonzero_structure(sparse) -> tuple[np.ndarray, np.ndarray]:
     """(col_ptr int64 [cols + 1], rows int64 [nnz]): the non-zeros of a `SparseMatrix`
     column by column, rows ascending — independent of the PE count it was encoded for.
-    Cached per matrix object."""
+    O(nnz); cached per matrix object."""
     cached = _STRUCTURE.get(sparse)
     if cached is not None:
         return cached
-    cols_of, rows_of = _global_nonzeros(
+    structure = _global_nonzeros(
         np.ascontiguousarray(sparse.col_ptr, dtype=np.int64),
         np.ascontiguousarray(sparse.entry_gap, dtype=np.uint16),
         np.ascontiguousarray(sparse.entry_code, dtype=np.uint16),
         int(sparse.n_pe),
         int(sparse.cols),
     )
-    order = np.lexsort((rows_of, cols_of))
-    rows = np.ascontiguousarray(rows_of[order])
-    col_ptr = np.zeros(sparse.cols + 1, np.int64)
-    np.cumsum(np.bincount(cols_of, minlength=sparse.cols), out=col_ptr[1:])
-    _STRUCTURE[sparse] = (col_ptr, rows)
-    return col_ptr, rows
+    _STRUCTURE[sparse] = structure
+    return structure
 
 
 def structure_from_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,8 +147,20 @@ def work_from_structure(
     entries = np.zeros((n_types, n_pe), np.int32)
     fillers = np.zeros((n_types, n_pe), np.int32)
     words = np.zeros((n_types, n_pe), np.int32)
-    # pass 1: entries per (batch, column, PE), for the storage offsets
-    counts = np.zeros((batches, cols, n_pe), np.int64)
+    # where every row lives (no divisions in the loops below)
+    pe_of = np.empty(n_rows, np.int64)
+    batch_of = np.empty(n_rows, np.int64)
+    inner_of = np.empty(n_rows, np.int64)
+    group_of = np.empty(n_rows, np.int64)
+    for row in range(n_rows):
+        local = row // n_pe
+        pe_of[row] = row - local * n_pe
+        batch_of[row] = local // registers
+        inner_of[row] = local - batch_of[row] * registers
+        g = row // rows_per_group
+        group_of[row] = g if g < groups else groups - 1
+    # pass 1: entries per (batch, PE), for the start of each batch's slice in a PE's storage
+    totals = np.zeros((batches, n_pe), np.int64)
     prev = np.empty(n_pe, np.int64)
     prev_batch = np.empty(n_pe, np.int64)
     for j in range(cols):
@@ -155,23 +169,22 @@ def work_from_structure(
             prev_batch[p] = -1
         for k in range(col_ptr[j], col_ptr[j + 1]):
             row = rows_of[k]
-            p = row % n_pe
-            local = row // n_pe
-            b = local // registers
-            inner = local - b * registers
+            p = pe_of[row]
+            b = batch_of[row]
+            inner = inner_of[row]
             if prev_batch[p] != b:
                 prev[p] = -1
                 prev_batch[p] = b
             gap = inner - prev[p] - 1
-            counts[b, j, p] += 1 + gap // span
+            totals[b, p] += 1 + (gap >> index_bits)
             prev[p] = inner
-    offsets = np.zeros((batches, cols, n_pe), np.int64)
+    # next free offset of each (batch, PE) slice: batches are stored one after the other
+    next_offset = np.zeros((batches, n_pe), np.int64)
     for p in range(n_pe):
         running = 0
         for b in range(batches):
-            for j in range(cols):
-                offsets[b, j, p] = running
-                running += counts[b, j, p]
+            next_offset[b, p] = running
+            running += totals[b, p]
     # pass 2: walk the stored entries (fillers included) in order, per PE
     cursor = np.empty(n_pe, np.int64)
     current = np.empty(n_pe, np.int64)  # open item type of the PE, -1 none
@@ -183,10 +196,9 @@ def work_from_structure(
             current[p] = -1
         for k in range(col_ptr[j], col_ptr[j + 1]):
             row = rows_of[k]
-            p = row % n_pe
-            local = row // n_pe
-            b = local // registers
-            inner = local - b * registers
+            p = pe_of[row]
+            b = batch_of[row]
+            inner = inner_of[row]
             if prev_batch[p] != b:
                 if current[p] >= 0:
                     t = current[p]
@@ -196,17 +208,19 @@ def work_from_structure(
                         + 1
                     )
                     current[p] = -1
+                if prev_batch[p] >= 0:
+                    next_offset[prev_batch[p], p] = cursor[p]
                 prev[p] = -1
                 prev_batch[p] = b
-                cursor[p] = offsets[b, j, p]
+                cursor[p] = next_offset[b, p]
             gap = inner - prev[p] - 1
-            n_fill = gap // span
+            n_fill = gap >> index_bits
             for f in range(n_fill + 1):
-                position = prev[p] + span * (f + 1) if f < n_fill else inner
-                global_row = (b * registers + position) * n_pe + p
-                g = global_row // rows_per_group
-                if g >= groups:
-                    g = groups - 1
+                if f < n_fill and groups > 1:
+                    position = prev[p] + span * (f + 1)
+                    g = group_of[(b * registers + position) * n_pe + p]
+                else:
+                    g = group_of[row]
                 t = (b * groups + g) * cols + j
                 if t != current[p]:
                     if current[p] >= 0:
@@ -231,6 +245,8 @@ def work_from_structure(
                     - (first[p] * entry_bits) // word_bits
                     + 1
                 )
+            if prev_batch[p] >= 0:
+                next_offset[prev_batch[p], p] = cursor[p]
     return entries, fillers, words
 
 
@@ -268,9 +284,10 @@ def _segment(costs, entries_rows, weights, rows_in_segment, nonzeros_in_segment,
     classes, pe_class = np.unique(rows_in_segment, return_inverse=True)
     pe_class = pe_class.reshape(-1)
     counts = np.bincount(pe_class, minlength=classes.shape[0]).astype(np.int64)
-    pmfs = np.zeros((classes.shape[0], support))
-    flat = pe_class[None, :] * support + costs
-    np.add.at(pmfs.reshape(-1), flat.reshape(-1), np.repeat(weights, n_pe))
+    flat = (pe_class[None, :] * support + costs).reshape(-1)
+    pmfs = np.bincount(
+        flat, weights=np.repeat(weights, n_pe), minlength=classes.shape[0] * support
+    ).reshape(classes.shape[0], support)
     pmfs /= np.maximum(pmfs.sum(axis=1, keepdims=True), 1e-300)
     values = np.arange(support, dtype=np.float64)
     mean_c = pmfs @ values
