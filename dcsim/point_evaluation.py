@@ -25,7 +25,6 @@ import os
 import traceback
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from dcsim.config import DesignPoint
@@ -355,25 +354,6 @@ def error_rows(point: DesignPoint, error: BaseException) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def _analytical(compressed, activations: dict | None, arch):
-    """The analytical model on the compressed layers' actual densities and bits, with the
-    measured activation densities when given (else the simulator's defaults)."""
-    from simulator.simulate import analytical_network, default_activation_density
-
-    layers = []
-    for index, layer in enumerate(compressed.layers):
-        x = (activations or {}).get(layer.spec.name)
-        act_density = (
-            float(np.count_nonzero(x)) / x.size
-            if x is not None and x.size
-            else default_activation_density(layer.spec, index)
-        )
-        layers.append(
-            (layer.spec, layer.accounting.density, act_density, layer.weight_bits, layer.index_bits)
-        )
-    return analytical_network(layers, arch)
-
-
 def _evaluate(point: DesignPoint) -> pd.DataFrame:
     from simulator.simulate import simulate_network
 
@@ -395,8 +375,8 @@ def _evaluate(point: DesignPoint) -> pd.DataFrame:
         from dcsim.trained_models import user_weights_compressed
 
         compressed = user_weights_compressed(point, recipe)
-    if point.sim_model == "analytical":
-        sim = _analytical(compressed, activations, arch)
+    if point.sim_model == "analytical":  # the real matrices, for any PE count
+        sim = simulate_network(compressed, arch, activations, seed=point.seed, model="analytical")
     else:
         compressed = interleave(compressed, arch.n_pe)
         sim = simulate_network(compressed, arch, activations, seed=point.seed, model="cycle")
