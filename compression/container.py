@@ -6,12 +6,13 @@ Loading reproduces every layer's codebook and codes — hence its quantized weig
 
 Layout (all integers little-endian):
     file    = header, layer × n_layers, sha256 (32 bytes of SHA-256 over everything before it)
-    header  = magic b"DCZ\\0", version u16 (= 1), coding u8 (0 fixed-width, 1 Huffman),
+    header  = magic b"DCZ\\0", version u16 (1 or 2), coding u8 (0 fixed-width, 1 Huffman),
               reserved u8 (= 0), file_bytes u64, network name, recipe name, n_layers u32
               (a name is u16 byte length + UTF-8)
     layer   = layer header, payload
     layer header = name, kind u8 (conv/fc/lstm), in_channels u32, out_channels u32,
               kernel 2×u16, stride 2×u16, padding 2×u16, groups u32, input_hw 2×u32,
+              [version 2 only: dilation 2×u16],
               weight_bits u8, index_bits u8, pointer_width u8, n_pe u32, rows u32, cols u32,
               n_entries u64, then the byte length of each payload section (5 × u64)
     payload = codebook: the 2**b − 1 non-zero centroids as float32 (code 0 is the zero weight)
@@ -27,6 +28,8 @@ Every section is padded to a whole byte, so a layer's payload is exactly its acc
 A truncated, extended or altered file is refused with a one-line `ContainerError` before
 anything is decoded (length and checksum), and every field is range-checked while parsing.
 Files are written atomically: a temporary file in the same folder, then `os.replace`.
+Version 2 differs from version 1 only by the dilation of each layer; a network without dilated
+layers is written as version 1 (byte for byte as before), and both versions are read.
 """
 
 from __future__ import annotations
@@ -49,11 +52,13 @@ from workloads.atomic_file import atomic_path
 from workloads.layer_spec import LAYER_KINDS, LayerSpec
 
 MAGIC = b"DCZ\x00"
-VERSION = 1
+VERSION = 2
+VERSIONS: tuple[int, ...] = (1, 2)
 CODINGS: tuple[str, ...] = ("fixed", "huffman")
 CHECKSUM_BYTES = 32
 _HEADER = struct.Struct("<4sHBBQ")
 _SPEC = struct.Struct("<BII2H2H2HI2I")
+_DILATION = struct.Struct("<2H")
 _LAYER = struct.Struct("<BBBIIIQ5Q")
 
 
@@ -106,6 +111,7 @@ def serialize(network: CompressedNetwork, coding: str = "huffman") -> tuple[byte
     """The container bytes of `network`, and what they hold."""
     if coding not in CODINGS:
         raise ValueError(f"coding={coding!r} is invalid; allowed: {', '.join(CODINGS)}")
+    version = 2 if any(layer.spec.dilation != (1, 1) for layer in network.layers) else 1
     body = [_name(network.name), _name(network.recipe_name), struct.pack("<I", len(network.layers))]
     header_sizes, payload_sizes = [], []
     for layer in network.layers:
@@ -123,6 +129,7 @@ def serialize(network: CompressedNetwork, coding: str = "huffman") -> tuple[byte
                 spec.groups,
                 *spec.input_hw,
             )
+            + (_DILATION.pack(*spec.dilation) if version >= 2 else b"")
             + _LAYER.pack(
                 layer.weight_bits,
                 sm.index_bits,
@@ -140,7 +147,7 @@ def serialize(network: CompressedNetwork, coding: str = "huffman") -> tuple[byte
         payload_sizes.append(sum(len(s) for s in sections))
     joined = b"".join(body)
     total = _HEADER.size + len(joined) + CHECKSUM_BYTES
-    data = _HEADER.pack(MAGIC, VERSION, CODINGS.index(coding), 0, total) + joined
+    data = _HEADER.pack(MAGIC, version, CODINGS.index(coding), 0, total) + joined
     data += hashlib.sha256(data).digest()
     return data, ContainerInfo(coding, total, tuple(header_sizes), tuple(payload_sizes))
 
@@ -179,14 +186,24 @@ class _Reader:
             raise ContainerError(f"{self.source}: damaged: a name is not UTF-8") from None
 
 
-def _read_layer(reader: _Reader, coding: str) -> tuple[CompressedLayer, int, int]:
+def _read_layer(reader: _Reader, coding: str, version: int) -> tuple[CompressedLayer, int, int]:
     start = reader.offset
     name = reader.name()
     kind, in_ch, out_ch, kh, kw, sh, sw, ph, pw, groups, ih, iw = reader.unpack(_SPEC)
+    dilation = reader.unpack(_DILATION) if version >= 2 else (1, 1)
     if kind >= len(LAYER_KINDS):
         raise ContainerError(f"{reader.source}: damaged: layer {name!r} has kind code {kind}")
     spec = LayerSpec(
-        name, LAYER_KINDS[kind], in_ch, out_ch, (kh, kw), (sh, sw), (ph, pw), groups, (ih, iw)
+        name,
+        LAYER_KINDS[kind],
+        in_ch,
+        out_ch,
+        (kh, kw),
+        (sh, sw),
+        (ph, pw),
+        groups,
+        (ih, iw),
+        dilation=tuple(dilation),
     )
     b, r, width, n_pe, rows, cols, n_entries, *sizes = reader.unpack(_LAYER)
     if not (1 <= b <= 16 and 1 <= r <= 16 and n_pe >= 1 and 1 <= width <= 32):
@@ -247,8 +264,11 @@ def deserialize(data: bytes, source: str = "<bytes>") -> tuple[CompressedNetwork
     magic, version, coding_code, reserved, total = _HEADER.unpack_from(data)
     if magic != MAGIC:
         raise ContainerError(f"{source}: not a .dcz container (magic {magic!r})")
-    if version != VERSION:
-        raise ContainerError(f"{source}: container version={version} is unsupported; allowed: 1")
+    if version not in VERSIONS:
+        raise ContainerError(
+            f"{source}: container version={version} is unsupported; allowed: "
+            + ", ".join(map(str, VERSIONS))
+        )
     if total != len(data):
         raise ContainerError(
             f"{source}: truncated or damaged: header says {total} bytes, file has {len(data)}"
@@ -266,7 +286,7 @@ def deserialize(data: bytes, source: str = "<bytes>") -> tuple[CompressedNetwork
         (n_layers,) = reader.unpack(struct.Struct("<I"))
         layers, heads, payloads = [], [], []
         for _ in range(n_layers):
-            layer, head, payload = _read_layer(reader, coding)
+            layer, head, payload = _read_layer(reader, coding, version)
             layers.append(layer)
             heads.append(head)
             payloads.append(payload)

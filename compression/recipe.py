@@ -2,7 +2,8 @@
 
 Part of `compression` (DESIGN §3, §5): a recipe says how far to prune and how many bits to
 keep for each layer of a network; `compress_network` applies it. The `paper` recipe (Deep
-Compression's AlexNet, DESIGN §5) ships as `compression/recipes/paper.toml`.
+Compression's AlexNet, DESIGN §5) ships as `compression/recipes/paper.toml`; `generic` (per-kind
+defaults only, for any network) as `compression/recipes/generic.toml`.
 
 Recipe keys (all optional except that every layer must end up with a density and weight bits):
     name, description            text
@@ -14,16 +15,24 @@ Recipe keys (all optional except that every layer must end up with a density and
     density_scale                multiplies every resolved density ("scale a profile"); the
                                  result must stay in [0, 1]
     n_pe                         PEs the storage is interleaved over (default: the caller's)
-    [kind.conv|fc|lstm]          density / weight_bits / index_bits per layer kind
-    [layers.NAME]                density / weight_bits / index_bits for one layer
+    [kind.conv|depthwise|fc|lstm]  density / weight_bits / index_bits per layer kind;
+                                 `depthwise` is a conv with groups = in_channels > 1, which
+                                 also takes [kind.conv] values it does not set itself
+    [layers]                     NAME or "GLOB" = { density / weight_bits / index_bits }: one
+                                 layer by name, or every layer whose name matches a shell
+                                 pattern (`"layer4.*.conv2" = { density = 0.3 }`; `*` also
+                                 matches dots — quote the key so TOML keeps it whole)
     [training.prune|quantize]    retraining schedules; kept as a table here and validated by
                                  `compression.deep_compression.retrain_schedule`
-A layer's value comes from [layers.NAME], else [kind.KIND], else the global key. Unknown keys,
-unknown kinds and layers the network does not have are one-line errors.
+A layer's value comes from [layers] (patterns in file order, a later match overriding an
+earlier one, and an exact name over every pattern), else [kind.depthwise] (depthwise layers),
+else [kind.KIND], else the global key. Unknown keys, unknown kinds and a [layers] name or
+pattern that matches no layer of the network are one-line errors naming it.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -34,7 +43,8 @@ from compression.weight_sharing import INITS
 from workloads.layer_spec import LAYER_KINDS
 from workloads.networks import Network
 
-BUILTIN_RECIPES: tuple[str, ...] = ("paper", "digits")
+BUILTIN_RECIPES: tuple[str, ...] = ("paper", "digits", "generic")
+RECIPE_KINDS: tuple[str, ...] = (*LAYER_KINDS, "depthwise")
 LAYER_KEYS: tuple[str, ...] = ("density", "weight_bits", "index_bits")
 TOP_KEYS: tuple[str, ...] = (
     "name",
@@ -78,28 +88,48 @@ class Recipe:
     n_pe: int | None = None
     training: dict = field(default_factory=dict)
 
+    def layer_values(self, name: str) -> dict:
+        """The [layers] values for layer `name`: matching patterns in file order, then the
+        exact name."""
+        values: dict = {}
+        for pattern, table in self.layers.items():
+            if pattern != name and fnmatch.fnmatchcase(name, pattern):
+                values.update(table)
+        values.update(self.layers.get(name, {}))
+        return values
+
     def layer_recipes(self, network: Network) -> dict[str, LayerRecipe]:
         """Per-layer settings for every layer of `network`, in network order."""
         known = [layer.name for layer in network.layers]
-        unknown = [name for name in self.layers if name not in known]
-        if unknown:
-            raise ValueError(
-                f"recipe {self.name!r}: layer={unknown[0]!r} is not in network "
-                f"{network.name!r}; allowed: {', '.join(known)}"
-            )
+        for pattern in self.layers:
+            if pattern not in known and not fnmatch.filter(known, pattern):
+                more = f" … ({len(known)} layers)" if len(known) > 12 else ""
+                shown = ", ".join(known[:12]) + more
+                if any(c in pattern for c in "*?["):
+                    raise ValueError(
+                        f"recipe {self.name!r}: layer pattern={pattern!r} matches no layer of "
+                        f"network {network.name!r}; allowed: a pattern matching one of {shown}"
+                    )
+                raise ValueError(
+                    f"recipe {self.name!r}: layer={pattern!r} is not in network "
+                    f"{network.name!r}; allowed: {shown}"
+                )
         resolved = {}
         for layer in network.layers:
+            depthwise = self.kinds.get("depthwise", {}) if layer.is_depthwise else {}
             values = {
                 **self.defaults,
                 **self.kinds.get(layer.kind, {}),
-                **self.layers.get(layer.name, {}),
+                **depthwise,
+                **self.layer_values(layer.name),
             }
             values.setdefault("index_bits", DEFAULT_INDEX_BITS)
             for key in ("density", "weight_bits"):
                 if key not in values:
+                    kind = "depthwise" if layer.is_depthwise else layer.kind
                     raise ValueError(
                         f"recipe {self.name!r}: layer {layer.name!r} has no {key}; allowed: "
-                        f"set layers.{layer.name}.{key}, kind.{layer.kind}.{key} or {key}"
+                        f"set layers.{layer.name}.{key}, kind.{kind}.{key} or {key}"
                     )
             density = values["density"] * self.density_scale
             resolved[layer.name] = LayerRecipe(
@@ -128,6 +158,19 @@ def _layer_values(where: str, table: object) -> dict:
     return out
 
 
+def _flatten_layers(table: dict, prefix: str = "") -> dict:
+    """[layers] entries by full name: an unquoted dotted key (`layer1.0.conv1 = {...}`) reaches
+    here as nested tables, which are joined back into the dotted layer name."""
+    out: dict = {}
+    for key, value in table.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+            out.update(_flatten_layers(value, name))
+        else:
+            out[name] = value
+    return out
+
+
 def parse_recipe(data: dict, default_name: str = "recipe") -> Recipe:
     """A Recipe from the parsed TOML mapping `data` (validated; see the module docstring)."""
     for key in data:
@@ -140,13 +183,16 @@ def parse_recipe(data: dict, default_name: str = "recipe") -> Recipe:
         raise ValueError(f"recipe kind={kinds_table!r} is invalid; allowed: a table")
     kinds = {}
     for kind, table in kinds_table.items():
-        if kind not in LAYER_KINDS:
-            raise ValueError(f"recipe kind {kind!r} is unknown; allowed: {', '.join(LAYER_KINDS)}")
+        if kind not in RECIPE_KINDS:
+            raise ValueError(f"recipe kind {kind!r} is unknown; allowed: {', '.join(RECIPE_KINDS)}")
         kinds[kind] = _layer_values(f"kind.{kind}", table)
     layers_table = data.get("layers", {})
     if not isinstance(layers_table, dict):
         raise ValueError(f"recipe layers={layers_table!r} is invalid; allowed: a table")
-    layers = {name_: _layer_values(f"layers.{name_}", t) for name_, t in layers_table.items()}
+    layers = {
+        name_: _layer_values(f"layers.{name_}", t)
+        for name_, t in _flatten_layers(layers_table).items()
+    }
     init = data.get("init", "linear")
     if init not in INITS:
         raise ValueError(f"recipe init={init!r} is invalid; allowed: {', '.join(INITS)}")

@@ -10,10 +10,15 @@ Config layout (all top-level keys optional except `networks`):
 
     name = "my-sweep"            seed = 0          target_fps = 30.0     sim_model = "cycle"
     [[networks]]                 # one table per network
-    name = "alexnet-digits"      # label used in results (default: the network name)
-    network = "alexnet"          # a dcsim network name
-    weights = "digits"           # digits | synthetic | PATH of a torchvision state_dict
-    data = "PATH"                # ImageNet-style folder (measured accuracy with PATH weights)
+    name = "alexnet-digits"      # label used in results (default: the network's name)
+    network = "alexnet"          # a model source: a built-in name, "file.py:factory" (runs
+                                 # your code) or "model.onnx" (`workloads.model_source`)
+    input_shape = [3, 224, 224]  # optional: the input of one inference (needed by a .py
+                                 # factory whose module has no input_shape attribute)
+    weights = "digits"           # digits | synthetic | own (the source's own: default for a .py
+                                 # or ONNX source) | PATH of a torch state_dict
+    data = "PATH"                # ImageNet-style folder: measured accuracy (AlexNet with PATH
+                                 # weights), or measured activations (any other source)
     density_profile = "digits"   # the network's density profile unless the grid / a point sets one
     grid = { fc_bits = [4, 2] }  # axes that replace the [grid]'s for this network only
     [grid]                       # each axis a value or a list; the grid is their product
@@ -38,7 +43,7 @@ from pathlib import Path
 
 SIM_MODELS: tuple[str, ...] = ("cycle", "analytical")
 CENTROID_INITS: tuple[str, ...] = ("linear", "density", "random")
-WEIGHT_SOURCES: tuple[str, ...] = ("digits", "synthetic")
+WEIGHT_SOURCES: tuple[str, ...] = ("digits", "synthetic", "own")
 TOP_KEYS: tuple[str, ...] = (
     "name",
     "description",
@@ -52,6 +57,7 @@ TOP_KEYS: tuple[str, ...] = (
 NETWORK_KEYS: tuple[str, ...] = (
     "name",
     "network",
+    "input_shape",
     "weights",
     "data",
     "density_profile",
@@ -82,7 +88,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class NetworkEntry:
-    """One network of a sweep: `label` in results, dcsim `network` name, weight source."""
+    """One network of a sweep: `label` in results, the model source `network` (a built-in
+    name, `file.py:factory` or `model.onnx`), its input shape and weight source."""
 
     label: str
     network: str
@@ -90,6 +97,7 @@ class NetworkEntry:
     data: str | None = None
     density_profile: str | None = None  # this network's profile unless the grid/point sets one
     grid: tuple[tuple[str, tuple], ...] = ()  # axes replacing the config grid's for this network
+    input_shape: tuple[int, ...] | None = None  # None: the source's own
 
     @property
     def trained_on_digits(self) -> bool:
@@ -120,7 +128,11 @@ class DesignPoint:
     def as_dict(self) -> dict:
         """Everything that defines the point (its network's own grid is not part of it)."""
         data = asdict(self)
-        data["network"] = {k: v for k, v in asdict(self.network).items() if k != "grid"}
+        data["network"] = {
+            k: v
+            for k, v in asdict(self.network).items()
+            if k != "grid" and not (k == "input_shape" and v is None)  # ids as before
+        }
         return data
 
     @property
@@ -250,6 +262,34 @@ def _axis_values(where: str, key: str, value: object) -> tuple:
     return tuple(_check_axis_value(key, v) for v in values)
 
 
+def _check_source(key: str, value: object) -> str:
+    """The kind of model source `value` names (`workloads.model_source.source_kind`); a file
+    source must exist. Nothing is loaded here: the points load it."""
+    from workloads.model_source import SOURCE_HELP, source_kind
+
+    if not isinstance(value, str) or not value:
+        raise _error(key, value, SOURCE_HELP)
+    try:
+        kind = source_kind(value)
+    except ValueError:
+        from workloads import NETWORK_NAMES
+
+        raise _error(key, value, f"{SOURCE_HELP} (built-in: {', '.join(NETWORK_NAMES)})") from None
+    file = value.rpartition(":")[0] if kind == "python" else value
+    if kind != "builtin" and not Path(file).is_file():
+        raise _error(key, value, f"{SOURCE_HELP}; no such file: {file}")
+    return kind
+
+
+def _default_label(name: str, kind: str, weights: str) -> str:
+    if kind == "python":
+        file, _, factory = name.rpartition(":")
+        return f"{Path(file).stem}.{factory}"
+    if kind == "onnx":
+        return Path(name).stem
+    return f"{name}-digits" if weights == "digits" else name
+
+
 def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
     """Validate a parsed TOML mapping and build the SweepConfig."""
     for key in data:
@@ -277,19 +317,35 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
                     f"config key networks[{i}].{key} is unknown; allowed: {', '.join(NETWORK_KEYS)}"
                 )
         name = raw.get("network")
-        from workloads import NETWORK_NAMES
+        kind = _check_source(f"networks[{i}].network", name)
+        try:
+            from workloads.model_source import parse_input_shape
 
-        if name not in NETWORK_NAMES:
-            raise _error(f"networks[{i}].network", name, ", ".join(NETWORK_NAMES))
-        weights = raw.get("weights", "synthetic")
+            input_shape = parse_input_shape(raw.get("input_shape"))
+        except ValueError as error:
+            raise ConfigError(f"config networks[{i}].{error}") from None
+        default_weights = "synthetic" if kind == "builtin" else "own"
+        weights = raw.get("weights", default_weights)
         if not isinstance(weights, str) or not weights:
-            raise _error(f"networks[{i}].weights", weights, "digits, synthetic or a file path")
+            raise _error(f"networks[{i}].weights", weights, "digits, synthetic, own or a file path")
         if weights == "digits" and name != "alexnet":
             raise _error(f"networks[{i}].weights", weights, 'digits only with network = "alexnet"')
+        if weights == "own" and kind == "builtin":
+            raise _error(
+                f"networks[{i}].weights", weights, "synthetic or a file path for a built-in name"
+            )
         data_dir = raw.get("data")
-        if data_dir is not None and (weights in WEIGHT_SOURCES or not isinstance(data_dir, str)):
-            raise _error(f"networks[{i}].data", data_dir, "a folder path, with weights = a PATH")
-        label = raw.get("name", f"{name}-digits" if weights == "digits" else name)
+        if data_dir is not None and (
+            weights in ("digits", "synthetic")
+            or (weights == "own" and kind == "builtin")
+            or not isinstance(data_dir, str)
+        ):
+            raise _error(
+                f"networks[{i}].data",
+                data_dir,
+                "a folder path, with weights = a PATH (or own for a .py / ONNX source)",
+            )
+        label = raw.get("name", _default_label(name, kind, weights))
         profile = raw.get("density_profile")
         if profile is not None:
             profile = _check_axis_value("density_profile", profile)
@@ -308,6 +364,7 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
                 data=data_dir,
                 density_profile=profile,
                 grid=own_grid,
+                input_shape=input_shape,
             )
         )
     labels = [n.label for n in networks]

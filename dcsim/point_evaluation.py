@@ -12,7 +12,15 @@ Weights of a point come from its network entry:
 - `synthetic`: seeded synthetic weights (`workloads.synthetic`); accuracy is not measured,
   except that the exact Deep Compression recipe on `alexnet-caffe` carries the paper's
   published ImageNet accuracy, labelled `published`.
-- a PATH: the user's torchvision state_dict; accuracy is measured only with a data folder.
+- a PATH: the user's state_dict of the network; accuracy is measured only with a data folder
+  (AlexNet: `dcsim.accuracy`);
+- `own`: the model source's own weights (a `.py` factory's module, an ONNX file's
+  initializers); accuracy is not measured.
+The network itself is any model source (`workloads.model_source.load_network`); with a data
+folder, a source other than the AlexNet accuracy path gets its activations measured on the
+folder's first image through the compressed network, else synthetic activations at the density
+that flows through its graph (`workloads.activations.synthetic_input_densities`). Weight-free
+ops outside the engine are counted on the total row (`host_ops`, `host_op_elements`).
 """
 
 from __future__ import annotations
@@ -55,6 +63,9 @@ def point_recipe(point: DesignPoint):
         kinds.setdefault(kind, {})
         kinds[kind]["weight_bits"] = bits
         kinds[kind].pop("index_bits", None)
+    if "depthwise" in kinds:  # depthwise convs are conv layers: conv_bits
+        kinds["depthwise"].update(weight_bits=point.conv_bits)
+        kinds["depthwise"].pop("index_bits", None)
     layers = {
         name: {k: v for k, v in table.items() if k == "density"}
         for name, table in data.get("layers", {}).items()
@@ -105,32 +116,66 @@ def compression_only(point: DesignPoint) -> DesignPoint:
     )
 
 
-@functools.lru_cache(maxsize=2)
-def _synthetic_quantized(point: DesignPoint):
-    """Pruned and quantized network with synthetic weights (stored on one PE); cached per
-    compression setting so that points differing only in hardware share it."""
-    from compression import compress_network
-    from workloads import get_network
+def trains(entry) -> bool:
+    """Whether a network entry goes through the accuracy pipeline (`dcsim.trained_models`):
+    the digits AlexNet, or a sequential built-in (AlexNet) with a user's weights and data."""
+    from workloads.model_source import source_kind
+    from workloads.networks import ZOO_NAMES
 
-    return compress_network(
-        get_network(point.network.network),
-        point_recipe(point),
-        weights=_synthetic_weights(point.network.network, point.seed),
-        n_pe=1,
-        seed=point.seed,
+    if entry.weights == "digits":
+        return True
+    return (
+        bool(entry.data)
+        and source_kind(entry.network) == "builtin"
+        and (entry.network not in ZOO_NAMES)
     )
 
 
+@functools.lru_cache(maxsize=2)
+def entry_network(source: str, input_shape: tuple | None, weights: str):
+    """The network of a sweep entry (`workloads.model_source.load_network`), with its own
+    weights (`own`), a state_dict (a path) or none (`synthetic`); cached per process."""
+    from workloads.model_source import load_network
+
+    return load_network(source, input_shape, weights=None if weights == "own" else weights)
+
+
+def _network(point: DesignPoint):
+    entry = point.network
+    return entry_network(entry.network, entry.input_shape, entry.weights)
+
+
+@functools.lru_cache(maxsize=2)
+def _quantized(point: DesignPoint):
+    """Pruned and quantized network (stored on one PE) with the entry's weights — synthetic,
+    the source's own or a state_dict; cached per compression setting so that points differing
+    only in hardware share it."""
+    from compression import compress_network
+
+    network = _network(point)
+    weights = network.layer_weights
+    if weights is None:
+        weights = _synthetic_weights(point.network, point.seed)
+    return compress_network(network, point_recipe(point), weights=weights, n_pe=1, seed=point.seed)
+
+
 @functools.lru_cache(maxsize=1)
-def _synthetic_weights(network_name: str, seed: int) -> dict:
+def _synthetic_weights(entry, seed: int) -> dict:
     """The network's seeded synthetic weights (`workloads.synthetic`), drawn once per process
     for all the compression settings of a sweep."""
-    from workloads import get_network
     from workloads.synthetic import synthetic_weights
 
-    return {
-        layer.name: synthetic_weights(layer, seed) for layer in get_network(network_name).layers
-    }
+    network = entry_network(entry.network, entry.input_shape, entry.weights)
+    return {layer.name: synthetic_weights(layer, seed) for layer in network.layers}
+
+
+@functools.lru_cache(maxsize=2)
+def _measured_activations(point: DesignPoint) -> dict:
+    """Inputs of every layer on the first image of the entry's data folder, run through the
+    compressed network (one frame); cached per compression setting."""
+    from dcsim.network_arguments import simulation_activations
+
+    return simulation_activations(_network(point), _quantized(point), point.network.data)
 
 
 def interleave(compressed, n_pe: int):
@@ -154,11 +199,7 @@ def prepare_points(points: list[DesignPoint], progress: bool = False) -> None:
     user's weights with data): once per compression setting, with a progress bar."""
     from tqdm import tqdm
 
-    settings = list(
-        dict.fromkeys(
-            compression_only(p) for p in points if p.network.weights == "digits" or p.network.data
-        )
-    )
+    settings = list(dict.fromkeys(compression_only(p) for p in points if trains(p.network)))
     if not settings:
         return
     from dcsim.trained_models import prepare_trained
@@ -180,11 +221,21 @@ def accelerator_label(point: DesignPoint) -> str:
     return name + (f" ({', '.join(overrides)})" if overrides else "")
 
 
+def network_source(entry) -> str:
+    """Where the entry's network comes from: `built-in:NAME`, `python:FILE:FACTORY` or
+    `onnx:FILE` (the `network_source` column)."""
+    from workloads.model_source import source_kind
+
+    kind = source_kind(entry.network)
+    return f"{'built-in' if kind == 'builtin' else kind}:{entry.network}"
+
+
 def _point_settings(point: DesignPoint, arch) -> dict:
     return {
         "point_id": point.point_id,
         "network": point.network.label,
         "network_name": point.network.network,
+        "network_source": network_source(point.network),
         "weight_source": point.network.weights,
         "accelerator": accelerator_label(point),
         "accelerator_preset": arch.name,
@@ -217,9 +268,10 @@ def _published_accuracy(point: DesignPoint) -> dict | None:
     return None
 
 
-def _rows(point: DesignPoint, arch, compressed, sim, accuracy: dict | None, source: str):
+def _rows(point: DesignPoint, arch, compressed, sim, accuracy: dict | None, source: str, graph):
     from simulator.energy_table import ACTIONS
     from simulator.memory_fit import activation_need_bytes, memory_capacities, memory_fit_columns
+    from workloads.graph import host_op_summary
 
     settings = _point_settings(point, arch)
     onchip_bytes = arch.sparse_sram_bytes + arch.pointer_sram_bytes
@@ -314,8 +366,11 @@ def _rows(point: DesignPoint, arch, compressed, sim, accuracy: dict | None, sour
     latency_s = total["latency_ms"] / 1e3
     total["fps"] = 1.0 / latency_s if latency_s > 0 else math.inf
     total["meets_target"] = bool(total["fps"] >= point.target_fps)
+    total["host_ops"], _, total["host_op_elements"] = host_op_summary(graph)
     frame["fps"] = math.nan
     frame["meets_target"] = pd.NA
+    frame["host_ops"] = ""
+    frame["host_op_elements"] = math.nan
     out = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
     for column in ACCURACY_COLUMNS:
         out[column] = math.nan
@@ -355,32 +410,49 @@ def error_rows(point: DesignPoint, error: BaseException) -> pd.DataFrame:
 
 
 def _evaluate(point: DesignPoint) -> pd.DataFrame:
-    from simulator.simulate import simulate_network
+    from simulator.simulate import DEFAULT_HIDDEN_ACTIVATION_DENSITY, simulate_network
+    from workloads.activations import synthetic_input_densities
 
     arch = point_accelerator(point)
-    recipe = point_recipe(point)
     activations = None
     accuracy = None
     source = "not measured"
-    if point.network.weights == "digits" or point.network.data:
-        from dcsim.trained_models import trained_point
+    if trains(point.network):
+        from dcsim.trained_models import network_of, trained_point
 
         compressed, activations, accuracy = trained_point(point)
+        network = network_of(point)
         source = "measured" if accuracy is not None else "not measured"
-    elif point.network.weights == "synthetic":
-        compressed = _synthetic_quantized(compression_only(point))
-        accuracy = _published_accuracy(point)
-        source = "published" if accuracy is not None else "not measured"
     else:
-        from dcsim.trained_models import user_weights_compressed
-
-        compressed = user_weights_compressed(point, recipe)
+        setting = compression_only(point)
+        network = _network(point)
+        compressed = _quantized(setting)
+        if point.network.data:
+            activations = _measured_activations(setting)
+        if point.network.weights == "synthetic":
+            accuracy = _published_accuracy(point)
+            source = "published" if accuracy is not None else "not measured"
+    densities = synthetic_input_densities(network, DEFAULT_HIDDEN_ACTIVATION_DENSITY)
     if point.sim_model == "analytical":  # the real matrices, for any PE count
-        sim = simulate_network(compressed, arch, activations, seed=point.seed, model="analytical")
+        sim = simulate_network(
+            compressed,
+            arch,
+            activations,
+            seed=point.seed,
+            model="analytical",
+            activation_densities=densities,
+        )
     else:
         compressed = interleave(compressed, arch.n_pe)
-        sim = simulate_network(compressed, arch, activations, seed=point.seed, model="cycle")
-    return _rows(point, arch, compressed, sim, accuracy, source)
+        sim = simulate_network(
+            compressed,
+            arch,
+            activations,
+            seed=point.seed,
+            model="cycle",
+            activation_densities=densities,
+        )
+    return _rows(point, arch, compressed, sim, accuracy, source, network.graph)
 
 
 def evaluate_point(point: DesignPoint) -> pd.DataFrame:

@@ -68,7 +68,7 @@ def trained_point(point: DesignPoint):
     from workloads.activations import capture_layer_inputs
 
     report = _accuracy_report(compression_only(point))
-    network = _network_of(point)
+    network = network_of(point)
     captured = capture_layer_inputs(report.result.model, network, _first_input(point))
     activations = {name: x[0] for name, x in captured.items()}
     evaluation = report.compressed_eval
@@ -81,34 +81,12 @@ def trained_point(point: DesignPoint):
     return report.compressed, activations, accuracy
 
 
-def _network_of(point: DesignPoint):
+def network_of(point: DesignPoint):
     from workloads import get_network
 
     if point.network.weights == "digits":
         return _seeded_setup(point).network_spec()
     return get_network(point.network.network)
-
-
-@functools.lru_cache(maxsize=2)
-def _user_state_dict(path: str, network_name: str):
-    from workloads import get_network
-    from workloads.torch_models import build_model, check_state_dict, read_state_dict
-
-    network = get_network(network_name)
-    state_dict = read_state_dict(path)
-    check_state_dict(build_model(network), state_dict, path)
-    return network, state_dict
-
-
-def user_weights_compressed(point: DesignPoint, recipe):
-    """The user's weights (a torchvision state_dict file), compressed with the point's recipe
-    (stored on one PE; the sweep re-interleaves it for the point's accelerator)."""
-    from compression import compress_network
-    from compression.compressed_network import weights_from_state_dict
-
-    network, state_dict = _user_state_dict(point.network.weights, point.network.network)
-    weights = weights_from_state_dict(network, state_dict)
-    return compress_network(network, recipe, weights=weights, n_pe=1, seed=point.seed)
 
 
 def _thumbnail(image) -> list[list[float]]:

@@ -84,6 +84,12 @@ _CATALOGUE: list[ColumnInfo] = [
         "network name",
     ),
     _text(
+        "network_source",
+        "Where the network came from: built-in:NAME, python:FILE.py:FACTORY (a torch module "
+        "traced by torch.fx) or onnx:FILE.onnx.",
+        "network source",
+    ),
+    _text(
         "weight_source",
         'Where the weights come from: "digits" (trained here), "synthetic" '
         "(seeded) or the path of a user's state_dict.",
@@ -472,6 +478,23 @@ _CATALOGUE: list[ColumnInfo] = [
         "accuracy_source",
         'Where the accuracy came from: "measured", "not measured" or "published".',
         "accuracy source",
+    ),
+    _text(
+        "host_ops",
+        "Weight-free ops outside the engine and not modelled (no cycles, no energy): pooling, "
+        'residual add, element-wise mul, non-ReLU activations, unfolded batch-norm, e.g. "add×8, '
+        'maxpool×1"; "" when none. ReLU runs in the PEs; reshape, concat, dropout are free. '
+        "Total rows only.",
+        "host ops",
+    ),
+    _c(
+        "host_op_elements",
+        "values",
+        "Output values of the host_ops per inference (a size of that unmodelled work). Total "
+        "rows only.",
+        "int",
+        FORMAT_INT,
+        "host-op values",
     ),
     _text("status", '"ok", or "error" for a point that failed.'),
     _text("error", 'Error message of a failed point ("" when ok).'),

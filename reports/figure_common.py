@@ -80,6 +80,7 @@ _EXTRA_COLOURS = [
 ]
 SETTINGS = (
     "network",
+    "network_source",
     "accelerator",
     "n_pe",
     "clock_mhz",
@@ -193,6 +194,8 @@ def hover_text(rec) -> str:
     for key in _HOVER_METRICS:
         if key in rec and not isnan(rec[key]) and rec[key] != "":
             lines.append(f"{key}: {format_value(key, rec[key])}")
+    if isinstance(rec.get("host_ops"), str) and rec["host_ops"]:
+        lines.append(f"outside the engine, not modelled: {rec['host_ops']}")
     cfg = rec.get("config_json")
     if isinstance(cfg, str) and cfg:
         lines.append("config: " + _wrap(cfg.replace("<", "&lt;")))

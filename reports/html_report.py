@@ -186,6 +186,7 @@ def _failed_html(results: pd.DataFrame) -> str:
 SUMMARY_COLUMNS = [
     "point_id",
     "network",
+    "network_source",
     "accelerator",
     "density_scale",
     "conv_bits",
@@ -207,6 +208,7 @@ SUMMARY_COLUMNS = [
     "top5",
     "retrieval_map",
     "accuracy_source",
+    "host_ops",
 ]
 
 

@@ -66,6 +66,8 @@ PER_LAYER_DROP = (
     "retrieval_map",
     "precision_at_10",
     "accuracy_source",
+    "host_ops",
+    "host_op_elements",
     "status",
     "error",
     "binding_memory",

@@ -13,13 +13,17 @@ filters, interleaved over PEs (filter o lives in PE o mod N, as for FC rows); co
 c = local_in_channel·kh·kw + ky·kw + kx. For every output position (oy, ox), in raster order,
 and for every group g in order, the LNZD scans that position's input patch of group g
 (in-bounds elements only: padding is generated as zero and never read) and broadcasts each
-non-zero patch element as item type g·cols + c. The PEs accumulate the position's outputs in
-their destination registers; positions follow each other through the same FIFOs without a
-barrier (the destination registers hold the current position's outputs while the previous
-ones are written back), so one conv layer is one long broadcast stream. For groups > 1, item
-(g, c) costs PE p the stored entries of column c in its rows of group g: rows are stored in
-order inside a column, so they are a contiguous run of the column (fillers are attributed to
-the group of the row they occupy); the PE reads one pointer pair per item as for FC.
+non-zero patch element as item type g·cols + c. Tap (ky, kx) of position (oy, ox) reads input
+pixel (oy·sh − ph + ky·dh, ox·sw − pw + kx·dw) (dilation d spaces the taps; d = 1 is a plain
+convolution). A depthwise convolution (groups = channels) is the grouped case with one input
+channel per group: each group's patch holds kh·kw elements and reaches only that group's
+rows. The PEs accumulate the position's outputs in their destination registers; positions
+follow each other through the same FIFOs without a barrier (the destination registers hold
+the current position's outputs while the previous ones are written back), so one conv layer
+is one long broadcast stream. For groups > 1, item (g, c) costs PE p the stored entries of
+column c in its rows of group g: rows are stored in order inside a column, so they are a
+contiguous run of the column (fillers are attributed to the group of the row they occupy);
+the PE reads one pointer pair per item as for FC.
 Utilization = useful MACs / (N × cycles); it is low when a layer has few filters per PE.
 
 Output batches (EIE §IV, "Activation Read/Write"): a PE accumulates its outputs in
@@ -214,22 +218,27 @@ def input_shape(spec: LayerSpec) -> tuple[int, ...]:
     return (spec.in_channels,)
 
 
-def _axis_in_bounds(size: int, out: int, kernel: int, stride: int, padding: int) -> int:
-    """Σ over output positions along one axis of the kernel taps that fall inside the input."""
+def _axis_in_bounds(
+    size: int, out: int, kernel: int, stride: int, padding: int, dilation: int = 1
+) -> int:
+    """Σ over output positions along one axis of the kernel taps that fall inside the input:
+    tap t of position o reads o·stride − padding + t·dilation."""
+    o = np.arange(out, dtype=np.int64)
     total = 0
-    for o in range(out):
-        start = o * stride - padding
-        total += max(0, min(size, start + kernel) - max(0, start))
+    for t in range(kernel):
+        pixel = o * stride - padding + t * dilation
+        total += int(np.count_nonzero((pixel >= 0) & (pixel < size)))
     return total
 
 
 def scanned_activations(spec: LayerSpec) -> int:
-    """Activation values the LNZD scans for one inference (in-bounds patch elements for conv)."""
+    """Activation values the LNZD scans for one inference (in-bounds patch elements for conv;
+    each group scans its own channels, so the total is in_channels × in-bounds taps)."""
     if spec.kind != "conv":
         return spec.in_channels
     (h, w), (oh, ow) = spec.input_hw, spec.output_hw
-    ys = _axis_in_bounds(h, oh, spec.kernel[0], spec.stride[0], spec.padding[0])
-    xs = _axis_in_bounds(w, ow, spec.kernel[1], spec.stride[1], spec.padding[1])
+    ys = _axis_in_bounds(h, oh, spec.kernel[0], spec.stride[0], spec.padding[0], spec.dilation[0])
+    xs = _axis_in_bounds(w, ow, spec.kernel[1], spec.stride[1], spec.padding[1], spec.dilation[1])
     return spec.in_channels * ys * xs
 
 
@@ -250,11 +259,13 @@ def activation_stream(spec: LayerSpec, activations: np.ndarray, batches: int = 1
         return np.concatenate([nonzero + np.int32(b) * cols for b in range(batches)])
     c, h, w = expected
     (kh, kw), (sh, sw), (ph, pw) = spec.kernel, spec.stride, spec.padding
+    dh, dw = spec.dilation
     oh, ow = spec.output_hw
+    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1  # input pixels a window covers
     nonzero = np.zeros((c, h + 2 * ph, w + 2 * pw), dtype=bool)
     nonzero[:, ph : ph + h, pw : pw + w] = x != 0
-    windows = sliding_window_view(nonzero, (kh, kw), axis=(1, 2))[
-        :, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw
+    windows = sliding_window_view(nonzero, (span_h, span_w), axis=(1, 2))[
+        :, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, ::dh, ::dw
     ]  # (C, oh, ow, kh, kw)
     patches = np.ascontiguousarray(windows.transpose(1, 2, 0, 3, 4)).reshape(oh * ow, -1)
     if batches > 1:  # each position's patch once per batch, batch b's types offset by b·width

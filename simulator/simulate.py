@@ -288,11 +288,14 @@ def simulate_network(
     model: str = "cycle",
     *,
     hidden_activation_density: float = DEFAULT_HIDDEN_ACTIVATION_DENSITY,
+    activation_densities: dict | None = None,
 ) -> NetworkResult:
     """One frame through all `compressed_layers` (in network order).
 
     `activations`: {layer name: input array}; missing layers get synthetic inputs
-    (`default_activations`, seeded by `seed`). Same inputs + seed → identical results.
+    (`default_activations`, seeded by `seed`), at `activation_densities[name]` when given (the
+    density that flows through the network's graph, `workloads.activations`). Same inputs +
+    seed → identical results.
     """
     arch = load_accelerator(arch)
     _check_model(model)
@@ -303,6 +306,15 @@ def simulate_network(
     results = []
     for index, (layer, (_, _, dram_b)) in enumerate(zip(layers, placement)):
         x = activations.get(layer.spec.name)
+        if x is None and activation_densities and layer.spec.name in activation_densities:
+            density = activation_densities[layer.spec.name]
+            x = (
+                float(density)  # the analytical model needs only the density
+                if model == "analytical"
+                else synthetic_activations(
+                    input_shape(layer.spec), density, seed, key=f"input/{layer.spec.name}"
+                )
+            )
         if x is None and model == "analytical":
             x = default_activation_density(layer.spec, index, hidden_activation_density)
         elif x is None:

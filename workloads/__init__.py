@@ -4,6 +4,7 @@ First stage of the dcsim flow (DESIGN §1). Imports none of the other dcsim pack
 """
 
 from workloads.layer_spec import LayerKind, LayerSpec
+from workloads.model_source import load_network
 from workloads.networks import NETWORK_NAMES, Network, UnknownNetworkError, get_network
 
 __all__ = [
@@ -13,4 +14,5 @@ __all__ = [
     "Network",
     "UnknownNetworkError",
     "get_network",
+    "load_network",
 ]

@@ -4,9 +4,14 @@ Part of `workloads` (DESIGN §2). EIE skips zero activations, so the density of 
 *input* (what the accelerator broadcasts) drives latency as much as weight density does.
 `capture_layer_inputs` runs a torch model on real inputs and records, per weight layer, the
 tensor entering it (after the previous ReLU / pooling), detached as float32 NumPy arrays.
+`measured_layer_inputs` does the same for any network through its graph (any model source,
+and the compressed network's own weights); `synthetic_input_densities` gives the densities
+to draw synthetic inputs at when nothing is measured.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -49,3 +54,49 @@ def capture_layer_inputs(
 def activation_density(activations: np.ndarray) -> float:
     """Fraction of non-zero entries."""
     return float(np.count_nonzero(activations)) / activations.size if activations.size else 0.0
+
+
+def synthetic_input_densities(network: Network, hidden_density: float) -> dict[str, float]:
+    """Each weight layer's expected input density when activations are not measured: a
+    layer's published density if it has one, else the density that flows through the
+    network's graph with ReLU outputs at `hidden_density` (`workloads.graph`)."""
+    from workloads.graph import synthetic_input_densities as flow
+
+    flowed = flow(network.graph, hidden_density)
+    return {
+        layer.name: (
+            layer.activation_density if layer.activation_density is not None else flowed[layer.name]
+        )
+        for layer in network.layers
+    }
+
+
+def first_images(network: Network, data: str | Path, images: int = 1) -> torch.Tensor:
+    """The first `images` images of an ImageNet-style folder, prepared for `network`'s input
+    (3×S×S: shorter side resized to S·256/224, centre crop S, ImageNet normalisation)."""
+    from workloads.datasets import ImageFolderDataset
+
+    shape = tuple(network.input_shape)
+    if len(shape) != 3 or shape[0] != 3 or shape[1] != shape[2]:
+        raise ValueError(
+            f"data={str(data)!r} needs a network with a 3×S×S image input; {network.name!r} "
+            f"takes {shape}"
+        )
+    if isinstance(images, bool) or not isinstance(images, int) or images < 1:
+        raise ValueError(f"images={images!r} is invalid; allowed: an integer >= 1")
+    size = shape[1]
+    dataset = ImageFolderDataset(data, resize=max(size, round(size * 256 / 224)), crop=size)
+    return torch.stack([dataset[i][0] for i in range(min(images, len(dataset)))])
+
+
+def measured_layer_inputs(
+    network: Network, weights: dict, inputs: torch.Tensor, biases: dict | None = None
+) -> dict[str, np.ndarray]:
+    """Each weight layer's input on `inputs` (N, *input_shape), by layer name, with the
+    network's graph run on `weights` (e.g. the compressed network's dequantized weights) and
+    the network's own (batch-norm folded) biases unless `biases` are given
+    (`workloads.graph_runner`)."""
+    from workloads.graph_runner import GraphModule, capture_graph_inputs
+
+    module = GraphModule(network, weights, biases)
+    return capture_graph_inputs(module, network, inputs)

@@ -7,7 +7,10 @@ Conventions
 - conv: weight shape (out_channels, in_channels / groups, kernel_h, kernel_w); MACs are
   weights × output positions (out_h × out_w). Grouped convolutions (the two-GPU BVLC AlexNet)
   divide the input channels among groups, which is why conv2/4/5 of `alexnet-caffe` are half
-  the size of their ungrouped counterparts.
+  the size of their ungrouped counterparts. A depthwise convolution is the grouped case
+  groups = in_channels (> 1): each filter sees one input channel. Dilation d spreads the k
+  taps of a kernel d apart, so a kernel covers d·(k − 1) + 1 input pixels (torch / ONNX
+  semantics); it changes the output size, not the number of weights.
 - fc: weight shape (out_features, in_features); one MAC per weight per inference.
 - lstm: the stacked gate matrix of one LSTM step, shape (4·hidden, input + hidden + 1), as in
   EIE's NeuralTalk benchmark (NT-LSTM 1201 × 2400); one MAC per weight per time step.
@@ -23,9 +26,10 @@ LayerKind = Literal["conv", "fc", "lstm"]
 LAYER_KINDS: tuple[str, ...] = ("conv", "fc", "lstm")
 
 
-def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    """Output length of a convolution or pooling window along one axis (floor mode)."""
-    return (size + 2 * padding - kernel) // stride + 1
+def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
+    """Output length of a convolution or pooling window along one axis (floor mode):
+    floor((size + 2·padding − dilation·(kernel − 1) − 1) / stride) + 1."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class LayerSpec:
 
     `in_channels`/`out_channels` are channels for conv and features for fc/lstm.
     `input_hw` is the spatial size (H, W) of the layer's input; (1, 1) for fc/lstm.
+    `dilation` is the spacing of the kernel taps (conv only; (1, 1) is a plain convolution).
     `weight_density` / `activation_density` are optional published metadata (for example the
     EIE benchmark layers), each in [0, 1]; None when unknown.
     """
@@ -47,6 +52,7 @@ class LayerSpec:
     padding: tuple[int, int] = (0, 0)
     groups: int = 1
     input_hw: tuple[int, int] = (1, 1)
+    dilation: tuple[int, int] = (1, 1)
     weight_density: float | None = None
     activation_density: float | None = None
     notes: str = field(default="", compare=False)
@@ -63,15 +69,28 @@ class LayerSpec:
             v = getattr(self, fname)
             if not isinstance(v, int) or v < 1:
                 raise bad(fname, v, "an integer >= 1")
-        for fname, lo in (("kernel", 1), ("stride", 1), ("padding", 0), ("input_hw", 1)):
+        for fname, lo in (
+            ("kernel", 1),
+            ("stride", 1),
+            ("padding", 0),
+            ("input_hw", 1),
+            ("dilation", 1),
+        ):
             v = getattr(self, fname)
             if len(v) != 2 or any((not isinstance(x, int)) or x < lo for x in v):
                 raise bad(fname, v, f"a pair of integers >= {lo}")
         if self.in_channels % self.groups or self.out_channels % self.groups:
             raise bad("groups", self.groups, "a divisor of both in_channels and out_channels")
         if self.kind != "conv":
-            if self.kernel != (1, 1) or self.groups != 1 or self.input_hw != (1, 1):
-                raise bad("kind", self.kind, "conv (only conv layers have kernels/groups/H×W)")
+            if (
+                self.kernel != (1, 1)
+                or self.groups != 1
+                or self.input_hw != (1, 1)
+                or self.dilation != (1, 1)
+            ):
+                raise bad(
+                    "kind", self.kind, "conv (only conv layers have kernels/groups/dilation/H×W)"
+                )
         else:
             oh, ow = self.output_hw
             if oh < 1 or ow < 1:
@@ -80,6 +99,11 @@ class LayerSpec:
             v = getattr(self, fname)
             if v is not None and not (0.0 <= v <= 1.0):
                 raise bad(fname, v, "a number in [0, 1] or None")
+
+    @property
+    def is_depthwise(self) -> bool:
+        """A depthwise convolution: groups = in_channels > 1 (one input channel per filter)."""
+        return self.kind == "conv" and self.groups > 1 and self.groups == self.in_channels
 
     @property
     def weight_shape(self) -> tuple[int, ...]:
@@ -101,9 +125,15 @@ class LayerSpec:
         """Spatial size (H, W) of the output; (1, 1) for fc/lstm."""
         if self.kind != "conv":
             return (1, 1)
-        return (
-            conv_output_size(self.input_hw[0], self.kernel[0], self.stride[0], self.padding[0]),
-            conv_output_size(self.input_hw[1], self.kernel[1], self.stride[1], self.padding[1]),
+        return tuple(
+            conv_output_size(
+                self.input_hw[axis],
+                self.kernel[axis],
+                self.stride[axis],
+                self.padding[axis],
+                self.dilation[axis],
+            )
+            for axis in (0, 1)
         )
 
     @property

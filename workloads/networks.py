@@ -14,12 +14,23 @@ Known networks
 - `lenet-300-100`, `lenet-5`: the Caffe LeNets of the Deep Compression paper, 28×28×1.
 - EIE benchmark layers `alex-6` … `nt-lstm` (EIE Table III): single fc/lstm layers carrying
   their published weight and activation densities as metadata.
+- The zoo (`workloads.zoo`): `resnet18`, `mobilenet-v2`, `squeezenet1.1` with torchvision's
+  definitions at 224×224, lowered from their torch modules like any user module
+  (`workloads.torch_lowering`); their topology is a `NetworkGraph`.
+
+Any other model source (a `file.py:factory`, an ONNX file) becomes the same `Network` through
+`workloads.model_source.load_network`. `Network.graph` is the op graph of every network
+(`workloads.graph`): the sequential built-ins convert their `Topology` on demand.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from workloads.graph import NetworkGraph, make_node
 from workloads.layer_spec import LayerSpec, conv_output_size
 from workloads.topology import (
     AdaptiveAvgPool,
@@ -46,19 +57,29 @@ class UnknownNetworkError(KeyError):
 class Network:
     """A named network: its weight layers in order, and how it was instantiated.
 
-    `input_shape` is (channels, H, W) of one input; `module_paths` maps each layer name to the
-    dotted path of its module in the torch model built by `workloads.torch_models`.
-    `family` is `network` for whole networks and `eie-layer` for EIE benchmark layers.
+    `input_shape` is (channels, H, W) of one input ((features,) for a model source whose
+    input is a vector); `module_paths` maps each layer name to the dotted path of its module
+    in the torch model (`workloads.torch_models.build_model`, or the traced module of a model
+    source). `family` is `network` for whole networks and `eie-layer` for EIE benchmark
+    layers. `topology` is the sequential `Topology` of the classic built-ins or the
+    `NetworkGraph` of every other source. `source` names where the network came from as the
+    user wrote it (a built-in name, `file.py:factory`, `model.onnx`). `parameters` holds the
+    source's own tensors, None when it has none (built-in names: weights are synthetic unless
+    a file is given): `<layer>.weight` in the layer's `weight_shape` (batch-norm folded),
+    `<layer>.bias`, and `<node>.scale` / `<node>.shift` of unfolded batch-norm nodes, all
+    float32.
     """
 
     name: str
     layers: tuple[LayerSpec, ...]
-    input_shape: tuple[int, int, int]
+    input_shape: tuple[int, ...]
     num_classes: int
-    topology: Topology
+    topology: Topology | NetworkGraph
     module_paths: dict[str, str] = field(compare=False)
     family: str = "network"
     description: str = ""
+    source: str = ""
+    parameters: Mapping | None = field(default=None, compare=False, repr=False)
 
     @property
     def weights(self) -> int:
@@ -67,6 +88,20 @@ class Network:
     @property
     def macs(self) -> int:
         return sum(layer.macs for layer in self.layers)
+
+    @functools.cached_property
+    def graph(self) -> NetworkGraph:
+        """The op graph (`workloads.graph`); converted from a sequential `Topology`."""
+        if isinstance(self.topology, NetworkGraph):
+            return self.topology
+        return _sequential_graph(self)
+
+    @property
+    def layer_weights(self) -> dict | None:
+        """The source's own weights by layer name (batch-norm folded), or None."""
+        if self.parameters is None:
+            return None
+        return {layer.name: self.parameters[f"{layer.name}.weight"] for layer in self.layers}
 
     def layer(self, name: str) -> LayerSpec:
         for spec in self.layers:
@@ -144,6 +179,60 @@ def _walk(
     features = channels * h * w
     walk_section("classifier", topology.classifier)
     return tuple(specs), paths
+
+
+def _sequential_graph(network: Network) -> NetworkGraph:
+    """The op graph of a sequential built-in: features → avgpool → flatten → classifier."""
+    topology = network.topology
+    specs = {layer.name: layer for layer in network.layers}
+    nodes = [make_node("input", "input", (), network.input_shape)]
+    shape = tuple(network.input_shape)
+
+    def add(name: str, op: str, new_shape, source_op: str, **attrs) -> None:
+        nonlocal shape
+        nodes.append(make_node(name, op, (nodes[-1].name,), new_shape, source_op, **attrs))
+        shape = tuple(new_shape)
+
+    for section, ops in (("features", topology.features), ("classifier", topology.classifier)):
+        if section == "classifier":
+            if topology.avgpool is not None:
+                add(
+                    "avgpool",
+                    "adaptive_avgpool",
+                    (shape[0], *topology.avgpool.output_hw),
+                    "AdaptiveAvgPool",
+                    output_hw=topology.avgpool.output_hw,
+                )
+            add("flatten", "reshape", (math.prod(shape),), "Flatten")
+        for index, op in enumerate(ops):
+            path = f"{section}.{index}"
+            if isinstance(op, Conv | Linear | LSTMGates):
+                spec = specs[op.name]
+                kind = {"conv": "conv", "fc": "fc", "lstm": "lstm"}[spec.kind]
+                add(op.name, kind, spec.output_shape, type(op).__name__)
+            elif isinstance(op, MaxPool):
+                h = conv_output_size(shape[1], op.kernel, op.stride, op.padding)
+                w = conv_output_size(shape[2], op.kernel, op.stride, op.padding)
+                add(
+                    path,
+                    "maxpool",
+                    (shape[0], h, w),
+                    "MaxPool",
+                    kernel=(op.kernel, op.kernel),
+                    stride=(op.stride, op.stride),
+                    padding=(op.padding, op.padding),
+                )
+            elif isinstance(op, ReLU):
+                add(path, "relu", shape, "ReLU")
+            elif isinstance(op, LocalResponseNorm):
+                add(path, "lrn", shape, "LocalResponseNorm", size=op.size)
+            elif isinstance(op, Dropout):
+                add(path, "identity", shape, "Dropout")
+            elif isinstance(op, Flatten):
+                add(path, "reshape", (math.prod(shape),), "Flatten")
+            else:  # pragma: no cover - a new op kind must be handled here
+                raise TypeError(f"unhandled op {op!r}")
+    return NetworkGraph(tuple(nodes), nodes[-1].name)
 
 
 # --- topologies -------------------------------------------------------------------------------
@@ -301,7 +390,9 @@ for _name, (_in, _out, _wd, _ad, _kind, _desc) in EIE_BENCHMARK_LAYERS.items():
         {_name: {"weight_density": _wd, "activation_density": _ad}},
     )
 
-NETWORK_NAMES: tuple[str, ...] = tuple(_DEFINITIONS)
+# The zoo (`workloads.zoo`, lowered from torch modules by `workloads.model_source`).
+ZOO_NAMES: tuple[str, ...] = ("resnet18", "mobilenet-v2", "squeezenet1.1")
+NETWORK_NAMES: tuple[str, ...] = tuple(_DEFINITIONS) + ZOO_NAMES
 
 
 def get_network(
@@ -316,6 +407,12 @@ def get_network(
     Raises `UnknownNetworkError` (a KeyError) naming the known networks for an unknown name,
     and ValueError for an impossible size.
     """
+    if name in ZOO_NAMES:
+        from workloads.model_source import zoo_network
+
+        size = input_size or 224
+        shape = (in_channels or 3, size, size)
+        return zoo_network(name, None if shape == (3, 224, 224) else shape, num_classes)
     try:
         definition = _DEFINITIONS[name]
     except KeyError:

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from workloads.graph import NetworkGraph
 from workloads.networks import Network, get_network
 from workloads.topology import (
     Conv,
@@ -85,14 +86,17 @@ def build_model(
     input_size: int | None = None,
     in_channels: int | None = None,
     seed: int | None = None,
-) -> SequentialNet:
+) -> nn.Module:
     """A torch model of `network` (a name or a `Network`), freshly initialised.
 
-    With `seed`, initialisation is deterministic (torch's default init under that seed)."""
+    With `seed`, initialisation is deterministic (torch's default init under that seed). A zoo
+    network (`workloads.zoo`) gets its torchvision-layout module."""
     if isinstance(network, str):
         network = get_network(
             network, num_classes=num_classes, input_size=input_size, in_channels=in_channels
         )
+    if isinstance(network.topology, NetworkGraph):
+        return _zoo_model(network, seed)
     topology = network.topology
     generator_state = None
     if seed is not None:
@@ -110,6 +114,27 @@ def build_model(
         if generator_state is not None:
             torch.random.set_rng_state(generator_state)
     return SequentialNet(features, avgpool, classifier)
+
+
+def _zoo_model(network: Network, seed: int | None) -> nn.Module:
+    """The torch module of a zoo network (`workloads.zoo`); other graph networks came from a
+    model source, whose module (or ONNX file) is the user's own."""
+    from workloads.networks import ZOO_NAMES
+    from workloads.zoo import zoo_module
+
+    if network.source not in ZOO_NAMES:
+        raise ValueError(
+            f"network {network.name!r} comes from {network.source!r}; its torch model is that "
+            "source (dcsim builds torch models only for built-in names)"
+        )
+    state = torch.random.get_rng_state()
+    if seed is not None:
+        torch.manual_seed(seed)
+    try:
+        return zoo_module(network.source, num_classes=network.num_classes)
+    finally:
+        if seed is not None:
+            torch.random.set_rng_state(state)
 
 
 def layer_modules(model: nn.Module, network: Network) -> dict[str, nn.Module]:
@@ -162,9 +187,14 @@ def _summarise(keys: list[str], limit: int = 4) -> str:
     return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
-def check_state_dict(model: nn.Module, state_dict: dict[str, torch.Tensor], source: str) -> None:
+def check_state_dict(
+    model: nn.Module,
+    state_dict: dict[str, torch.Tensor],
+    source: str,
+    layout: str = "a torchvision-layout state_dict",
+) -> None:
     """Raise a one-line ValueError unless `state_dict` fits `model` key for key and shape for
-    shape, with finite floating-point values."""
+    shape, with finite floating-point values; `layout` says what was expected."""
     expected = model.state_dict()
     missing = [k for k in expected if k not in state_dict]
     unexpected = [k for k in state_dict if k not in expected]
@@ -175,8 +205,7 @@ def check_state_dict(model: nn.Module, state_dict: dict[str, torch.Tensor], sour
         if unexpected:
             parts.append(f"unexpected keys {_summarise(unexpected)}")
         raise ValueError(
-            f"weights={source!r} does not match the model: {'; '.join(parts)} "
-            "(expected a torchvision-layout state_dict)"
+            f"weights={source!r} does not match the model: {'; '.join(parts)} (expected {layout})"
         )
     for key, tensor in expected.items():
         got = state_dict[key]

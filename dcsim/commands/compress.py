@@ -39,7 +39,7 @@ def _measured(args: argparse.Namespace):
         setup = DIGITS_SETUP if args.seed == DIGITS_SETUP.seed else _with_seed(args.seed)
         return digits_pipeline(args.recipe, setup=setup, n_pe=args.pe, device=args.device)
     if args.data is not None:
-        if args.weights == "synthetic":
+        if args.weights in (None, "synthetic"):
             raise UsageError("--data needs --weights PATH (a torchvision AlexNet state_dict)")
         if args.network != "alexnet":
             raise UsageError(f"network={args.network!r} with --data; allowed: alexnet")
@@ -98,8 +98,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_compression_arguments(
         parser,
-        weights_help="synthetic (seeded, default), digits (AlexNet trained here on the bundled "
-        "digits; accuracy measured) or the path of a torchvision-layout state_dict",
+        weights_help="synthetic (seeded), digits (AlexNet trained here on the bundled digits; "
+        "accuracy measured) or a torch state_dict file of the network; default: the source's "
+        "own weights (module parameters, ONNX initializers), synthetic for built-in names",
     )
     parser.add_argument("--out", required=True, metavar="FILE.dcz", help="container to write")
     parser.add_argument(

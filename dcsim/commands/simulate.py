@@ -2,14 +2,17 @@
 
 Application layer (DESIGN §6) over `simulator.simulate` / `simulator.analytical_model`.
 `--fc IN OUT --weight-density D --act-density A` simulates one synthetic layer;
-`NETWORK --recipe R` compresses the network (synthetic weights unless `--weights FILE`, a
-torch state_dict) and simulates one frame with synthetic activations.
+`NETWORK --recipe R` compresses the network — any model source, with its own weights, synthetic
+ones or a state_dict (`dcsim.network_arguments`) — and simulates one frame: activations measured
+on the first image of `--data DIR`, else synthetic at the density that flows through the
+network's graph (ReLU outputs at `--act-density`).
 """
 
 from __future__ import annotations
 
 import argparse
 
+from dcsim.network_arguments import WEIGHTS_HELP, add_network_arguments
 from dcsim.tables import FORMATS, print_table
 from simulator import load_accelerator, pruned_layer, simulate_layer, simulate_network
 from simulator.analytical_model import analytical_layer
@@ -49,25 +52,25 @@ def fc_rows(args: argparse.Namespace) -> list[dict]:
 
 def network_rows(args: argparse.Namespace) -> list[dict]:
     from compression import compress_network
-    from workloads import get_network
+    from dcsim.network_arguments import layer_weights, network_from_args, simulation_activations
+    from workloads.activations import synthetic_input_densities
 
     arch = load_accelerator(args.arch)
-    network = get_network(args.network)
-    weights = None
-    if args.weights:
-        from compression.compressed_network import weights_from_state_dict
-        from workloads.torch_models import build_model, load_weights
-
-        model = load_weights(build_model(network), args.weights)  # checked, one-line errors
-        weights = weights_from_state_dict(network, model.state_dict())
+    network = network_from_args(args, weights=args.weights)  # checked, one-line errors
     compressed = compress_network(
-        network, args.recipe, weights=weights, n_pe=arch.n_pe, seed=args.seed
+        network, args.recipe, weights=layer_weights(network), n_pe=arch.n_pe, seed=args.seed
     )
     hidden = (
         args.act_density if args.act_density is not None else (DEFAULT_HIDDEN_ACTIVATION_DENSITY)
     )
     result = simulate_network(
-        compressed, arch, seed=args.seed, model=args.model, hidden_activation_density=hidden
+        compressed,
+        arch,
+        simulation_activations(network, compressed, args.data),
+        seed=args.seed,
+        model=args.model,
+        hidden_activation_density=hidden,
+        activation_densities=synthetic_input_densities(network, hidden),
     )
     return result.rows()
 
@@ -87,7 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Cycles, ideal cycles, load balance, latency and energy by component per "
         "layer, then a total row (with fps for a network).",
     )
-    parser.add_argument("network", metavar="NETWORK", nargs="?", help="e.g. alexnet-caffe")
+    add_network_arguments(parser, optional=True)
     parser.add_argument("--arch", default="eie", help="preset (eie, edge-16) or a TOML file")
     parser.add_argument("--fc", nargs=2, type=int, metavar=("IN", "OUT"))
     parser.add_argument("--weight-density", type=float)
@@ -98,7 +101,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"densities (NETWORK; default {DEFAULT_HIDDEN_ACTIVATION_DENSITY})",
     )
     parser.add_argument("--recipe", default="paper", help="compression recipe (NETWORK)")
-    parser.add_argument("--weights", help="torch state_dict file (NETWORK); else synthetic")
+    parser.add_argument("--weights", help=WEIGHTS_HELP)
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        help="ImageNet-style folder: activations measured on its first image through the "
+        "compressed network (NETWORK); else synthetic",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", choices=MODELS, default="cycle")
     parser.add_argument("--format", choices=FORMATS, default="table")

@@ -1,6 +1,7 @@
 """`dcsim storage NETWORK --recipe R`: per-layer storage bits of a network compressed by a recipe.
 
-Application layer (DESIGN §6) over `compression.compress_network` and its accounting.
+Application layer (DESIGN §6) over `compression.compress_network` and its accounting. NETWORK
+is any model source and `--weights` its weights (`dcsim.network_arguments`).
 """
 
 from __future__ import annotations
@@ -9,29 +10,28 @@ import argparse
 
 from compression import CompressedNetwork, compress_network
 from compression.accounting import ratio_summary
-from compression.compressed_network import weights_from_state_dict
+from dcsim.network_arguments import (
+    WEIGHTS_HELP,
+    add_network_arguments,
+    layer_weights,
+    network_from_args,
+)
 from dcsim.tables import print_table
-from workloads import get_network
 
 STORAGE_FORMATS: tuple[str, ...] = ("table", "csv")
-
-
-WEIGHTS_HELP = "synthetic (seeded, default) or the path of a torchvision-layout state_dict"
 
 
 def add_compression_arguments(
     parser: argparse.ArgumentParser, weights_help: str = WEIGHTS_HELP
 ) -> None:
     """The flags `storage` and `compress` share."""
-    parser.add_argument("network", metavar="NETWORK", help="network name, e.g. alexnet-caffe")
+    add_network_arguments(parser)
     parser.add_argument(
-        "--recipe", required=True, help="built-in recipe name (paper) or a recipe TOML file"
+        "--recipe",
+        required=True,
+        help="built-in recipe (paper, digits, generic: per-kind, any network) or a TOML file",
     )
-    parser.add_argument(
-        "--weights",
-        default="synthetic",
-        help=weights_help,
-    )
+    parser.add_argument("--weights", default=None, help=weights_help)
     parser.add_argument(
         "--pe",
         type=int,
@@ -42,13 +42,10 @@ def add_compression_arguments(
 
 
 def compress_from_args(args: argparse.Namespace) -> CompressedNetwork:
-    network = get_network(args.network)
-    weights = None
-    if args.weights != "synthetic":
-        from workloads.torch_models import read_state_dict
-
-        weights = weights_from_state_dict(network, read_state_dict(args.weights))
-    return compress_network(network, args.recipe, weights=weights, n_pe=args.pe, seed=args.seed)
+    network = network_from_args(args, weights=args.weights)
+    return compress_network(
+        network, args.recipe, weights=layer_weights(network), n_pe=args.pe, seed=args.seed
+    )
 
 
 def print_storage(compressed: CompressedNetwork, fmt: str) -> None:

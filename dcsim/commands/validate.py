@@ -23,8 +23,9 @@ ACCURACY_CHECKS = ("accuracy-bits", "accuracy-init", "accuracy-prune-quant")
 
 def run(args: argparse.Namespace) -> int:
     import dcsim.accuracy_trends  # noqa: F401  registers the accuracy-* checks (digits, cached)
+    from dcsim.measured_layers import ALEXNET_LAYOUTS
 
-    if args.weights is None:
+    if args.weights is None and args.network in ALEXNET_LAYOUTS:
         if args.data is not None:
             raise ValueError("--data needs --weights (the AlexNet whose inputs it measures)")
         print_table(validation_rows(args.check, seed=args.seed), args.format)
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from dcsim.measured_layers import ALEXNET_LAYOUTS, DEFAULT_IMAGES
+    from dcsim.measured_layers import DEFAULT_IMAGES
 
     parser = subparsers.add_parser(
         "validate",
@@ -77,9 +78,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--network",
-        choices=ALEXNET_LAYOUTS,
         default="alexnet",
-        help="layout of --weights: torchvision AlexNet or the two-group BVLC one (227 px)",
+        metavar="NETWORK",
+        help="layout of --weights: alexnet (torchvision) or alexnet-caffe (two-group BVLC, "
+        "227 px); or a model source holding an AlexNet classifier (model.onnx, "
+        "file.py:factory) with its own weights or --weights",
     )
     parser.add_argument(
         "--images",
