@@ -33,7 +33,6 @@ import os
 import traceback
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from dcsim.config import DesignPoint
@@ -401,27 +400,6 @@ def error_rows(point: DesignPoint, error: BaseException) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def _analytical(compressed, activations: dict | None, arch, densities: dict | None = None):
-    """The analytical model on the compressed layers' actual densities and bits, with the
-    measured activation densities when given (else `densities`, else the simulator's
-    defaults)."""
-    from simulator.simulate import analytical_network, default_activation_density
-
-    layers = []
-    for index, layer in enumerate(compressed.layers):
-        x = (activations or {}).get(layer.spec.name)
-        if x is not None and x.size:
-            act_density = float(np.count_nonzero(x)) / x.size
-        elif densities and layer.spec.name in densities:
-            act_density = densities[layer.spec.name]
-        else:
-            act_density = default_activation_density(layer.spec, index)
-        layers.append(
-            (layer.spec, layer.accounting.density, act_density, layer.weight_bits, layer.index_bits)
-        )
-    return analytical_network(layers, arch)
-
-
 def _evaluate(point: DesignPoint) -> pd.DataFrame:
     from simulator.simulate import DEFAULT_HIDDEN_ACTIVATION_DENSITY, simulate_network
     from workloads.activations import synthetic_input_densities
@@ -446,8 +424,15 @@ def _evaluate(point: DesignPoint) -> pd.DataFrame:
             accuracy = _published_accuracy(point)
             source = "published" if accuracy is not None else "not measured"
     densities = synthetic_input_densities(network, DEFAULT_HIDDEN_ACTIVATION_DENSITY)
-    if point.sim_model == "analytical":
-        sim = _analytical(compressed, activations, arch, densities)
+    if point.sim_model == "analytical":  # the real matrices, for any PE count
+        sim = simulate_network(
+            compressed,
+            arch,
+            activations,
+            seed=point.seed,
+            model="analytical",
+            activation_densities=densities,
+        )
     else:
         compressed = interleave(compressed, arch.n_pe)
         sim = simulate_network(

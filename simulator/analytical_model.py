@@ -1,120 +1,189 @@
-"""Analytical model: the cycle model's outputs from densities alone, for large sweeps.
+"""Analytical model: the cycle model's outputs in closed form, for large sweeps.
 
-Part of `simulator` (DESIGN §4): same `LayerResult` as the cycle model
-(`simulator.simulate.simulate_layer`), but from (layer shape, weight density, activation
-density, bit widths, accelerator) — no compressed layer, no activation vector. Validated
-against the cycle model in `tests/test_simulator_analytical.py` (within 5% on total cycles for
-the EIE benchmark layers and the AlexNet layers).
+Part of `simulator` (DESIGN §4, §8): the same `Timing` and `LayerCounts` as the cycle model
+(`simulator.cycle_model`, `simulator.simulate.simulate_layer`) without walking an activation
+stream. No random sampling: every number is an expectation computed from the layer's
+per-PE-count statistics (`simulator.layer_statistics`) — from the real compressed matrix
+(exact per-PE entries, fillers and words of every item type, in O(nnz)) or, for a synthetic
+layer, from its densities — and the activation density.
 
-Model. Weights survive independently with probability d (the magnitude-pruned synthetic
-weights are exchangeable, so this is the large-layer limit).
-- Entries of one column in a PE slice of n local rows, index width r (M = 2^r): the stored
-  non-zeros (mean n·d) plus fillers; the non-zero at local row i is preceded by a zero run
-  L_i = min(Geometric, i) and costs floor(L_i / M) fillers, so
-  E[fillers] = d · Σ_i Σ_{k=1..⌊i/M⌋} (1−d)^{M·k} (exact). Variance: binomial variance of the
-  non-zeros scaled by (1 + fillers/non-zeros)² (approximation).
-  A PE spends max(1, entries) cycles on an item; P(entries = 0) = (1−d)^n exactly.
-- Items: K = activation density × activations scanned (all inputs for FC; the in-bounds patch
-  elements of every output position for conv, item types spread evenly over the groups), times
-  the B output batches (`simulator.lowering`): every batch broadcasts the input again, and its
-  column slices have only the batch's rows (at most R per PE), so the per-slice moments above
-  are taken per (batch, group) segment, and items are spread evenly over the segments.
-- FIFO smoothing and imbalance: the broadcast / FIFO recurrence of the cycle model
-  (`simulator.cycle_model.broadcast_schedule`, the same kernel) is run on a *statistical*
-  item sequence: min(K, 4096) items whose per-PE costs max(1, entries) are drawn from the
-  exact distribution of independent weights (each column slice of n rows is drawn as
-  geometric zero runs, each non-zero costing 1 + floor(run / M) entries; item groups uniform),
-  with a fixed seed, so results are deterministic. Its
-  ratio drain / Σ cost / N (the imbalance after FIFO smoothing) multiplies the exact expected
-  ideal cost K · Σ_p E[max(1, entries_p)] / N; the layer never beats the broadcast bound K + 1.
-  Total = drain + pipeline latency. Cost: O(min(K, 4096) · N), independent of the layer size.
+Items. K = activation density × activations scanned × output batches (every batch broadcasts
+the input again). Item types are drawn with their scan frequencies; each batch, and each group
+inside a batch, receives an equal share.
+
+Events (exact expectations given K): entries walked = K × Σ_p E[entries per item], fillers and
+SRAM words likewise; broadcasts = K; scanned activations and outputs as the cycle model.
+
+Time. Per segment (batch b, group g) with K_s items, the drain of the broadcast / FIFO
+recurrence is the window model of `simulator.fifo_window`:
+    T_s = K_s · [M_s(w) / w + (E_t[max_p c] − M_s(1)) / w],   w = min(w_D, K_s),
+M_s(w) the expected maximum over the PEs of w summed item costs (the PEs independent), w_D the
+FIFO's window (κ from the table derived from the cycle kernel, looked up at the segment's
+moment-matched rows per PE and density and its leading PEs). The second term restores the
+exact depth-1 rate E_t[max_p c] (it includes the correlation of the PEs through the column) and
+fades as the window grows. Batches follow each other: T = Σ_b T_b + 1 (first push) + pipeline.
+Groups of a grouped conv alternate in runs (one run per group and output position, R = positions
+· G runs per batch). When the PEs' cost differs between groups, the PEs that are slow in one
+group's run fill their FIFOs and stall the broadcast, and drain their backlog while the next
+group's slow PEs fill theirs: every run gets (D − 1)·μ cycles of relief from the FIFO, and no
+schedule beats the PEs' work averaged over the groups. So
+    T_b = max(K_b · r_mix, Σ_g T_(b,g) − R · (D − 1) · μ),
+r_mix the window rate of the PEs' costs averaged over the groups (normal approximation). With
+a depth-1 FIFO or one PE, T is exact: K · E_t[max_p c] + 1, or Σ costs + 1.
+Stall cycles: the broadcast's lost cycles, T − 1 − K − (the last D items of the slowest PEs,
+min(D, K)·μ), never negative.
+
+Validation: `tests/test_simulator_analytical.py` (within 5 % of the cycle model on total
+cycles, EIE layers, AlexNet layers, PE counts, FIFO depths and output batches; hypothesis over
+random shapes and densities) and `benchmarks/bench_analytical.py` (the full grid).
 """
 
 from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from simulator.accelerator import Accelerator, load_accelerator
-from simulator.cycle_model import Timing, broadcast_schedule
-from simulator.lowering import output_batches, scanned_activations
+from simulator.cycle_model import Timing
+from simulator.fifo_window import (
+    _normal_expected_max,
+    expected_max_of_sums,
+    lookup_kappa,
+    window_items,
+    window_rate,
+)
+from simulator.layer_statistics import (
+    LayerStatistics,
+    SegmentStatistics,
+    compressed_layer_statistics,
+    density_statistics,
+)
+from simulator.lowering import output_batches
 from simulator.results import LayerCounts, LayerResult
 from workloads.layer_spec import LayerSpec
 
 
-def column_entry_moments(n_rows: int, density: float, index_bits: int):
-    """(E[entries], Var[entries], E[fillers], P(entries = 0)) of one PE column of n_rows."""
-    if n_rows <= 0 or density <= 0.0:
-        return 0.0, 0.0, 0.0, 1.0
-    q = 1.0 - density
-    span = 1 << index_bits
-    nonzeros = n_rows * density
-    fillers = 0.0
-    if q > 0.0 and n_rows > span:
-        # Σ_i Σ_{k=1..⌊i/M⌋} q^{Mk} = Σ_k q^{Mk} · #{i < n : i >= M·k}
-        k = np.arange(1, (n_rows - 1) // span + 1, dtype=np.float64)
-        fillers = density * float(np.sum(q ** (span * k) * (n_rows - span * k)))
-    ratio = 1.0 + (fillers / nonzeros if nonzeros else 0.0)
-    variance = n_rows * density * q * ratio**2
-    return nonzeros + fillers, variance, fillers, q**n_rows
+def _check_density(name: str, value: object) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0.0 <= float(value) <= 1.0
+    ):
+        raise ValueError(f"{name}={value!r} is invalid; allowed: a number in [0, 1]")
+    return float(value)
 
 
-def rows_per_pe_and_group(
-    rows: int, groups: int, n_pe: int, registers_per_pe: int | None = None
-) -> np.ndarray:
-    """int64 [B·groups, n_pe]: how many rows of group g in output batch b PE p holds (row i in
-    PE i mod N, PE-local row i // N in batch (i // N) // R; B = 1 when R is None)."""
-    batches = output_batches(rows, n_pe, registers_per_pe)
-    i = np.arange(rows, dtype=np.int64)
-    batch = (i // n_pe) // registers_per_pe if batches > 1 else np.zeros_like(i)
-    group = np.minimum(i // (rows // groups), groups - 1)
-    out = np.zeros((batches * groups, n_pe), np.int64)
-    np.add.at(out, (batch * groups + group, i % n_pe), 1)
-    return out
+def _table_point(segment: SegmentStatistics) -> tuple[float, float]:
+    """(rows per PE, density) of the max(1, Binomial) family with the leading PEs' entry mean
+    and variance (moment matching; the κ table's coordinates)."""
+    mean, var = segment.lead_entries_mean, segment.lead_entries_var
+    if mean <= 0.0:
+        return 1.0, 0.005
+    density = min(max(1.0 - var / mean, 0.005), 0.9)
+    return max(mean / density, 1.0), density
 
 
-SAMPLED_ITEMS = 4096
-SAMPLE_SEED = 0
+def _window(segment: SegmentStatistics, n_pe: int, fifo_depth: int, mean, sd, items) -> float:
+    rows, density = _table_point(segment)
+    kappa = lookup_kappa(rows, density, max(segment.lead_pes, 2), fifo_depth)
+    return max(1.0, min(window_items(kappa, fifo_depth, mean, sd), max(items, 1.0)))
 
 
-@numba.njit(cache=True)
-def _sample_costs(rows, density, index_bits, rng):
-    """int32 [k, N]: max(1, entries) of random column slices of rows[i, p] local rows."""
-    k, n_pe = rows.shape
-    costs = np.ones((k, n_pe), np.int32)
-    if density <= 0.0:
-        return costs
-    for i in range(k):
-        for p in range(n_pe):
-            n = rows[i, p]
-            position = -1
-            entries = 0
-            while True:
-                zeros = rng.geometric(density) - 1 if density < 1.0 else 0
-                position += zeros + 1
-                if position >= n:
-                    break
-                entries += 1 + (zeros >> index_bits)
-            if entries > 1:
-                costs[i, p] = entries
-    return costs
+def segment_rate(segment: SegmentStatistics, n_pe: int, fifo_depth: int, items: float) -> float:
+    """Expected cycles per item of one segment (module docstring)."""
+    if n_pe == 1:
+        return segment.mean_cost
+    if fifo_depth <= 1 or segment.sd_cost <= 0.0:
+        return segment.max_cost
+    w = _window(segment, n_pe, fifo_depth, segment.mean_cost, segment.sd_cost, items)
+    correlation = segment.max_cost - expected_max_of_sums(segment.pmfs, segment.counts, 1)
+    return window_rate(segment.pmfs, segment.counts, w) + correlation / w
 
 
-def _fifo_imbalance(rows_gp, density, index_bits, items, fifo_depth):
-    """(drain / ideal cost, stall cycles per item) of a sampled item sequence (docstring)."""
-    groups, n_pe = rows_gp.shape
-    k = int(min(SAMPLED_ITEMS, max(1, round(items))))
-    rng = np.random.default_rng(SAMPLE_SEED)
-    item_group = rng.integers(0, groups, size=k)
-    rows = np.ascontiguousarray(rows_gp[item_group], dtype=np.int64)  # [k, N]
-    costs = _sample_costs(rows, float(density), int(index_bits), rng)
-    stream = np.arange(k, dtype=np.int32)
-    free_at = np.zeros(n_pe, np.int64)
-    drain, last_push = broadcast_schedule(costs, stream, int(fifo_depth), free_at)
-    ideal = costs.sum() / n_pe
-    return float(drain) / float(ideal), float(last_push - (k - 1)) / k
+def _class_spread(segment: SegmentStatistics) -> float:
+    values = np.arange(segment.pmfs.shape[1], dtype=np.float64)
+    means = segment.pmfs @ values
+    return float(means.max() - means.min())
+
+
+def _mixed_rate(segments, n_pe: int, fifo_depth: int, items: float) -> float:
+    """Window rate of the PEs' costs averaged over the groups of one batch (normal)."""
+    mean_p = np.zeros(n_pe)
+    var_p = np.zeros(n_pe)
+    for segment in segments:
+        values = np.arange(segment.pmfs.shape[1], dtype=np.float64)
+        mean_c = segment.pmfs @ values
+        var_c = np.maximum(segment.pmfs @ values**2 - mean_c**2, 0.0)
+        mean_p += mean_c[segment.pe_class] / len(segments)
+        var_p += var_c[segment.pe_class] / len(segments)
+    sd = math.sqrt(float(var_p.mean()))
+    if sd <= 0.0:
+        return float(mean_p.max())
+    w = _window(segments[0], n_pe, fifo_depth, float(mean_p.mean()), sd, items)
+    key, counts = np.unique(np.round(np.c_[mean_p, var_p], 12), axis=0, return_counts=True)
+    return _normal_expected_max(w * key[:, 0], np.sqrt(w * key[:, 1]), counts) / w
+
+
+def drain_cycles(stats: LayerStatistics, items: float, fifo_depth: int) -> float:
+    """Expected cycle in which the last PE drains (before the pipeline latency)."""
+    if items <= 0.0:
+        return 0.0
+    n_pe = stats.n_pe
+    groups = len(stats.segments) // stats.batches
+    total = 0.0
+    for b in range(stats.batches):
+        segments = stats.segments[b * groups : (b + 1) * groups]
+        separate = sum(
+            items * s.items_fraction * segment_rate(s, n_pe, fifo_depth, items * s.items_fraction)
+            for s in segments
+        )
+        if groups > 1 and n_pe > 1 and fifo_depth > 1:
+            spread = max(_class_spread(s) for s in segments)
+            if spread > 0.0:
+                batch_items = items / stats.batches
+                runs = stats.positions * groups
+                mean_cost = float(np.mean([s.mean_cost for s in segments]))
+                relief = runs * (fifo_depth - 1) * mean_cost
+                mixed = batch_items * _mixed_rate(segments, n_pe, fifo_depth, batch_items)
+                separate = max(mixed, separate - relief)
+        total += separate
+    return total + 1.0
+
+
+def analytical_timing(
+    stats: LayerStatistics, items: float, fifo_depth: int, pipeline_cycles: int
+) -> Timing:
+    """Expected `Timing` of `items` broadcasts through a layer with statistics `stats`."""
+    drain = drain_cycles(stats, items, fifo_depth)
+    mean_cost = sum(s.items_fraction * s.mean_cost for s in stats.segments)
+    tail = min(float(fifo_depth), items) * mean_cost
+    stall = max(0.0, drain - 1.0 - items - tail) if items > 0 else 0.0
+    busy = items * stats.busy_per_item
+    return Timing(
+        total_cycles=drain + pipeline_cycles,
+        ideal_cycles=float(busy.sum()) / stats.n_pe,
+        stall_cycles=stall,
+        broadcasts=int(round(items)),
+        busy_cycles_per_pe=busy,
+    )
+
+
+def analytical_counts(stats: LayerStatistics, spec: LayerSpec, items: float) -> LayerCounts:
+    """Expected `LayerCounts` of `items` broadcasts."""
+    return LayerCounts(
+        broadcasts=items,
+        entries=items * stats.entries_per_item,
+        fillers=items * stats.fillers_per_item,
+        sram_words=items * stats.words_per_item,
+        scanned_activations=float(stats.scanned_activations * stats.batches),
+        outputs=float(math.prod(spec.output_shape)),
+    )
+
+
+def broadcast_items(stats: LayerStatistics, activation_density: float) -> float:
+    """K: expected non-zero activations broadcast per inference, over all output batches."""
+    return float(activation_density) * stats.scanned_activations * stats.batches
 
 
 def analytical_timing_counts(
@@ -125,63 +194,39 @@ def analytical_timing_counts(
     index_bits: int,
     arch: Accelerator,
 ) -> tuple[Timing, LayerCounts]:
-    """Expected Timing and LayerCounts of one layer (module docstring)."""
-    for name, value in (
-        ("weight_density", weight_density),
-        ("activation_density", activation_density),
-    ):
-        if not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
-            raise ValueError(f"{name}={value!r} is invalid; allowed: a number in [0, 1]")
-    n = arch.n_pe
-    rows, _cols = spec.matrix_shape
-    groups = spec.groups if spec.kind == "conv" else 1
-    batches = output_batches(rows, n, arch.activation_registers_per_pe)
-    rows_gp = rows_per_pe_and_group(rows, groups, n, arch.activation_registers_per_pe)
-    slots = arch.sparse_sram_word_bits / entry_bits
-    mean_e = np.zeros(rows_gp.shape)
-    var_e = np.zeros(rows_gp.shape)
-    fill = np.zeros(rows_gp.shape)
-    p_zero = np.zeros(rows_gp.shape)
-    cache: dict[int, tuple] = {}
-    for g in range(rows_gp.shape[0]):
-        for p in range(n):
-            rp = int(rows_gp[g, p])
-            if rp not in cache:
-                cache[rp] = column_entry_moments(rp, float(weight_density), index_bits)
-            mean_e[g, p], var_e[g, p], fill[g, p], p_zero[g, p] = cache[rp]
-    mean_c = mean_e + p_zero
-    # Mixture over the (batch, group) segments: every item is broadcast once per batch and the
-    # items of one batch are spread evenly over the groups.
-    mu = mean_c.mean(axis=0)
-    scanned = float(scanned_activations(spec)) * batches
-    items = float(activation_density) * scanned
-    entries_per_item = mean_e.mean(axis=0)  # per PE
-    busy = items * entries_per_item
-    if items > 0:
-        imbalance, stall_per_item = _fifo_imbalance(
-            rows_gp, float(weight_density), index_bits, items, arch.fifo_depth
-        )
-        drain = max(items * float(mu.sum()) / n * imbalance, items + 1.0)
-        stall = stall_per_item * items
-    else:
-        drain, stall = 0.0, 0.0
-    timing = Timing(
-        total_cycles=drain + arch.pipeline_latency_cycles,
-        ideal_cycles=float(busy.sum()) / n,
-        stall_cycles=stall,
-        broadcasts=int(round(items)),
-        busy_cycles_per_pe=busy,
+    """Expected Timing and LayerCounts of a layer of i.i.d. weights at `weight_density`."""
+    weight_density = _check_density("weight_density", weight_density)
+    activation_density = _check_density("activation_density", activation_density)
+    stats = density_statistics(
+        spec,
+        weight_density,
+        arch.n_pe,
+        arch.activation_registers_per_pe,
+        index_bits,
+        entry_bits,
+        arch.sparse_sram_word_bits,
     )
-    words = (mean_e + (slots - 1.0) * (1.0 - p_zero)) / slots
-    counts = LayerCounts(
-        broadcasts=items,
-        entries=float(busy.sum()),
-        fillers=items * float(fill.mean(axis=0).sum()),
-        sram_words=items * float(words.mean(axis=0).sum()),
-        scanned_activations=scanned,
-        outputs=float(math.prod(spec.output_shape)),
+    items = broadcast_items(stats, activation_density)
+    timing = analytical_timing(stats, items, arch.fifo_depth, arch.pipeline_latency_cycles)
+    return timing, analytical_counts(stats, spec, items)
+
+
+def compressed_timing_counts(
+    layer, activation_density: float, arch: Accelerator
+) -> tuple[Timing, LayerCounts]:
+    """Expected Timing and LayerCounts of a compressed layer (its real matrix) at an input
+    activation density."""
+    activation_density = _check_density("activation_density", activation_density)
+    stats = compressed_layer_statistics(
+        layer,
+        arch.n_pe,
+        arch.activation_registers_per_pe,
+        int(layer.weight_bits) + int(layer.index_bits),
+        arch.sparse_sram_word_bits,
     )
-    return timing, counts
+    items = broadcast_items(stats, activation_density)
+    timing = analytical_timing(stats, items, arch.fifo_depth, arch.pipeline_latency_cycles)
+    return timing, analytical_counts(stats, layer.spec, items)
 
 
 def analytical_storage_bytes(
@@ -191,17 +236,16 @@ def analytical_storage_bytes(
     of every PE's column slices, packed in SRAM words (`simulate.weight_storage_bytes`)."""
     from simulator.simulate import weight_storage_bytes
 
-    rows, cols = spec.matrix_shape
-    groups = spec.groups if spec.kind == "conv" else 1
-    rows_gp = rows_per_pe_and_group(rows, groups, arch.n_pe, arch.activation_registers_per_pe)
-    per_pe = np.zeros(arch.n_pe)
-    for g in range(rows_gp.shape[0]):
-        for p in range(arch.n_pe):
-            per_pe[p] += (
-                cols
-                * column_entry_moments(int(rows_gp[g, p]), float(weight_density), index_bits)[0]
-            )
-    return weight_storage_bytes(per_pe, spec, arch, weight_bits + index_bits)
+    stats = density_statistics(
+        spec,
+        _check_density("weight_density", weight_density),
+        arch.n_pe,
+        arch.activation_registers_per_pe,
+        index_bits,
+        weight_bits + index_bits,
+        arch.sparse_sram_word_bits,
+    )
+    return weight_storage_bytes(stats.stored_entries_per_pe, spec, arch, weight_bits + index_bits)
 
 
 def analytical_layer(
@@ -241,3 +285,17 @@ def analytical_layer(
         weight_dram_bytes=float(weight_dram_bytes),
         codebook_entries=codebook_entries,
     )
+
+
+__all__ = [
+    "analytical_counts",
+    "analytical_layer",
+    "analytical_storage_bytes",
+    "analytical_timing",
+    "analytical_timing_counts",
+    "broadcast_items",
+    "compressed_timing_counts",
+    "drain_cycles",
+    "output_batches",
+    "segment_rate",
+]

@@ -169,6 +169,28 @@ def codebook_entries_for(arch: Accelerator, weight_bits) -> int:
     return max(arch.codebook_entries, 2**widest)
 
 
+#: The accelerator fields `build_energy_table` reads: variants that agree on these share one
+#: table (`simulator.variant_evaluation`); a test checks that no other field changes it.
+ENERGY_FIELDS: tuple[str, ...] = (
+    "n_pe",
+    "clock_hz",
+    "codebook_value_bits",
+    "sparse_sram_bytes_per_pe",
+    "sparse_sram_word_bits",
+    "pointer_sram_bytes_per_pe",
+    "pointer_sram_banks",
+    "pointer_bits",
+    "activation_sram_bytes_per_pe",
+    "activation_sram_word_bits",
+    "activation_bits",
+    "datapath_bits",
+    "technology_node_nm",
+    "vdd_v",
+    "sram_cell",
+    "dram_energy_j_per_bit",
+)
+
+
 def build_energy_table(arch: Accelerator) -> dict[str, EnergyEntry]:
     """The per-action energy table of `arch`, keyed by action (event) name."""
     node, cell = arch.technology_node_nm, arch.sram_cell

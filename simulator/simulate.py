@@ -6,14 +6,8 @@ and returns `LayerResult` / `NetworkResult` with cycles, latency, energy by comp
 on-chip / DRAM footprint. Energy = Σ events × the energy reference table
 (`simulator.energy_table`).
 
-Events per layer (one inference), shared by both models:
-- sparse_sram_read: words read (`simulator.lowering`); pointer_read: one pointer pair per
-  broadcast per PE; codebook_lookup and mac: one per entry walked (fillers included);
-  register_access: 2 per entry (read + write of the destination accumulator);
-- activation_sram_read: scanned activations packed in activation-SRAM words; activation_sram_write:
-  outputs packed likewise; lnzd_op: one per scanned activation; fifo_access: a push and a pop
-  per broadcast per PE; leakage_cycle: total cycles; dram_bit: 8 × DRAM bytes. A layer run in
-  B output batches (`simulator.lowering`) broadcasts and scans its input B times.
+Events and latency per layer (one inference) are `simulator.layer_events`'s, shared by both
+models and by the array evaluation of many hardware variants (`simulator.variant_evaluation`).
 
 Memory (the rule per memory is `simulator.memory_fit`'s). The weights of a layer occupy, per
 PE, whole sparse-matrix SRAM words (ceil(entries × entry bits / word bits)) and
@@ -45,6 +39,7 @@ from simulator.energy_table import (
     energy_by_component,
     energy_table_rows,
 )
+from simulator.layer_events import layer_events, layer_latency
 from simulator.lowering import (
     activation_stream,
     input_shape,
@@ -105,33 +100,31 @@ def assemble_layer_result(
     if codebook_entries is None:
         codebook_entries = codebook_entries_for(arch, [weight_bits])
     n = arch.n_pe
-    act_words_in = math.ceil(
-        counts.scanned_activations * arch.activation_bits / arch.activation_sram_word_bits
-    )
-    act_words_out = math.ceil(
-        counts.outputs * arch.activation_bits / arch.activation_sram_word_bits
-    )
     activation_dram = activation_spill_bytes(spec, arch)
     dram_bytes = weight_dram_bytes + activation_dram
+    compute_s, dram_s, latency_s = (
+        float(v)
+        for v in layer_latency(
+            timing.total_cycles, arch.clock_hz, dram_bytes, arch.dram_bandwidth_bytes_per_s
+        )
+    )
     events = {
-        "sparse_sram_read": counts.sram_words,
-        "pointer_read": counts.broadcasts * n,
-        "activation_sram_read": act_words_in,
-        "activation_sram_write": act_words_out,
-        "codebook_lookup": counts.entries,
-        "codebook_decode": counts.entries * codebook_decode_bits(codebook_entries),
-        "mac": counts.entries,
-        "register_access": 2 * counts.entries,
-        "lnzd_op": counts.scanned_activations,
-        "fifo_access": 2 * counts.broadcasts * n,
-        "leakage_cycle": timing.total_cycles,
-        "dram_bit": 8 * dram_bytes,
+        action: float(count)
+        for action, count in layer_events(
+            sram_words=counts.sram_words,
+            broadcasts=counts.broadcasts,
+            entries=counts.entries,
+            scanned_activations=counts.scanned_activations,
+            outputs=counts.outputs,
+            n_pe=n,
+            activation_bits=arch.activation_bits,
+            activation_sram_word_bits=arch.activation_sram_word_bits,
+            decode_bits=codebook_decode_bits(codebook_entries),
+            latency_s=latency_s,
+            clock_hz=arch.clock_hz,
+            dram_bytes=dram_bytes,
+        ).items()
     }
-    compute_s = timing.total_cycles / arch.clock_hz
-    dram_s = dram_bytes / arch.dram_bandwidth_bytes_per_s
-    latency_s = max(compute_s, dram_s)
-    # Leakage runs for the whole layer time, including DRAM-bound time.
-    events["leakage_cycle"] = latency_s * arch.clock_hz
     table = build_energy_table(arch)
     useful = counts.entries - counts.fillers
     return LayerResult(
@@ -179,39 +172,39 @@ def simulate_layer(
     `weight_dram_bytes`: the part of the layer's weights streamed from DRAM every frame; by
     default whatever exceeds the accelerator's sparse-matrix + pointer SRAM on its own.
     `codebook_entries`: the codebook it runs on (default: the spec's, or 2^b if larger).
-    The analytical model uses only the layer's measured weight density and the activations'
-    density.
+    The cycle model needs the layer encoded for the accelerator's PE count; the analytical
+    model (`simulator.analytical_model`) takes the layer's real matrix for any PE count and
+    only the activations' density.
     """
     arch = load_accelerator(arch)
     _check_model(model)
     spec = layer.spec
     sparse = layer.sparse
-    if sparse.n_pe != arch.n_pe:
-        raise ValueError(
-            f"layer {spec.name!r}: compressed for n_pe={sparse.n_pe}; allowed: the "
-            f"accelerator's n_pe={arch.n_pe} (compress with n_pe={arch.n_pe})"
-        )
     weight_bits, index_bits = _layer_bits(layer)
     entry_bits = weight_bits + index_bits
     registers = arch.activation_registers_per_pe
     batches = output_batches(spec.matrix_shape[0], arch.n_pe, registers)
-    sparse_bytes, pointer_bytes = weight_storage_bytes(
-        onchip_entries_per_pe(sparse, registers), spec, arch, entry_bits
-    )
+    if model == "analytical":
+        from simulator.analytical_model import compressed_timing_counts
+
+        if isinstance(activations, int | float):
+            act_density = float(activations)  # the analytical model needs only the density
+        else:
+            x = np.asarray(activations)
+            act_density = float(np.count_nonzero(x)) / x.size if x.size else 0.0
+        timing, counts = compressed_timing_counts(layer, act_density, arch)
+    elif sparse.n_pe != arch.n_pe:
+        raise ValueError(
+            f"layer {spec.name!r}: compressed for n_pe={sparse.n_pe}; allowed: the "
+            f"accelerator's n_pe={arch.n_pe} (compress with n_pe={arch.n_pe})"
+        )
+    stored = stored_entries_per_pe(layer, arch, model)
+    sparse_bytes, pointer_bytes = weight_storage_bytes(stored, spec, arch, entry_bits)
     if weight_dram_bytes is None:
         weight_dram_bytes = max(0, sparse_bytes - arch.sparse_sram_bytes) + max(
             0, pointer_bytes - arch.pointer_sram_bytes
         )
-    if model == "analytical":
-        from simulator.analytical_model import analytical_timing_counts
-
-        x = np.asarray(activations)
-        act_density = float(np.count_nonzero(x)) / x.size if x.size else 0.0
-        weight_density = sparse.n_nonzeros / spec.weights
-        timing, counts = analytical_timing_counts(
-            spec, weight_density, act_density, entry_bits, index_bits, arch
-        )
-    else:
+    if model != "analytical":
         work = layer_work(sparse, spec, entry_bits, arch.sparse_sram_word_bits, registers)
         stream = activation_stream(spec, activations, batches)
         timing = cycle_timing(work, stream, arch.fifo_depth, arch.pipeline_latency_cycles)
@@ -247,12 +240,30 @@ def streamed_weight_bytes(sparse_bytes, pointer_bytes, arch: Accelerator) -> lis
     return [float(v) for v in streamed]
 
 
-def place_weights(layers, arch: Accelerator) -> list[tuple[int, int, float]]:
+def stored_entries_per_pe(layer, arch: Accelerator, model: str = "cycle") -> np.ndarray:
+    """Entries (fillers included) each PE stores of `layer` on `arch`, all output batches: from
+    the layer's encoding for the cycle model (it must be encoded for arch.n_pe), from its
+    non-zero structure for any PE count for the analytical model (the same numbers)."""
+    if model == "analytical":
+        from simulator.layer_statistics import compressed_layer_statistics
+
+        weight_bits, index_bits = _layer_bits(layer)
+        return compressed_layer_statistics(
+            layer,
+            arch.n_pe,
+            arch.activation_registers_per_pe,
+            weight_bits + index_bits,
+            arch.sparse_sram_word_bits,
+        ).stored_entries_per_pe
+    return onchip_entries_per_pe(layer.sparse, arch.activation_registers_per_pe)
+
+
+def place_weights(layers, arch: Accelerator, model: str = "cycle") -> list[tuple[int, int, float]]:
     """Per layer (sparse bytes, pointer bytes, bytes streamed from DRAM), placed in order."""
     sizes = []
     for layer in layers:
         weight_bits, index_bits = _layer_bits(layer)
-        entries = onchip_entries_per_pe(layer.sparse, arch.activation_registers_per_pe)
+        entries = stored_entries_per_pe(layer, arch, model)
         sizes.append(weight_storage_bytes(entries, layer.spec, arch, weight_bits + index_bits))
     sparse = [s for s, _ in sizes]
     pointers = [p for _, p in sizes]
@@ -290,19 +301,23 @@ def simulate_network(
     _check_model(model)
     layers = list(getattr(compressed_layers, "layers", compressed_layers))
     activations = activations or {}
-    placement = place_weights(layers, arch)
+    placement = place_weights(layers, arch, model)
     codebook_entries = codebook_entries_for(arch, [_layer_bits(layer)[0] for layer in layers])
     results = []
     for index, (layer, (_, _, dram_b)) in enumerate(zip(layers, placement)):
         x = activations.get(layer.spec.name)
         if x is None and activation_densities and layer.spec.name in activation_densities:
-            x = synthetic_activations(
-                input_shape(layer.spec),
-                activation_densities[layer.spec.name],
-                seed,
-                key=f"input/{layer.spec.name}",
+            density = activation_densities[layer.spec.name]
+            x = (
+                float(density)  # the analytical model needs only the density
+                if model == "analytical"
+                else synthetic_activations(
+                    input_shape(layer.spec), density, seed, key=f"input/{layer.spec.name}"
+                )
             )
-        if x is None:
+        if x is None and model == "analytical":
+            x = default_activation_density(layer.spec, index, hidden_activation_density)
+        elif x is None:
             x = default_activations(layer.spec, index, seed, hidden_activation_density)
         results.append(
             simulate_layer(

@@ -1,15 +1,37 @@
-"""Analytical model vs cycle model (within 5% on total cycles) and `dcsim validate`."""
+"""Analytical model vs cycle model, the array evaluation of hardware variants, and
+`dcsim validate`'s EIE rows.
+
+Agreement: the closed-form model (simulator.analytical_model) within 5 % of the cycle model on
+total cycles — the nine EIE layers and every AlexNet layer, across PE counts, FIFO depths and
+output batches (a grid here; the full 1…256 × 1…256 grid in benchmarks/bench_analytical.py),
+and over random shapes and densities (hypothesis). Exact where the model is exact: a depth-1
+FIFO or one PE with every column broadcast once.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compression.recipe import load_recipe
+from compression.sparse_format import encode_sparse
 from simulator import analytical_layer, load_accelerator, pruned_layer, simulate_layer
-from simulator.simulate import default_activations
+from simulator.accelerator import FIELD_NAMES
+from simulator.analytical_model import broadcast_items, drain_cycles
+from simulator.cycle_model import cycle_timing
+from simulator.energy_table import ENERGY_FIELDS, build_energy_table
+from simulator.layer_statistics import layer_statistics, structure_from_codes
+from simulator.lowering import activation_stream, layer_work, output_batches
+from simulator.pruned_layer import pruned_codes
+from simulator.simulate import default_activations, simulate_network
 from simulator.validation import validation_rows
+from simulator.variant_evaluation import evaluate_variants, variants_from
 from workloads import get_network
+from workloads.layer_spec import LayerSpec
 
 EIE_LAYERS = ("alex-6", "alex-7", "alex-8", "vgg-6", "vgg-7", "vgg-8", "nt-we", "nt-wd", "nt-lstm")
 # Deep Compression's AlexNet densities, from the shipped `paper` recipe (DESIGN §5).
@@ -19,24 +41,205 @@ ALEXNET_DENSITY = {
 }
 
 
-def _specs():
-    specs = [get_network(name).layers[0] for name in EIE_LAYERS]
-    return specs + list(get_network("alexnet-caffe").layers)
+def _spec_density(spec):
+    return spec.weight_density or ALEXNET_DENSITY[spec.name]
 
 
-@pytest.mark.parametrize("spec", _specs(), ids=lambda s: s.name)
-def test_analytical_within_5_percent_of_cycle_model(spec):
-    arch = load_accelerator("eie")
-    density = spec.weight_density or ALEXNET_DENSITY[spec.name]
-    layer = pruned_layer(spec, density, n_pe=arch.n_pe, seed=0)
-    x = default_activations(spec, 0 if spec.name == "conv1" else 1, 0, 0.5)
-    cycle = simulate_layer(layer, x, arch)
-    act_density = np.count_nonzero(x) / x.size
-    analytical = analytical_layer(
-        spec, layer.sparse.n_nonzeros / spec.weights, act_density, 4, 4, arch
+def _cycle_and_model(spec, codes, x, n_pe, depths, registers=64, index_bits=4):
+    """(cycle-model drain, analytical drain) per FIFO depth, same matrix and input."""
+    rows = spec.matrix_shape[0]
+    work = layer_work(encode_sparse(codes, n_pe, index_bits), spec, 8, 64, registers)
+    stream = activation_stream(spec, x, output_batches(rows, n_pe, registers))
+    stats = layer_statistics(structure_from_codes(codes), spec, n_pe, registers, index_bits, 8, 64)
+    items = broadcast_items(stats, float(np.count_nonzero(x)) / x.size)
+    out = []
+    for depth in depths:
+        cycle = cycle_timing(work, stream, depth, 0).total_cycles
+        out.append((depth, cycle, drain_cycles(stats, items, depth)))
+    return out
+
+
+@pytest.mark.parametrize("name", EIE_LAYERS)
+def test_eie_layers_within_5_percent_across_pe_counts_and_fifo_depths(name):
+    spec = get_network(name).layers[0]
+    codes = pruned_codes(spec, spec.weight_density, seed=0)
+    x = default_activations(spec, 1, 0, 0.5)
+    worst = 0.0
+    for n_pe in (1, 4, 16, 64, 256):
+        for depth, cycle, model in _cycle_and_model(spec, codes, x, n_pe, (1, 2, 8, 64, 256)):
+            error = model / cycle - 1
+            worst = max(worst, abs(error))
+            assert abs(error) < 0.05, (n_pe, depth, cycle, model)
+    assert worst < 0.05
+
+
+@pytest.mark.parametrize("layer", list(ALEXNET_DENSITY))
+def test_alexnet_layers_within_5_percent(layer):
+    spec = get_network("alexnet-caffe").layer(layer)
+    codes = pruned_codes(spec, ALEXNET_DENSITY[layer], seed=0)
+    x = default_activations(spec, 0 if layer == "conv1" else 1, 0, 0.5)
+    for n_pe in (2, 16, 128):
+        for depth, cycle, model in _cycle_and_model(spec, codes, x, n_pe, (2, 8, 256)):
+            assert abs(model / cycle - 1) < 0.05, (n_pe, depth, cycle, model)
+
+
+def test_output_batches_within_5_percent():
+    """fc6 / fc7 on few PEs run in up to 8 batches of 64 registers."""
+    net = get_network("alexnet-caffe")
+    for layer, n_pe in (("fc6", 8), ("fc7", 4), ("fc8", 2)):
+        spec = net.layer(layer)
+        codes = pruned_codes(spec, ALEXNET_DENSITY[layer], seed=0)
+        x = default_activations(spec, 1, 0, 0.5)
+        assert output_batches(spec.matrix_shape[0], n_pe, 64) > 1
+        for depth, cycle, model in _cycle_and_model(spec, codes, x, n_pe, (1, 4, 32)):
+            assert abs(model / cycle - 1) < 0.05, (layer, n_pe, depth, cycle, model)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.integers(64, 1500),
+    cols=st.integers(1500, 4000),
+    density=st.floats(0.02, 0.9),
+    act_density=st.floats(0.3, 1.0),
+    n_pe=st.sampled_from([1, 2, 3, 8, 16, 32, 64]),
+    depth=st.sampled_from([1, 2, 3, 4, 8, 16, 64]),
+    seed=st.integers(0, 1000),
+)
+def test_random_fc_layers_within_5_percent(rows, cols, density, act_density, n_pe, depth, seed):
+    spec = LayerSpec("fc", "fc", cols, rows)
+    codes = pruned_codes(spec, density, seed=seed)
+    rng = np.random.default_rng(seed)
+    x = (rng.random(cols) < act_density).astype(np.float32)
+    ((_, cycle, model),) = _cycle_and_model(spec, codes, x, n_pe, (depth,))
+    assert abs(model / cycle - 1) < 0.05, (cycle, model)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    out_channels=st.integers(8, 96),
+    groups=st.sampled_from([1, 2]),
+    density=st.floats(0.1, 0.9),
+    n_pe=st.sampled_from([2, 8, 32]),
+    depth=st.sampled_from([1, 2, 8, 64]),
+    seed=st.integers(0, 1000),
+)
+def test_random_conv_layers_within_5_percent(out_channels, groups, density, n_pe, depth, seed):
+    spec = LayerSpec(
+        "conv",
+        "conv",
+        16,
+        out_channels * groups,
+        kernel=(3, 3),
+        padding=(1, 1),
+        groups=groups,
+        input_hw=(24, 24),
     )
-    assert abs(analytical.total_cycles / cycle.total_cycles - 1) < 0.05
-    assert abs(analytical.energy_j / cycle.energy_j - 1) < 0.05
+    codes = pruned_codes(spec, density, seed=seed)
+    x = default_activations(spec, 1, seed, 0.5)
+    ((_, cycle, model),) = _cycle_and_model(spec, codes, x, n_pe, (depth,))
+    assert abs(model / cycle - 1) < 0.05, (cycle, model)
+
+
+def test_exact_with_a_depth_one_fifo_or_one_pe():
+    """Every column broadcast once: depth 1 is Σ_j max_p cost + 1, one PE Σ cost + 1."""
+    spec = LayerSpec("fc", "fc", 700, 300)
+    codes = pruned_codes(spec, 0.1, seed=1)
+    x = np.ones(700, np.float32)
+    for n_pe, depth in ((16, 1), (1, 8), (1, 1)):
+        ((_, cycle, model),) = _cycle_and_model(spec, codes, x, n_pe, (depth,))
+        assert model == pytest.approx(cycle, rel=1e-12)
+
+
+def test_events_are_exact_expectations():
+    """With every column broadcast once, the analytical events equal the cycle model's."""
+    arch = load_accelerator("eie").replace(n_pe=8)
+    spec = LayerSpec("fc", "fc", 512, 200)
+    layer = pruned_layer(spec, 0.2, n_pe=8, seed=2)
+    x = np.ones(512, np.float32)
+    cycle = simulate_layer(layer, x, arch)
+    model = simulate_layer(layer, x, arch, model="analytical")
+    for action in ("sparse_sram_read", "codebook_lookup", "pointer_read", "lnzd_op"):
+        assert model.events[action] == pytest.approx(cycle.events[action], rel=1e-12)
+    assert model.counts.fillers == pytest.approx(cycle.counts.fillers, rel=1e-12)
+    assert model.weight_bytes == cycle.weight_bytes
+
+
+def test_densities_only_layer_follows_the_cycle_model():
+    arch = load_accelerator("eie")
+    spec = get_network("alex-7").layers[0]
+    layer = pruned_layer(spec, spec.weight_density, n_pe=arch.n_pe, seed=0)
+    x = default_activations(spec, 1, 0, 0.5)
+    cycle = simulate_layer(layer, x, arch)
+    density = float(np.count_nonzero(x)) / x.size
+    model = analytical_layer(spec, spec.weight_density, density, 4, 4, arch)
+    assert abs(model.total_cycles / cycle.total_cycles - 1) < 0.05
+    assert abs(model.energy_j / cycle.energy_j - 1) < 0.05
+    assert abs(model.weight_bytes / cycle.weight_bytes - 1) < 0.01
+
+
+@pytest.fixture(scope="module")
+def small_network():
+    from compression import compress_network
+    from compression.recipe import parse_recipe
+
+    recipe = parse_recipe(
+        {
+            "kind": {
+                "conv": {"density": 0.6, "weight_bits": 8},
+                "fc": {"density": 0.1, "weight_bits": 5},
+            }
+        }
+    )
+    return compress_network(get_network("lenet-5"), recipe, n_pe=1, seed=0)
+
+
+def test_variant_arrays_equal_the_single_point_model(small_network):
+    """Every variant's arrays equal simulate_network(model="analytical") for that variant."""
+    base = load_accelerator("edge-16")
+    variants = variants_from(
+        base,
+        n_pe=[1, 4, 16],
+        fifo_depth=[1, 8],
+        clock_hz=[1e8, 5e8],
+        sparse_sram_bytes_per_pe=[256, 65536],
+    )
+    densities = [1.0, 0.5, 0.5, 0.5]
+    results = evaluate_variants(small_network.layers, densities, variants)
+    for v, arch in enumerate(variants.accelerators):
+        activations = {
+            layer.spec.name: d for layer, d in zip(small_network.layers, densities, strict=True)
+        }
+        sim = simulate_network(small_network, arch, activations, model="analytical")
+        for j, result in enumerate(sim.layers):
+            assert results.layers["cycles"][v, j] == pytest.approx(result.total_cycles, rel=1e-12)
+            assert results.layers["latency_s"][v, j] == pytest.approx(result.latency_s, rel=1e-12)
+            assert results.layers["weight_dram_bytes"][v, j] == result.weight_dram_bytes
+            total = sum(results.energy_j[a][v, j] for a in results.energy_j)
+            assert total == pytest.approx(result.energy_j, rel=1e-12)
+            for action, count in result.events.items():
+                assert results.events[action][v, j] == pytest.approx(count, rel=1e-12)
+
+
+def test_energy_fields_are_all_the_table_reads():
+    """Changing a field outside ENERGY_FIELDS never changes the energy table."""
+    base = load_accelerator("eie")
+    reference = {k: v.energy_j for k, v in build_energy_table(base).items()}
+    changes = {
+        "fifo_depth": 2,
+        "dram_bandwidth_bytes_per_s": 1e9,
+        "pipeline_stages": 7,
+        "pe_per_lnzd": 8,
+        "codebook_entries": 256,
+        "weight_index_bits": 3,
+        "relative_index_bits": 3,
+        "activation_registers_per_pe": 32,
+        "name": "other",
+        "description": "x",
+    }
+    assert set(changes) | set(ENERGY_FIELDS) == set(FIELD_NAMES)
+    for field, value in changes.items():
+        table = build_energy_table(dataclasses.replace(base, **{field: value}))
+        assert {k: v.energy_j for k, v in table.items()} == reference, field
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,244 @@
+"""Evaluating one compressed network on many hardware variants at once, as arrays.
+
+Part of `simulator` (DESIGN §8): the hot path of a large sweep. One compression setting (the
+real compressed layers, their input activation densities) meets an array of V accelerator
+variants (`HardwareVariants`, a struct of arrays), and every result is a numpy array [V, L]
+(variants × layers) — no per-point Python objects. Work is shared along the layering of §8:
+
+- per distinct (N, registers, SRAM word bits): the layers' statistics from their real matrices
+  (`simulator.layer_statistics`, O(nnz) each, cached per layer), which give the events per
+  broadcast item and the stored entries per PE;
+- per distinct (N, registers, word bits, FIFO depth): the drain cycles of the analytical model
+  (`simulator.analytical_model.drain_cycles`); axes that cannot change timing — clock, node,
+  voltage, SRAM capacities, DRAM — reuse it;
+- per distinct energy-relevant spec (`simulator.energy_table.ENERGY_FIELDS`): the energy table;
+- per variant: storage, placement on chip and DRAM spill (`simulator.memory_fit`), latency and
+  events (`simulator.layer_events`, the same functions the single-point path uses) and energy,
+  all by broadcasting.
+
+The numbers are those of `simulator.simulate.simulate_network(..., model="analytical")` for each
+variant (a test checks it exactly, variant by variant).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.accelerator import FIELD_NAMES, Accelerator
+from simulator.analytical_model import broadcast_items, drain_cycles
+from simulator.energy_table import (
+    ACTIONS,
+    ENERGY_FIELDS,
+    build_energy_table,
+    codebook_decode_bits,
+)
+from simulator.layer_events import layer_events, layer_latency
+from simulator.layer_statistics import compressed_layer_statistics
+from simulator.lowering import input_shape
+from simulator.memory_fit import streamed_bytes
+
+
+@dataclass(frozen=True, eq=False)
+class HardwareVariants:
+    """V accelerator variants: every `Accelerator` field as an array of length V."""
+
+    fields: dict[str, np.ndarray]
+    accelerators: tuple[Accelerator, ...]
+
+    @classmethod
+    def from_accelerators(cls, accelerators: Sequence[Accelerator]) -> HardwareVariants:
+        archs = tuple(accelerators)
+        fields = {name: np.array([getattr(a, name) for a in archs]) for name in FIELD_NAMES}
+        return cls(fields, archs)
+
+    def __len__(self) -> int:
+        return len(self.accelerators)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.fields[name]
+
+
+@dataclass(frozen=True, eq=False)
+class VariantResults:
+    """Per layer and variant ([V, L] arrays) and per variant ([V]) results."""
+
+    layers: dict[str, np.ndarray]  # column -> [V, L]
+    events: dict[str, np.ndarray]  # action -> [V, L]
+    energy_j: dict[str, np.ndarray]  # action -> [V, L]
+    energy_per_event_j: dict[str, np.ndarray]  # action -> [V]
+    codebook_entries: np.ndarray  # [V]
+    energy_tables: list[list[dict]]  # distinct energy tables (rows)
+    energy_table_index: np.ndarray  # [V] -> index into energy_tables
+
+
+def _groups(keys: np.ndarray) -> list[tuple[tuple, np.ndarray]]:
+    """(key, indices) of the distinct rows of `keys` [V, k], in first-seen order."""
+    unique, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    order = np.argsort(first)
+    return [(tuple(unique[u]), np.flatnonzero(inverse == u)) for u in order]
+
+
+def _energy_key(arch: Accelerator) -> tuple:
+    return tuple(getattr(arch, name) for name in ENERGY_FIELDS)
+
+
+def evaluate_variants(
+    layers: Sequence, activation_densities: Sequence[float], variants: HardwareVariants
+) -> VariantResults:
+    """One frame of the network `layers` (compressed layers, network order) on every variant,
+    with the layers' input activation densities (module docstring)."""
+    V, L = len(variants), len(layers)
+    if len(activation_densities) != L:
+        raise ValueError(
+            f"activation_densities has {len(activation_densities)} values; allowed: one per "
+            f"layer ({L})"
+        )
+    n_pe = variants["n_pe"].astype(np.int64)
+    registers = variants["activation_registers_per_pe"].astype(np.int64)
+    word_bits = variants["sparse_sram_word_bits"].astype(np.int64)
+    fifo = variants["fifo_depth"].astype(np.int64)
+    entry_bits = np.array([int(x.weight_bits) + int(x.index_bits) for x in layers])
+    shape = (V, L)
+    drain = np.zeros(shape)
+    items = np.zeros(shape)
+    entries = np.zeros(shape)
+    fillers = np.zeros(shape)
+    words = np.zeros(shape)
+    scanned = np.zeros(shape)
+    ideal = np.zeros(shape)
+    stall = np.zeros(shape)
+    stored_words = np.zeros(shape)  # sparse-matrix SRAM words, all PEs
+    pointers_per_pe = np.zeros(shape)
+    for (n, r, w), where in _groups(np.c_[n_pe, registers, word_bits]):
+        for j, layer in enumerate(layers):
+            stats = compressed_layer_statistics(layer, int(n), int(r), int(entry_bits[j]), int(w))
+            k = broadcast_items(stats, float(activation_densities[j]))
+            items[where, j] = k
+            entries[where, j] = k * stats.entries_per_item
+            fillers[where, j] = k * stats.fillers_per_item
+            words[where, j] = k * stats.words_per_item
+            scanned[where, j] = stats.scanned_activations * stats.batches
+            ideal[where, j] = k * stats.entries_per_item / n
+            stored_words[where, j] = float(
+                np.ceil(stats.stored_entries_per_pe * entry_bits[j] / w).sum()
+            )
+            spec = layer.spec
+            groups = spec.groups if spec.kind == "conv" else 1
+            pointers_per_pe[where, j] = stats.batches * groups * spec.matrix_shape[1] + 1
+            mean_cost = sum(s.items_fraction * s.mean_cost for s in stats.segments)
+            for depth in np.unique(fifo[where]):
+                sub = where[fifo[where] == depth]
+                cycles = drain_cycles(stats, k, int(depth))
+                drain[sub, j] = cycles
+                tail = min(float(depth), k) * mean_cost
+                stall[sub, j] = max(0.0, cycles - 1.0 - k - tail) if k > 0 else 0.0
+    total_cycles = drain + variants["pipeline_stages"][:, None]
+    # storage and placement (simulator.memory_fit)
+    sparse_bytes = stored_words * word_bits[:, None] // 8
+    pointer_bytes = np.ceil(pointers_per_pe * (n_pe * variants["pointer_bits"])[:, None] / 8)
+    sparse_capacity = n_pe * variants["sparse_sram_bytes_per_pe"]
+    pointer_capacity = n_pe * variants["pointer_sram_bytes_per_pe"]
+    weight_dram = streamed_bytes(sparse_bytes, sparse_capacity) + streamed_bytes(
+        pointer_bytes, pointer_capacity
+    )
+    value_bytes = variants["activation_bits"] / 8
+    in_values = np.array([math.prod(input_shape(x.spec)) for x in layers], dtype=np.float64)
+    out_values = np.array([math.prod(x.spec.output_shape) for x in layers], dtype=np.float64)
+    storage = n_pe * (
+        2 * variants["activation_registers_per_pe"] * variants["activation_bits"] // 8
+        + variants["activation_sram_bytes_per_pe"]
+    )
+    half = (storage / 2)[:, None]
+    activation_dram = np.maximum(0.0, in_values * value_bytes[:, None] - half) + np.maximum(
+        0.0, out_values * value_bytes[:, None] - half
+    )
+    dram_bytes = weight_dram + activation_dram
+    clock = variants["clock_hz"][:, None]
+    compute_s, dram_s, latency_s = layer_latency(
+        total_cycles, clock, dram_bytes, variants["dram_bandwidth_bytes_per_s"][:, None]
+    )
+    # codebook: sized for the widest layer, per variant
+    widest = max(int(x.weight_bits) for x in layers) if layers else 0
+    codebook = np.maximum(variants["codebook_entries"], 2**widest)
+    decode = np.array([codebook_decode_bits(int(c)) for c in codebook], dtype=np.float64)
+    events = layer_events(
+        sram_words=words,
+        broadcasts=items,
+        entries=entries,
+        scanned_activations=scanned,
+        outputs=np.broadcast_to(out_values, shape),
+        n_pe=n_pe[:, None],
+        activation_bits=variants["activation_bits"][:, None],
+        activation_sram_word_bits=variants["activation_sram_word_bits"][:, None],
+        decode_bits=decode[:, None],
+        latency_s=latency_s,
+        clock_hz=clock,
+        dram_bytes=dram_bytes,
+    )
+    # energy tables per distinct energy-relevant spec
+    tables: list[list[dict]] = []
+    table_index = np.zeros(V, np.int64)
+    per_event = {action: np.zeros(V) for action in ACTIONS}
+    seen: dict[tuple, int] = {}
+    for v, arch in enumerate(variants.accelerators):
+        key = _energy_key(arch)
+        if key not in seen:
+            seen[key] = len(tables)
+            table = build_energy_table(arch)
+            tables.append([entry.as_row() for entry in table.values()])
+        table_index[v] = seen[key]
+    table_energy = np.array(
+        [[row["energy_pj"] * 1e-12 for row in rows] for rows in tables], dtype=np.float64
+    )
+    actions = [row["action"] for row in tables[0]] if tables else list(ACTIONS)
+    for a, action in enumerate(actions):
+        per_event[action] = table_energy[table_index, a]
+    energy = {action: events[action] * per_event[action][:, None] for action in ACTIONS}
+    useful = entries - fillers
+    with np.errstate(divide="ignore", invalid="ignore"):
+        load_balance = np.where(total_cycles > 0, ideal / total_cycles, 1.0)
+        utilization = np.where(total_cycles > 0, useful / (n_pe[:, None] * total_cycles), 0.0)
+    layers_out = {
+        "cycles": total_cycles,
+        "ideal_cycles": ideal,
+        "stall_cycles": stall,
+        "load_balance": load_balance,
+        "utilization": utilization,
+        "fillers": fillers,
+        "broadcasts": items,
+        "entries": entries,
+        "scanned_activations": scanned,
+        "compute_s": compute_s,
+        "dram_s": dram_s,
+        "latency_s": latency_s,
+        "sparse_bytes": sparse_bytes,
+        "pointer_bytes": pointer_bytes,
+        "weight_dram_bytes": weight_dram,
+        "activation_dram_bytes": activation_dram,
+    }
+    return VariantResults(
+        layers=layers_out,
+        events=events,
+        energy_j=energy,
+        energy_per_event_j=per_event,
+        codebook_entries=codebook,
+        energy_tables=tables,
+        energy_table_index=table_index,
+    )
+
+
+def variants_from(base: Accelerator, **axes) -> HardwareVariants:
+    """The product of `axes` (Accelerator field -> values) over `base`, as variants."""
+    names = list(axes)
+    grids = np.meshgrid(*[np.asarray(axes[n]) for n in names], indexing="ij")
+    archs = []
+    for values in zip(*(g.reshape(-1) for g in grids)):
+        changes = {n: (v.item() if hasattr(v, "item") else v) for n, v in zip(names, values)}
+        archs.append(dataclasses.replace(base, **changes))
+    return HardwareVariants.from_accelerators(archs)

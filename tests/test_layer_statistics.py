@@ -1,0 +1,147 @@
+"""Per-PE-count statistics (simulator.layer_statistics): the O(nnz) work arrays equal the
+lowering's, frequencies, the exact entries pmf, and the density path."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from compression.sparse_format import encode_sparse
+from simulator.layer_statistics import (
+    column_frequencies,
+    density_statistics,
+    layer_statistics,
+    nonzero_structure,
+    slice_entries_pmf,
+    structure_from_codes,
+    work_from_structure,
+)
+from simulator.lowering import (
+    layer_work,
+    onchip_entries_per_pe,
+    output_batches,
+    scanned_activations,
+)
+from workloads.layer_spec import LayerSpec
+
+
+@st.composite
+def _layers(draw):
+    if draw(st.booleans()):
+        rows, cols = draw(st.integers(1, 150)), draw(st.integers(1, 25))
+        spec = LayerSpec("fc", "fc", cols, rows)
+    else:
+        groups = draw(st.integers(1, 3))
+        cin = groups * draw(st.integers(1, 3))
+        cout = groups * draw(st.integers(1, 40))
+        k = draw(st.integers(1, 3))
+        spec = LayerSpec("conv", "conv", cin, cout, kernel=(k, k), groups=groups, input_hw=(5, 5))
+    rows, cols = spec.matrix_shape
+    seed = draw(st.integers(0, 2**16))
+    density = draw(st.floats(0.0, 1.0))
+    rng = np.random.default_rng(seed)
+    codes = (rng.random((rows, cols)) < density) * rng.integers(1, 4, (rows, cols))
+    return spec, codes.astype(np.uint16)
+
+
+@settings(max_examples=80)
+@given(
+    _layers(),
+    st.integers(1, 20),
+    st.sampled_from([1, 2, 3, 64]),
+    st.integers(1, 4),
+    st.integers(2, 16),
+    st.sampled_from([16, 64, 128]),
+)
+def test_work_from_structure_equals_the_lowering(layer, n_pe, registers, index_bits, entry, word):
+    spec, codes = layer
+    rows, cols = spec.matrix_shape
+    groups = spec.groups if spec.kind == "conv" else 1
+    reference = layer_work(encode_sparse(codes, n_pe, index_bits), spec, entry, word, registers)
+    col_ptr, rows_of = structure_from_codes(codes)
+    batches = output_batches(rows, n_pe, registers)
+    entries, fillers, words = work_from_structure(
+        col_ptr, rows_of, rows, n_pe, registers, batches, groups, index_bits, entry, word
+    )
+    np.testing.assert_array_equal(entries, reference.entries)
+    np.testing.assert_array_equal(fillers, reference.fillers)
+    np.testing.assert_array_equal(words, reference.words)
+    stats = layer_statistics((col_ptr, rows_of), spec, n_pe, registers, index_bits, entry, word)
+    np.testing.assert_array_equal(
+        stats.stored_entries_per_pe,
+        onchip_entries_per_pe(encode_sparse(codes, n_pe, index_bits), registers),
+    )
+
+
+@settings(max_examples=40)
+@given(_layers(), st.integers(1, 9), st.integers(1, 4))
+def test_nonzero_structure_does_not_depend_on_the_encoding(layer, n_pe, index_bits):
+    _, codes = layer
+    col_ptr, rows_of = nonzero_structure(encode_sparse(codes, n_pe, index_bits))
+    expected = structure_from_codes(codes)
+    np.testing.assert_array_equal(col_ptr, expected[0])
+    np.testing.assert_array_equal(rows_of, expected[1])
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        LayerSpec("fc", "fc", 30, 7),
+        LayerSpec("c", "conv", 4, 6, kernel=(3, 3), padding=(1, 1), groups=2, input_hw=(7, 6)),
+        LayerSpec(
+            "s", "conv", 3, 8, kernel=(5, 3), stride=(2, 3), padding=(2, 0), input_hw=(9, 11)
+        ),
+    ],
+)
+def test_column_frequencies_sum_to_the_scanned_activations(spec):
+    groups = spec.groups if spec.kind == "conv" else 1
+    assert column_frequencies(spec).sum() * groups == scanned_activations(spec)
+
+
+def _brute_entries_pmf(n_rows, density, index_bits):
+    span = 1 << index_bits
+    out = np.zeros(2 * n_rows + 2)
+    for bits in itertools.product([0, 1], repeat=n_rows):
+        p = np.prod([density if b else 1 - density for b in bits])
+        entries = run = 0
+        for b in bits:
+            if b:
+                entries += 1 + run // span
+                run = 0
+            else:
+                run += 1
+        out[entries] += p
+    return out
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "density", "index_bits"), [(1, 0.3, 1), (6, 0.2, 1), (10, 0.15, 2), (12, 0.5, 3)]
+)
+def test_slice_entries_pmf_is_exact(n_rows, density, index_bits):
+    pmf = slice_entries_pmf(n_rows, density, index_bits)
+    brute = _brute_entries_pmf(n_rows, density, index_bits)
+    np.testing.assert_allclose(pmf, brute[: pmf.shape[0]], atol=1e-12)
+    assert brute[pmf.shape[0] :].sum() < 1e-12
+
+
+def test_density_statistics_match_a_large_iid_matrix():
+    """The closed form's expectations equal a big i.i.d. matrix's measured statistics."""
+    spec = LayerSpec("fc", "fc", 20000, 512)
+    rng = np.random.default_rng(3)
+    codes = (rng.random(spec.matrix_shape) < 0.06).astype(np.uint16)
+    measured = layer_statistics(structure_from_codes(codes), spec, 16, 64, 4, 8, 64)
+    expected = density_statistics(spec, float(codes.mean()), 16, 64, 4, 8, 64)
+    assert expected.batches == measured.batches == 1
+    for name in ("entries_per_item", "fillers_per_item", "words_per_item"):
+        assert getattr(expected, name) == pytest.approx(getattr(measured, name), rel=0.02)
+    seg_e, seg_m = expected.segments[0], measured.segments[0]
+    assert seg_e.mean_cost == pytest.approx(seg_m.mean_cost, rel=0.01)
+    assert seg_e.sd_cost == pytest.approx(seg_m.sd_cost, rel=0.03)
+    assert seg_e.max_cost == pytest.approx(seg_m.max_cost, rel=0.03)
+    np.testing.assert_allclose(
+        expected.stored_entries_per_pe, measured.stored_entries_per_pe, rtol=0.02
+    )
