@@ -24,9 +24,18 @@ it there; whether it fits is shown next to it.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 
-__all__ = ["ACCURACY_METRICS", "ACCURACY_TOLERANCE", "BEST_POINT_RULE", "best_points"]
+__all__ = [
+    "ACCURACY_METRICS",
+    "ACCURACY_TOLERANCE",
+    "BEST_POINT_RULE",
+    "BestPointScan",
+    "best_points",
+]
 
 #: Accuracy columns in order of preference (the first one measured for a network is used).
 ACCURACY_METRICS = ("top1", "top5", "retrieval_map", "precision_at_10")
@@ -45,11 +54,117 @@ BEST_POINT_RULE = (
 )
 
 
-def _metric(group: pd.DataFrame) -> str | None:
-    for metric in ACCURACY_METRICS:
-        if metric in group and pd.to_numeric(group[metric], errors="coerce").notna().any():
-            return metric
-    return None
+class BestPointScan:
+    """The rule (:data:`BEST_POINT_RULE`) over a table streamed in batches of total rows: pass
+    1 (:meth:`observe`, every batch) learns per network whether any point meets the target
+    and the best known accuracy among the candidates; pass 2 (:meth:`consider`, every batch
+    again, in the same order) keeps per network the one candidate that sorts first. Memory
+    is one row per network; the picks equal those of sorting the whole table."""
+
+    COLUMNS = ("point_id", "network", "status", "meets_target", "energy_mj", "latency_ms")
+    COLUMNS += ACCURACY_METRICS
+
+    def __init__(self):
+        self._meets: dict[str, bool] = {}  # network → any point meets the target (first-seen)
+        # network → metric → [max among meeting points, max among all points] (NaN: none)
+        self._best_accuracy: dict[str, dict[str, list[float]]] = {}
+        self._picks: dict[str, pd.DataFrame] = {}
+        self._dropped: dict[str, bool] = {}
+
+    @staticmethod
+    def _prepare(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+        frame = _ok(frame)
+        networks = (
+            frame["network"].astype(str)
+            if "network" in frame
+            else pd.Series("", index=frame.index, dtype=object)
+        )
+        meets = (
+            frame["meets_target"].fillna(False).astype(bool)
+            if "meets_target" in frame
+            else pd.Series(False, index=frame.index)
+        )
+        return frame, networks, meets
+
+    def observe(self, frame: pd.DataFrame) -> None:
+        """Pass 1 over a batch of total rows."""
+        frame, networks, meets = self._prepare(frame)
+        if frame.empty or "point_id" not in frame:
+            return
+        for network in dict.fromkeys(networks):
+            sel = (networks == network).to_numpy()
+            here = meets.to_numpy()[sel]
+            self._meets[network] = self._meets.get(network, False) or bool(here.any())
+            stats = self._best_accuracy.setdefault(network, {})
+            for metric in ACCURACY_METRICS:
+                if metric not in frame:
+                    continue
+                values = pd.to_numeric(frame[metric], errors="coerce").to_numpy(float)[sel]
+                best = stats.setdefault(metric, [math.nan, math.nan])
+                for k, part in enumerate((values[here], values)):
+                    part = part[~np.isnan(part)]
+                    if part.size:
+                        best[k] = float(np.fmax(best[k], part.max()))
+
+    def _metric(self, network: str) -> tuple[str | None, float]:
+        """The accuracy column compared for `network` and its best value among candidates."""
+        k = 0 if self._meets.get(network) else 1
+        for metric in ACCURACY_METRICS:
+            best = self._best_accuracy.get(network, {}).get(metric)
+            if best is not None and not math.isnan(best[k]):
+                return metric, best[k]
+        return None, math.nan
+
+    def consider(self, frame: pd.DataFrame) -> None:
+        """Pass 2 over a batch of total rows (after every batch went through :meth:`observe`)."""
+        frame, networks, meets = self._prepare(frame)
+        if frame.empty or "point_id" not in frame:
+            return
+        for network in dict.fromkeys(networks):
+            sel = networks == network
+            meets_any = self._meets.get(network, False)
+            candidates = frame[sel & meets] if meets_any else frame[sel]
+            metric, best = self._metric(network)
+            if metric is not None and len(candidates):
+                accuracy = pd.to_numeric(candidates[metric], errors="coerce")
+                keep = accuracy.isna() | (accuracy >= best - ACCURACY_TOLERANCE - 1e-12)
+                self._dropped[network] = self._dropped.get(network, False) or not keep.all()
+                candidates = candidates[keep]
+            if candidates.empty:
+                continue
+            order = ("energy_mj", "latency_ms") if meets_any else ("latency_ms", "energy_mj")
+            keys = [k for k in (*order, "point_id") if k in candidates]
+            previous = self._picks.get(network)
+            pool = candidates if previous is None else pd.concat([previous, candidates])
+            pick = pool.sort_values(keys, na_position="last", kind="mergesort").iloc[:1]
+            self._picks[network] = pick
+
+    def result(self) -> pd.DataFrame:
+        """One row per network (first-seen order), as :func:`best_points` returns."""
+        columns = ["network", "point_id", "meets_target", "accuracy_metric", "why"]
+        picks = []
+        for network, pick in self._picks.items():
+            meets_any = self._meets.get(network, False)
+            metric, _ = self._metric(network)
+            why = (
+                "lowest energy at the target frame rate"
+                if meets_any
+                else "fastest: no point meets the target frame rate"
+            )
+            if metric is not None and self._dropped.get(network):
+                why += f", {metric} within {ACCURACY_TOLERANCE * 100:g} point of the best"
+            picks.append(
+                {
+                    "network": network,
+                    "point_id": str(pick["point_id"].iloc[0]),
+                    "meets_target": bool(meets_any),
+                    "accuracy_metric": metric,
+                    "why": why,
+                }
+            )
+        order = list(self._meets)
+        picks.sort(key=lambda p: order.index(p["network"]))
+        return pd.DataFrame(picks, columns=columns)
 
 
 def _ok(totals: pd.DataFrame) -> pd.DataFrame:
@@ -61,43 +176,9 @@ def _ok(totals: pd.DataFrame) -> pd.DataFrame:
 def best_points(totals: pd.DataFrame) -> pd.DataFrame:
     """One row per network (first-seen order): ``network``, ``point_id``, ``meets_target``
     (whether the pick meets the target frame rate), ``accuracy_metric`` (the column compared,
-    or None) and ``why`` (the rule's outcome in words). Empty when no point ran."""
-    columns = ["network", "point_id", "meets_target", "accuracy_metric", "why"]
-    totals = _ok(totals)
-    if totals.empty or "point_id" not in totals:
-        return pd.DataFrame(columns=columns)
-    networks = totals["network"] if "network" in totals else pd.Series("", index=totals.index)
-    picks = []
-    for network in dict.fromkeys(networks.astype(str)):
-        group = totals[networks.astype(str) == network]
-        meets = (
-            group["meets_target"].fillna(False).astype(bool)
-            if "meets_target" in group
-            else pd.Series(False, index=group.index)
-        )
-        candidates = group[meets] if meets.any() else group
-        metric = _metric(candidates)
-        why = (
-            "lowest energy at the target frame rate"
-            if meets.any()
-            else "fastest: no point meets the target frame rate"
-        )
-        if metric is not None:
-            accuracy = pd.to_numeric(candidates[metric], errors="coerce")
-            keep = accuracy.isna() | (accuracy >= accuracy.max() - ACCURACY_TOLERANCE - 1e-12)
-            if not keep.all():
-                why += f", {metric} within {ACCURACY_TOLERANCE * 100:g} point of the best"
-            candidates = candidates[keep]
-        order = ("energy_mj", "latency_ms") if meets.any() else ("latency_ms", "energy_mj")
-        keys = [k for k in (*order, "point_id") if k in candidates]
-        pick = candidates.sort_values(keys, na_position="last", kind="mergesort").iloc[0]
-        picks.append(
-            {
-                "network": network,
-                "point_id": str(pick["point_id"]),
-                "meets_target": bool(meets.any()),
-                "accuracy_metric": metric,
-                "why": why,
-            }
-        )
-    return pd.DataFrame(picks, columns=columns)
+    or None) and ``why`` (the rule's outcome in words). Empty when no point ran. The same
+    picks as :class:`BestPointScan` over the table in batches."""
+    scan = BestPointScan()
+    scan.observe(totals)
+    scan.consider(totals)
+    return scan.result()

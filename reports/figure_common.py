@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 
 from reports.best_point import ACCURACY_METRICS
 from reports.formatting import format_value
+from reports.pareto import pareto_mask as pareto_mask  # re-exported for the figures
 
 LAYOUT = dict(template="plotly_white", margin=dict(l=60, r=20, t=70, b=50), height=460)
 MAX_SELECTABLE_POINTS = 25
@@ -200,21 +201,6 @@ def hover_text(rec) -> str:
     if isinstance(cfg, str) and cfg:
         lines.append("config: " + _wrap(cfg.replace("<", "&lt;")))
     return "<br>".join(lines)
-
-
-def pareto_mask(x, y) -> np.ndarray:
-    """Pareto-optimal points when minimising ``x`` and maximising ``y`` (NaNs never optimal)."""
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y, dtype=float)
-    mask = np.zeros(len(x), dtype=bool)
-    valid = np.flatnonzero(~(np.isnan(x) | np.isnan(y)))
-    order = valid[np.lexsort((-y[valid], x[valid]))]  # by x ascending, then y descending
-    best = -np.inf
-    for i in order:
-        if y[i] > best:
-            mask[i] = True
-            best = y[i]
-    return mask
 
 
 def message_figure(title: str, message: str) -> go.Figure:
