@@ -7,8 +7,10 @@ on the result table's columns (described in :mod:`reports.columns`) and a plain 
 """
 
 from reports.columns import COLUMNS, ColumnInfo, column_info, header, units_rows
+from reports.csv_output import write_csv
 from reports.html_report import build_report, write_report
-from reports.spreadsheet import write_csv, write_xlsx
+from reports.outputs import write_outputs
+from reports.spreadsheet import write_xlsx
 
 __all__ = [
     "COLUMNS",
@@ -18,6 +20,7 @@ __all__ = [
     "header",
     "units_rows",
     "write_csv",
+    "write_outputs",
     "write_report",
     "write_xlsx",
 ]

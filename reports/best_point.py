@@ -139,6 +139,10 @@ class BestPointScan:
             pick = pool.sort_values(keys, na_position="last", kind="mergesort").iloc[:1]
             self._picks[network] = pick
 
+    def pick_records(self) -> dict[str, dict]:
+        """network → the picked point's row (the columns :meth:`consider` was given)."""
+        return {network: pick.iloc[0].to_dict() for network, pick in self._picks.items()}
+
     def result(self) -> pd.DataFrame:
         """One row per network (first-seen order), as :func:`best_points` returns."""
         columns = ["network", "point_id", "meets_target", "accuracy_metric", "why"]

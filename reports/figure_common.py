@@ -137,6 +137,16 @@ def accelerator_colours(accelerators) -> dict:
     }
 
 
+def colour_column(totals: pd.DataFrame) -> str | None:
+    """The column whose values colour the points: the accelerator when at most ten are drawn,
+    else its preset (hardware variants of one part share a colour), else None (one colour)."""
+    limit = len(ACCELERATOR_PALETTE)
+    for column in ("accelerator", "accelerator_preset"):
+        if column in totals and totals[column].astype(str).nunique() <= limit:
+            return column
+    return None
+
+
 def isnan(v) -> bool:
     try:
         return v is None or (isinstance(v, float) and math.isnan(v)) or bool(pd.isna(v))

@@ -37,6 +37,9 @@ MEMORIES = (
 _TITLE = "On-chip memory need vs capacity"
 _ROW_PX = 30  # per design point (three bars)
 _MAX_HEIGHT_PX = 2400
+#: Most points the figure draws (three bars each); a larger sweep draws each network's best
+#: point, then the Pareto-optimal points, then a deterministic sample (smallest point-id hash).
+FOOTPRINT_POINTS = 150
 _TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0)
 
 
@@ -44,8 +47,24 @@ def _has_memory_columns(totals: pd.DataFrame) -> bool:
     return all(f"{m}_{part}_bytes" in totals for m, _ in MEMORIES for part in ("need", "capacity"))
 
 
-def footprint_figure(totals: pd.DataFrame) -> Figure:
-    """Need / capacity of every on-chip memory of every point (module docstring)."""
+def footprint_points(drawn: pd.DataFrame, best_ids=()) -> pd.DataFrame:
+    """At most :data:`FOOTPRINT_POINTS` of the drawn points: best first, then Pareto-optimal
+    (``_front``), then by the sampling hash (``_hash``), in table order."""
+    if len(drawn) <= FOOTPRINT_POINTS:
+        return drawn
+    best = drawn["point_id"].astype(str).isin(list(best_ids)).to_numpy()
+    front = drawn["_front"].to_numpy(bool) if "_front" in drawn else np.zeros(len(drawn), bool)
+    key = drawn["_hash"].to_numpy() if "_hash" in drawn else np.arange(len(drawn))
+    order = np.lexsort((np.arange(len(drawn)), key, ~front, ~best))[:FOOTPRINT_POINTS]
+    return drawn.iloc[np.sort(order)]
+
+
+def footprint_figure(
+    totals: pd.DataFrame, *, total_points: int | None = None, total_fit: int | None = None
+) -> Figure:
+    """Need / capacity of every on-chip memory of every point (module docstring); with
+    ``total_points`` (the sweep's ok points, when `totals` is a selection of them) the caption
+    says how many are shown and how many of all fit (``total_fit``)."""
     fid = "footprint"
     if totals.empty or "model_bytes" not in totals:
         return Figure(fid, _TITLE, message_figure(_TITLE, "no footprint data"))
@@ -122,6 +141,14 @@ def footprint_figure(totals: pd.DataFrame) -> Figure:
         "activation storage needs twice the largest feature map (half in, half out). "
         f"{n_fit} of {len(df)} points fit."
     )
+    if total_points is not None and total_points > len(df):
+        caption += (
+            f" Shown: {len(df):,} of {total_points:,} points (each network's best point, then "
+            "Pareto-optimal points, then a deterministic sample: the smallest hashes of the "
+            "point ids)."
+        )
+        if total_fit is not None:
+            caption += f" Of all {total_points:,} points, {total_fit:,} fit on chip."
     return Figure(fid, _TITLE, fig, caption)
 
 

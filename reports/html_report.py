@@ -28,11 +28,17 @@ from plotly.offline import get_plotlyjs
 
 from reports.best_point import BEST_POINT_RULE
 from reports.columns import header, meta_header
-from reports.figures import Figure, build_figures, ok_totals
+from reports.figures import PARETO_FIGURES, Figure, figures_of
 from reports.formatting import format_number, format_value
-from reports.spreadsheet import _atomic_target
+from reports.output_file import atomic_output
+from reports.report_scan import ReportData, scan_table
+from reports.workbook_plan import workbook_notes
 
-__all__ = ["build_report", "write_report", "image_png_base64"]
+__all__ = ["build_report", "image_png_base64", "report_html", "write_report"]
+
+#: Rows of the energy reference table and of the accelerator specs shown in the report
+#: (a sweep over thousands of hardware variants has a spec and an energy table for each).
+MAX_META_ROWS = 500
 
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -170,17 +176,26 @@ def _retrieval_html(examples: list) -> str:
     return "\n".join(out)
 
 
-def _failed_html(results: pd.DataFrame) -> str:
-    if "status" not in results.columns or "row_type" not in results.columns:
+def _failed_html(data: ReportData) -> str:
+    """The failed points with their reasons (the first :data:`MAX_FAILED_ROWS`; with more,
+    every distinct message and how many points it stopped)."""
+    failed = data.failed
+    if failed.empty:
         return '<p class="none">no failed points</p>'
-    failed = results[(results["row_type"] == "total") & (results["status"] == "error")]
-    cols = [
-        c
-        for c in ("point_id", "network", "accelerator", "density_scale", "conv_bits", "fc_bits")
-        if c in failed.columns
-    ]
-    cols += [c for c in ("error", "config_json") if c in failed.columns]
-    return _table(failed[cols].to_dict("records"), cols, "no failed points")
+    cols = [c for c in failed.columns]
+    parts = [_table(failed.to_dict("records"), cols, "no failed points")]
+    if data.n_failed > len(failed):
+        parts.insert(
+            0,
+            f"<p>{data.n_failed:,} points failed; the first {len(failed):,} are listed (all "
+            "are in results.csv and the workbook's summary sheet). Their messages:</p>"
+            + _table(
+                [{"error": m, "points": c} for m, c in data.failure_messages],
+                ["error", "points"],
+                table="failures",
+            ),
+        )
+    return "\n".join(parts)
 
 
 SUMMARY_COLUMNS = [
@@ -233,65 +248,84 @@ def _best_points_table(records: list[dict]) -> str:
     )
 
 
-def _summary_html(results: pd.DataFrame, best: pd.DataFrame) -> str:
-    """Points run / failed, the best point of each network (with the rule), what fits on chip
-    and which points need a larger codebook than their accelerator has."""
-    totals = ok_totals(results)
-    n_points = results["point_id"].nunique() if "point_id" in results else 0
-    n_failed = n_points - len(totals)
-    parts = [f"<p>{len(totals)} design points ran, {n_failed} failed.</p>"]
-    if len(best):
+def _summary_html(data: ReportData, notes: list[str]) -> str:
+    """Points run / failed, the best point of each network (with the rule), what fits on chip,
+    which points need a larger codebook than their accelerator has, and what the figures and
+    the workbook leave out of a large sweep."""
+    parts = [f"<p>{data.n_ok:,} design points ran, {data.n_failed:,} failed.</p>"]
+    if len(data.best):
         parts.append(f'<p class="rule">{html.escape(BEST_POINT_RULE)}</p>')
+        by_id = {str(r["point_id"]): r for r in data.drawn.to_dict("records")}
         records = []
-        for pick in best.to_dict("records"):
-            rec = totals[totals["point_id"].astype(str) == pick["point_id"]].iloc[0].to_dict()
+        for pick in data.best.to_dict("records"):
+            rec = by_id[pick["point_id"]]
             records.append({"why": pick["why"], **{c: rec.get(c) for c in SUMMARY_COLUMNS}})
         parts.append(_best_points_table(records))
-    if "fits_onchip" in totals and len(totals):
-        fits = totals["fits_onchip"].fillna(False).astype(bool)
-        text = f"{int(fits.sum())} of {len(totals)} points fit on chip"
-        if "binding_memory" in totals and (~fits).any():
-            binding = totals.loc[~fits, "binding_memory"].astype(str).value_counts()
+    if "fits_onchip" in data.columns and data.n_ok:
+        text = f"{data.n_fit:,} of {data.n_ok:,} points fit on chip"
+        if "binding_memory" in data.columns and data.n_fit < data.n_ok:
             text += "; the others overflow, binding memory: " + ", ".join(
-                f"{name} ({count})" for name, count in binding.items()
+                f"{name} ({count:,})" for name, count in data.binding_counts.items()
             )
         parts.append(f"<p>{html.escape(text)}.</p>")
-    if "codebook_fits" in totals and len(totals):
-        short = totals[~totals["codebook_fits"].fillna(True).astype(bool)]
-        if len(short):
-            capacity = short.get("codebook_capacity_entries")
-            need = short.get("codebook_need_entries")
-            cases = [
-                f"{n} entries on a {c}-entry codebook"
-                for n, c in sorted(
-                    {(int(n), int(c)) for n, c in zip(need, capacity) if n == n and c == c}
-                )
-            ]
-            parts.append(
-                '<p class="codebook"><b>Codebook:</b> '
-                + html.escape(
-                    f"{len(short)} of {len(totals)} points use more weight bits than their "
-                    f"accelerator's codebook holds ({'; '.join(cases)}). They are simulated "
-                    "with the codebook enlarged to 2^b entries and charged that register "
-                    "file's decode energy (codebook_fits = no, codebook_entries = the size "
-                    "simulated): they describe a modified accelerator, not the spec as given."
-                )
-                + "</p>"
+    if data.codebook_short:
+        cases = [f"{n} entries on a {c}-entry codebook" for n, c in data.codebook_cases]
+        parts.append(
+            '<p class="codebook"><b>Codebook:</b> '
+            + html.escape(
+                f"{data.codebook_short:,} of {data.n_ok:,} points use more weight bits than "
+                f"their accelerator's codebook holds ({'; '.join(cases)}). They are simulated "
+                "with the codebook enlarged to 2^b entries and charged that register "
+                "file's decode energy (codebook_fits = no, codebook_entries = the size "
+                "simulated): they describe a modified accelerator, not the spec as given."
             )
+            + "</p>"
+        )
+    for note in notes:
+        parts.append(f'<p class="scale-note">{html.escape(note)}</p>')
     return "\n".join(parts)
 
 
-def build_report(results: pd.DataFrame, meta: dict) -> str:
-    """The complete report as an HTML string (self-contained, offline, deterministic)."""
+def _scale_notes(data: ReportData) -> list[str]:
+    """What a large sweep's report and workbook leave out, in words."""
+    notes = []
+    if data.sampled:
+        notes.append(
+            f"Figures: this sweep has {data.n_ok:,} points that ran; the scatter plots draw "
+            f"{len(data.drawn):,} of them with WebGL — every Pareto-optimal point, each "
+            "network's best point, the lowest-energy points and a deterministic sample of the "
+            "others (the smallest hashes of the point ids). Counts, fronts, best points and "
+            "heatmap cells are computed over all points."
+        )
+    notes += workbook_notes(data)
+    return notes
+
+
+def _limited(records: list, what: str) -> tuple[list, str]:
+    """The first :data:`MAX_META_ROWS` records and a note when there are more."""
+    if len(records) <= MAX_META_ROWS:
+        return records, ""
+    note = (
+        f'<p class="caption">The first {MAX_META_ROWS:,} of {len(records):,} {what} are '
+        "shown; all are in results.xlsx and run.json.</p>"
+    )
+    return records[:MAX_META_ROWS], note
+
+
+def report_html(data: ReportData, meta: dict) -> str:
+    """The complete report of a scanned table as an HTML string (self-contained, offline,
+    deterministic)."""
     meta = meta or {}
-    figs, best = build_figures(results)
+    figs = figures_of(data)
     by_id = {f.id: f for f in figs}
+    energy_rows, energy_note = _limited(list(meta.get("energy_table") or []), "energy rows")
+    accelerators, accelerators_note = _limited(list(meta.get("accelerators") or []), "specs")
     sections: list[tuple[str, str, str]] = [
-        ("summary", "Summary", _summary_html(results, best)),
+        ("summary", "Summary", _summary_html(data, _scale_notes(data))),
         (
             "pareto",
             "Pareto fronts",
-            "".join(_figure_html(by_id[f"pareto-{w}"]) for w in ("latency", "energy", "size")),
+            "".join(_figure_html(by_id[f"pareto-{w}"]) for w in PARETO_FIGURES),
         ),
         (
             "heatmaps",
@@ -322,8 +356,9 @@ def build_report(results: pd.DataFrame, meta: dict) -> str:
         (
             "energy-table",
             "Energy reference table",
-            _table(
-                meta.get("energy_table") or [],
+            energy_note
+            + _table(
+                energy_rows,
                 ["accelerator", "action", "energy_pj", "unit", "formula", "source"],
                 "no energy table",
                 table="energy_table",
@@ -332,7 +367,7 @@ def build_report(results: pd.DataFrame, meta: dict) -> str:
         (
             "accelerators",
             "Accelerators",
-            _table(meta.get("accelerators") or [], ["name"], table="accelerators"),
+            accelerators_note + _table(accelerators, ["name"], table="accelerators"),
         ),
         (
             "config",
@@ -341,7 +376,7 @@ def build_report(results: pd.DataFrame, meta: dict) -> str:
             + html.escape(json.dumps(meta.get("config", {}), indent=2, sort_keys=True, default=str))
             + "</pre>",
         ),
-        ("failed", "Failed points", _failed_html(results)),
+        ("failed", "Failed points", _failed_html(data)),
     ]
     # section ids carry a prefix so they never collide with a figure's div id
     nav = "".join(f'<a href="#sec-{sid}">{html.escape(t)}</a>' for sid, t, _ in sections)
@@ -363,14 +398,17 @@ def build_report(results: pd.DataFrame, meta: dict) -> str:
     )
 
 
-def write_report(results: pd.DataFrame, meta: dict, path: os.PathLike | str) -> Path:
-    """Write :func:`build_report` to ``path`` atomically (temporary file + rename)."""
-    text = build_report(results, meta)
-    path, tmp = _atomic_target(path)
-    try:
-        Path(tmp).write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+def build_report(results, meta: dict) -> str:
+    """The complete report of a table (a DataFrame, or a parquet path streamed) as HTML."""
+    return report_html(scan_table(results), meta)
+
+
+def write_report(
+    results, meta: dict, path: os.PathLike | str, *, data: ReportData | None = None
+) -> Path:
+    """Write the report to ``path`` atomically (temporary file + rename); ``data``: the table
+    already scanned (:func:`reports.report_scan.scan_table`), else `results` is scanned."""
+    text = report_html(data if data is not None else scan_table(results), meta)
+    with atomic_output(path) as temp:
+        temp.write_text(text, encoding="utf-8")
+    return Path(path)

@@ -18,6 +18,7 @@ from reports.figure_common import (
     MAX_SELECTABLE_POINTS,
     Figure,
     accelerator_colours,
+    colour_column,
     component_colour,
     message_figure,
     point_label,
@@ -27,7 +28,7 @@ from reports.figure_common import (
 _BREAKDOWN_HEIGHT = 700
 
 
-def _selectable(totals: pd.DataFrame, best: list[str]) -> list[str]:
+def selectable_points(totals: pd.DataFrame, best: list[str]) -> list[str]:
     """The best points first (one per network), then the others by energy."""
     ids = list(dict.fromkeys(best))
     rest = totals.sort_values(
@@ -46,7 +47,9 @@ def breakdown_figure(results: pd.DataFrame, totals: pd.DataFrame, best: list[str
         layers = results[results["row_type"] == "layer"]
     else:
         layers = results.iloc[0:0]
-    ids = [p for p in _selectable(totals, best) if (layers["point_id"].astype(str) == p).any()]
+    ids = [
+        p for p in selectable_points(totals, best) if (layers["point_id"].astype(str) == p).any()
+    ]
     if not ids:
         return Figure(fid, title, message_figure(title, "no per-layer results"))
     comps = energy_component_columns(layers.columns)
@@ -133,30 +136,90 @@ def breakdown_figure(results: pd.DataFrame, totals: pd.DataFrame, best: list[str
     )
 
 
-def load_balance_figure(results: pd.DataFrame, best: list[str]) -> Figure:
-    """Load-balance efficiency per layer: spread over all points (box per accelerator) and each
-    network's best point (diamonds)."""
+#: Above this many layer rows, the boxes are drawn from their statistics (quartiles and
+#: fences computed here) without a marker per layer row.
+BOX_POINTS = 3_000
+
+
+def _box_statistics(values: np.ndarray) -> dict[str, float] | None:
+    """Plotly's box statistics of `values`: linear quartiles, whiskers to the farthest values
+    within 1.5 IQR (plotly's own rule for boxes it computes)."""
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return None
+    q1, median, q3 = np.percentile(v, [25, 50, 75])
+    iqr = q3 - q1
+    return {
+        "q1": float(q1),
+        "median": float(median),
+        "q3": float(q3),
+        "lowerfence": float(v[v >= q1 - 1.5 * iqr].min()),
+        "upperfence": float(v[v <= q3 + 1.5 * iqr].max()),
+        "mean": float(v.mean()),
+    }
+
+
+def load_balance_figure(
+    results: pd.DataFrame,
+    best: list[str],
+    *,
+    total_points: int | None = None,
+    sampled_points: int | None = None,
+) -> Figure:
+    """Load-balance efficiency per layer: spread over the points (a box per accelerator, or
+    per preset when more than ten are drawn) and each network's best point (diamonds).
+    ``total_points`` / ``sampled_points``: the sweep's ok points and the points whose layer
+    rows `results` holds, when that is a sample (the caption says so)."""
     fid, title = "load-balance", "Load balance per layer"
     if "row_type" not in results or "load_balance" not in results:
         return Figure(fid, title, message_figure(title, "no load-balance data"))
     layers = results[results["row_type"] == "layer"]
     if layers.empty:
         return Figure(fid, title, message_figure(title, "no per-layer results"))
-    accs = sorted(layers["accelerator"].astype(str).unique())
-    colour = accelerator_colours(accs)
+    colour_by = colour_column(layers)
+    keys = (
+        layers[colour_by].astype(str)
+        if colour_by
+        else pd.Series("all points", index=layers.index, dtype=object)
+    )
+    groups = sorted(keys.unique())
+    colour = accelerator_colours(groups)
+    order = list(dict.fromkeys(layers["layer"].astype(str)))
     fig = go.Figure()
-    for acc in accs:
-        sub = layers[layers["accelerator"].astype(str) == acc]
+    for group in groups:
+        sub = layers[(keys == group).to_numpy()]
+        name = group if colour_by != "accelerator_preset" else f"{group} (all variants)"
+        if len(layers) <= BOX_POINTS:
+            fig.add_trace(
+                go.Box(
+                    x=sub["layer"].astype(str),
+                    y=pd.to_numeric(sub["load_balance"], errors="coerce"),
+                    name=name,
+                    marker_color=colour[group],
+                    boxpoints="all",
+                    jitter=0.3,
+                    customdata=[point_label(r) for r in sub.to_dict("records")],
+                    hovertemplate="%{x}: %{y:.1%}<br>%{customdata}<extra></extra>",
+                )
+            )
+            continue
+        names, stats = [], []
+        values = pd.to_numeric(sub["load_balance"], errors="coerce").to_numpy(float)
+        layer_of = sub["layer"].astype(str).to_numpy()
+        for layer in order:
+            stat = _box_statistics(values[layer_of == layer])
+            if stat is not None:
+                names.append(layer)
+                stats.append(stat)
+        if not stats:
+            continue
         fig.add_trace(
             go.Box(
-                x=sub["layer"].astype(str),
-                y=pd.to_numeric(sub["load_balance"], errors="coerce"),
-                name=acc,
-                marker_color=colour[acc],
-                boxpoints="all",
-                jitter=0.3,
-                customdata=[point_label(r) for r in sub.to_dict("records")],
-                hovertemplate="%{x}: %{y:.1%}<br>%{customdata}<extra></extra>",
+                x=names,
+                name=name,
+                marker_color=colour[group],
+                boxpoints=False,
+                **{k: [s[k] for s in stats] for k in stats[0]},
             )
         )
     for pid in best:
@@ -177,11 +240,14 @@ def load_balance_figure(results: pd.DataFrame, best: list[str]) -> Figure:
         title=title,
         boxmode="group",
         yaxis=dict(title="load-balance efficiency", tickformat=".0%"),
-        xaxis=dict(
-            title="layer",
-            categoryorder="array",
-            categoryarray=list(dict.fromkeys(layers["layer"].astype(str))),
-        ),
+        xaxis=dict(title="layer", categoryorder="array", categoryarray=order),
         **LAYOUT,
     )
-    return Figure(fid, title, fig, "1 − bubbles / total cycles; 100% is perfect balance.")
+    caption = "1 − bubbles / total cycles; 100% is perfect balance."
+    if total_points is not None and sampled_points is not None and total_points > sampled_points:
+        caption += (
+            f" Boxes over the layers of {sampled_points:,} of {total_points:,} points (a "
+            "deterministic sample: the smallest hashes of the point ids, and each network's "
+            "best point)."
+        )
+    return Figure(fid, title, fig, caption)

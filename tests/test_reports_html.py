@@ -17,6 +17,7 @@ from reports.best_point import best_points
 from reports.figures import ok_totals, pareto_mask
 
 FIGURE_IDS = [
+    "pareto-energy-latency",
     "pareto-latency",
     "pareto-energy",
     "pareto-size",

@@ -1,0 +1,70 @@
+"""The sweep's output files from its stored table: ``results.csv``, ``results.xlsx`` and
+``report.html``, for sweeps of any size.
+
+Place in the flow: ``sweep ──► results.parquet ──► reports`` — the last step of a sweep and of
+``dcsim report``. :func:`write_outputs` scans the parquet once
+(:func:`reports.report_scan.scan_table`: a few streamed passes over column subsets), then
+writes the three files, each atomically, each streaming the table batch by batch: memory is
+bounded by constants (batch sizes, the number of points a figure draws, the Pareto fronts),
+never by the number of points.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from reports.csv_output import write_csv_rows
+from reports.formatting import format_bytes
+from reports.html_report import write_report
+from reports.report_scan import scan_table
+from reports.spreadsheet import write_workbook
+from reports.table_source import TableSource
+
+__all__ = ["OUTPUT_NAMES", "write_outputs"]
+
+#: The files :func:`write_outputs` writes, in the order it writes them.
+OUTPUT_NAMES = ("results.csv", "results.xlsx", "report.html")
+
+
+def write_outputs(
+    results_parquet: os.PathLike | str,
+    meta: dict,
+    out_dir: os.PathLike | str,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Write ``results.csv`` (every row), ``results.xlsx`` and ``report.html`` of the tidy
+    table in `results_parquet` (never loaded whole) into `out_dir`; returns their paths.
+    ``meta``: the run's metadata (config, accelerators, energy tables, validation rows,
+    retrieval examples, version, creation time). ``progress``: called with a one-line message
+    as each step starts and each file is written."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    say = progress or (lambda message: None)
+    source = TableSource(path=results_parquet)
+    started = time.perf_counter()
+    say(f"reading {Path(results_parquet).name}: {source.num_rows:,} rows")
+    data = scan_table(source)
+    say(
+        f"scanned {data.n_points:,} points ({data.n_failed:,} failed) in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    writers = {
+        "results.csv": lambda path: write_csv_rows(source, path),
+        "results.xlsx": lambda path: write_workbook(data, meta, path),
+        "report.html": lambda path: write_report(None, meta, path, data=data),
+    }
+    paths = []
+    for name in OUTPUT_NAMES:
+        path = out_dir / name
+        started = time.perf_counter()
+        writers[name](path)
+        say(
+            f"wrote {path} ({format_bytes(path.stat().st_size)}, "
+            f"{time.perf_counter() - started:.1f} s)"
+        )
+        paths.append(path)
+    return paths
