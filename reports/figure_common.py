@@ -113,6 +113,10 @@ _HOVER_METRICS = (
 )
 
 
+#: The columns :func:`hover_text` and :func:`point_label` read.
+HOVER_COLUMNS = frozenset(("point_id", *SETTINGS, *_HOVER_METRICS, "host_ops", "config_json"))
+
+
 @dataclass
 class Figure:
     """One figure of the report: a stable id (the HTML div id), a title and the figure."""
@@ -210,6 +214,18 @@ def hover_text(rec) -> str:
     cfg = rec.get("config_json")
     if isinstance(cfg, str) and cfg:
         lines.append("config: " + _wrap(cfg.replace("<", "&lt;")))
+    return "<br>".join(lines)
+
+
+_BRIEF_METRICS = ("latency_ms", "energy_mj", "model_bytes", *ACCURACY_METRICS, "fits_onchip")
+
+
+def brief_hover(rec) -> str:
+    """A short hover for figures with many points: the point's label and main metrics."""
+    lines = [f"<b>{point_label(rec)}</b>"]
+    for key in _BRIEF_METRICS:
+        if key in rec and not isnan(rec[key]):
+            lines.append(f"{key}: {format_value(key, rec[key])}")
     return "<br>".join(lines)
 
 

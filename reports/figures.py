@@ -36,6 +36,7 @@ from reports.figure_common import (
     Figure,
     accelerator_colours,
     accuracy_metric,
+    brief_hover,
     colour_column,
     hover_text,
     isnan,
@@ -131,15 +132,6 @@ def cloud_note(drawn: int, total: int | None) -> str:
     )
 
 
-def _short_hover(rec, xlabel: str, x: float, ylabel: str, y: float) -> str:
-    fits = rec.get("fits_onchip")
-    text = f"<b>{point_label(rec)}</b><br>{xlabel}: {format_number(x)}<br>{ylabel}: "
-    text += f"{format_number(y)}" if not isnan(y) else "—"
-    if not isnan(fits):
-        text += "<br>fits on chip" if bool(fits) else "<br>overflows on-chip memory"
-    return text
-
-
 def _facet_scatter(
     totals: pd.DataFrame,
     fid: str,
@@ -177,9 +169,7 @@ def _facet_scatter(
                 continue
             idx = np.flatnonzero(sel)
             hovers = [
-                _short_hover(recs[i], xlabel, x[i], ylabel, y[i])
-                if short and not special[i]
-                else hover_text(recs[i])
+                brief_hover(recs[i]) if short and not special[i] else hover_text(recs[i])
                 for i in idx
             ]
             name = group if colour_by != "accelerator_preset" else f"{group} (all variants)"

@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 from reports.figure_common import (
     LAYOUT,
     Figure,
+    brief_hover,
     component_colour,
     hover_text,
     message_figure,
@@ -40,6 +41,7 @@ _MAX_HEIGHT_PX = 2400
 #: Most points the figure draws (three bars each); a larger sweep draws each network's best
 #: point, then the Pareto-optimal points, then a deterministic sample (smallest point-id hash).
 FOOTPRINT_POINTS = 150
+_FULL_HOVER_POINTS = 80  # beyond, a bar's hover is brief (label and main metrics)
 _TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0)
 
 
@@ -87,7 +89,7 @@ def footprint_figure(
             f"{name}: needs {format_bytes(n)} of {format_bytes(c)} ({n / c:.0%})"
             + (" — overflows" if n > c else "")
             + "<br>"
-            + hover_text(rec)
+            + (hover_text(rec) if len(df) <= _FULL_HOVER_POINTS else brief_hover(rec))
             for n, c, rec in zip(need, cap, df.to_dict("records"))
         ]
         fig.add_trace(

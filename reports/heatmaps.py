@@ -21,8 +21,10 @@ import plotly.graph_objects as go
 
 from reports.figure_common import (
     ACC_LABEL,
+    HOVER_COLUMNS,
     Figure,
     accuracy_metric,
+    brief_hover,
     hover_text,
     message_figure,
     title_and_menu,
@@ -38,7 +40,7 @@ HEAT = {
 }
 #: Most (network, accelerator) facets one heatmap offers in its dropdown.
 MAX_FACETS = 40
-#: Above this many cells in one figure, a cell's hover leaves out the point's config JSON.
+#: Above this many cells in one figure, a cell's hover is brief (label and main metrics).
 FULL_HOVER_CELLS = 600
 _HEATMAP_HEIGHT = 540
 
@@ -69,22 +71,34 @@ class HeatmapCells:
     def add(self, totals: pd.DataFrame) -> None:
         if self.column is None or totals.empty or not self.needed() <= set(totals.columns):
             return
-        df = totals.reset_index(drop=True)
+        keys = ["network", "accelerator", "density_scale", self.bits]
+        value = pd.to_numeric(totals[self.column], errors="coerce").to_numpy(float) * self.scale
+        rows = ~np.isnan(value)
         if self.facets is not None:
-            keys = pd.MultiIndex.from_arrays([df["network"], df["accelerator"]])
-            df = df[keys.isin(list(self.facets))]
-        values = pd.to_numeric(df[self.column], errors="coerce") * self.scale
-        df = df.assign(_v=values).dropna(subset=["_v"])
-        if df.empty:
+            facet = pd.MultiIndex.from_arrays([totals["network"], totals["accelerator"]])
+            rows &= facet.isin(list(self.facets))
+        for column in keys[2:]:
+            rows &= pd.notna(totals[column]).to_numpy()
+        positions = np.flatnonzero(rows)
+        if positions.size == 0:
             return
-        grouped = df.groupby(["network", "accelerator", "density_scale", self.bits], sort=False)
-        picks = grouped["_v"].idxmax() if self.how == "max" else grouped["_v"].idxmin()
+        df = pd.DataFrame({k: totals[k].to_numpy()[positions] for k in keys})
+        df["_v"] = value[positions]
+        grouped = df.groupby(keys, sort=False)["_v"]
+        picks = grouped.idxmax() if self.how == "max" else grouped.idxmin()
+        improved, chosen = [], []
+        candidate = df["_v"].to_numpy()
         for key, index in picks.items():
-            value = float(df.at[index, "_v"])
+            best = float(candidate[index])
             old = self.cells.get(key)
-            better = old is None or (value > old[0] if self.how == "max" else value < old[0])
-            if better:
-                self.cells[key] = (value, df.loc[index].drop("_v").to_dict())
+            if old is None or (best > old[0] if self.how == "max" else best < old[0]):
+                improved.append((key, best))
+                chosen.append(positions[index])
+        if chosen:
+            keep = [c for c in totals.columns if c in HOVER_COLUMNS]
+            records = totals[keep].iloc[chosen].to_dict("records")
+            for (key, best), record in zip(improved, records):
+                self.cells[key] = (best, record)
 
 
 def heatmap_of(
@@ -120,9 +134,9 @@ def heatmap_of(
         for yv, xv, (value, rec) in entries:
             i, j = ys.index(float(yv)), xs.index(float(xv))
             z[i, j] = value
-            if not full_hover:
-                rec = {c: v for c, v in rec.items() if c != "config_json"}
-            hover[i][j] = f"{label}: {value:.4g}<br>" + hover_text(rec)
+            hover[i][j] = f"{label}: {value:.4g}<br>" + (
+                hover_text(rec) if full_hover else brief_hover(rec)
+            )
         fig.add_trace(
             go.Heatmap(
                 z=z,

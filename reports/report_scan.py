@@ -38,6 +38,7 @@ import pandas as pd
 import pyarrow as pa
 
 from reports.best_point import ACCURACY_METRICS, BestPointScan
+from reports.columns import energy_component_columns, event_columns
 from reports.heatmaps import HEAT, MAX_FACETS, HeatmapCells, bits_axis
 from reports.pareto import ParetoFront
 from reports.table_source import TableSource, as_source, string_values
@@ -319,12 +320,19 @@ def _pass_b(source, data: ReportData, best: BestPointScan, quotas: dict[str, int
     return sample.ordinals(), low
 
 
+def _not_drawn(columns) -> set[str]:
+    """Columns no figure, hover or table of the report reads from a total row."""
+    return set(energy_component_columns(columns)) | set(event_columns(columns))
+
+
 def _pass_c(source, data: ReportData, wanted: np.ndarray, best_ids: set[str], heatmaps):
     drawn, failed = [], []
     n_failed = 0
     base = 0
     wanted = np.unique(wanted)
-    for frame in source.frames(None, "total"):
+    skip = _not_drawn(source.columns)
+    columns = [c for c in source.columns if c not in skip]
+    for frame in source.frames(columns, "total"):
         ordinals = np.arange(base, base + len(frame), dtype=np.int64)
         base += len(frame)
         ok = _ok_mask(frame)

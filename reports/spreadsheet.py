@@ -68,7 +68,7 @@ from reports.csv_output import write_csv
 from reports.output_file import atomic_output
 from reports.report_scan import ReportData, scan_table
 from reports.sheet_xml import SheetLayout, rows_xml
-from reports.table_source import string_values
+from reports.table_source import prefetch, string_values
 
 __all__ = ["PER_LAYER_DROP", "SUMMARY_DROP", "write_csv", "write_workbook", "write_xlsx"]
 
@@ -96,6 +96,7 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _WIDTH_ROWS = 200  # rows that set a column's width
+_XML_ROWS = 8_192  # table rows per streamed chunk of sheet XML (~35 MB at 95 columns)
 _ZIP64_BYTES = 1 << 30  # a sheet that may grow past this is written with zip64 sizes
 
 
@@ -239,7 +240,7 @@ def _per_layer_rows(data, plan, lcols, refs: _EnergyRefs, fallbacks: _Fallbacks)
 
     def rows(layout: SheetLayout) -> Iterator[memoryview]:
         first = 2
-        for table in data.source.batches(lcols, "layer", point_ids=ids):
+        for table in data.source.batches(lcols, "layer", point_ids=ids, batch_rows=_XML_ROWS):
             n = table.num_rows
             numbers = _row_numbers(first, n)
             accelerators = (
@@ -284,7 +285,7 @@ def _summary_rows(data, plan, scols, lletters: dict[str, str], fallbacks: _Fallb
 
     def rows(layout: SheetLayout) -> Iterator[memoryview]:
         first, left = 2, plan.summary_rows
-        for table in data.source.batches(scols, "total"):
+        for table in data.source.batches(scols, "total", batch_rows=_XML_ROWS):
             if left <= 0:
                 break
             table = table.slice(0, left)
@@ -461,7 +462,7 @@ def _write_package(path: Path, skeleton: bytes, sheets: list[_TableSheet], creat
             big = sheet.n_rows * max(len(sheet.columns), 1) * 64 > _ZIP64_BYTES
             with out.open(info, "w", force_zip64=big) as stream:
                 stream.write(head.encode("utf-8"))
-                for chunk in sheet.rows(layout):
+                for chunk in prefetch(sheet.rows(layout), depth=1):
                     stream.write(chunk)
                 stream.write(tail.encode("utf-8"))
 

@@ -16,6 +16,8 @@ writer uses to break ties, so results do not depend on how the table is split in
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -25,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-__all__ = ["BATCH_ROWS", "TableSource", "arrow_table", "as_source"]
+__all__ = ["BATCH_ROWS", "TableSource", "arrow_table", "as_source", "prefetch", "string_values"]
 
 #: Rows per batch when every column is read (bounds the memory of the widest passes).
 BATCH_ROWS = 16_384
@@ -123,7 +125,21 @@ class TableSource:
     def frames(self, columns=None, row_type=None, **kwargs) -> Iterator[pd.DataFrame]:
         """:meth:`batches` as pandas DataFrames."""
         for table in self.batches(columns, row_type, **kwargs):
-            yield table.to_pandas()
+            yield _frame(table)
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """An arrow table as a DataFrame whose text columns hold Python strings (object dtype:
+    fast to iterate, compare and hash), missing text as None."""
+    columns = {}
+    for name, kind in zip(table.column_names, table.schema.types):
+        column = table[name]
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            values = np.asarray(column.to_numpy(zero_copy_only=False), dtype=object)
+            columns[name] = pd.Series(values, dtype=object, copy=False)
+        else:
+            columns[name] = column.to_pandas()
+    return pd.DataFrame(columns, copy=False)
 
 
 def as_source(results) -> TableSource:
@@ -144,4 +160,47 @@ def string_values(column) -> np.ndarray:
     if isinstance(column, (pa.Array, pa.ChunkedArray)):
         column = pc.fill_null(pc.cast(column, pa.string()), "")
         return np.asarray(column.to_numpy(zero_copy_only=False), dtype=object)
-    return np.asarray(pd.Series(column).astype("string").fillna("").astype(object))
+    values = np.asarray(column, dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = ""
+    return np.asarray([v if isinstance(v, str) else str(v) for v in values], dtype=object)
+
+
+def prefetch(items: Iterator, depth: int = 2) -> Iterator:
+    """Iterate `items` in a background thread, up to `depth` items ahead: the producer's work
+    (parquet decoding, arrow kernels, both free of the GIL) overlaps the consumer's (zlib,
+    file writes). Exceptions in the producer are raised in the consumer."""
+    done = object()
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        slots.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put((done, None))
+        except BaseException as error:  # handed to the consumer
+            slots.put((done, error))
+
+    worker = threading.Thread(target=produce, name="reports-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = slots.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
