@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from reports.output_file import atomic_output
-from reports.table_source import TableSource, as_source, prefetch
+from reports.table_source import TableSource, as_source
 
 __all__ = ["write_csv", "write_csv_rows"]
 
@@ -43,7 +43,7 @@ def write_csv_rows(source: TableSource, path: os.PathLike | str) -> Path:
     with atomic_output(path) as temp:
         writer, schema = None, None
         try:
-            for batch in prefetch(_without_nan(b) for b in source.batches()):
+            for batch in (_without_nan(b) for b in source.batches()):
                 if writer is None:
                     schema = batch.schema
                     writer = pacsv.CSVWriter(str(temp), schema, write_options=options)

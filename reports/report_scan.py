@@ -81,6 +81,8 @@ _STATS = (
     "error",
 )
 _FAILED = ("point_id", "network", "accelerator", "density_scale", "conv_bits", "fc_bits")
+# the layer-row columns the breakdown figure reads (besides the energy components)
+_BREAKDOWN = ("point_id", "row_type", "layer", "latency_ms", "cycles", "ideal_cycles")
 _BALANCE = (
     "point_id",
     "row_type",
@@ -365,7 +367,8 @@ def _pass_c(source, data: ReportData, wanted: np.ndarray, best_ids: set[str], he
 
 def _pass_d(source, data: ReportData, breakdown_ids: list[str], balance_ids):
     breakdown, balance = [], []
-    columns = [c for c in source.columns if c != "config_json"]
+    needed = {*_BALANCE, *_BREAKDOWN, *energy_component_columns(source.columns)}
+    columns = [c for c in source.columns if c in needed]
     wanted = sorted(set(breakdown_ids) | set(balance_ids or ()))
     ids = None if balance_ids is None else pa.array(wanted, pa.string())
     for frame in source.frames(columns, "layer", point_ids=ids):
@@ -391,15 +394,22 @@ def _chosen_facets(all_facets: set, best_facets: list[tuple]) -> list[tuple]:
     return sorted(chosen)
 
 
+def _release() -> None:
+    """Hand memory arrow's pool no longer uses back to the system between passes."""
+    pa.default_memory_pool().release_unused()
+
+
 def scan_table(results) -> ReportData:
     """Gather :class:`ReportData` from a parquet path, an arrow table or a DataFrame."""
     source = as_source(results)
     data = ReportData(columns=source.columns, source=source)
     best = BestPointScan()
     counts, facets, accuracy_facets, bits = _pass_a(source, data, best)
+    _release()
     data.sampled = data.n_ok > CLOUD_POINTS
     quotas = _quotas(dict(counts), CLOUD_POINTS)
     sample, lowest = _pass_b(source, data, best, quotas)
+    _release()
     data.best = best.result()
     picks = best.pick_records()
     best_facets = [
@@ -418,6 +428,7 @@ def scan_table(results) -> ReportData:
         np.concatenate([sample, lowest, *fronts]) if fronts else np.concatenate([sample, lowest])
     )
     _pass_c(source, data, wanted, set(data.best_ids), heatmaps)
+    _release()
     data.heatmaps = heatmaps
     on_front = np.unique(np.concatenate(fronts)) if fronts else np.empty(0, np.int64)
     data.drawn["_front"] = np.isin(data.drawn["_ordinal"].to_numpy(np.int64), on_front)
@@ -437,4 +448,5 @@ def scan_table(results) -> ReportData:
         in_sample = np.isin(data.drawn["_ordinal"].to_numpy(), sample)
         balance_ids = data.drawn.loc[in_sample, "point_id"].astype(str).tolist() + data.best_ids
     _pass_d(source, data, breakdown_ids, balance_ids)
+    _release()
     return data

@@ -68,7 +68,7 @@ from reports.csv_output import write_csv
 from reports.output_file import atomic_output
 from reports.report_scan import ReportData, scan_table
 from reports.sheet_xml import SheetLayout, rows_xml
-from reports.table_source import prefetch, string_values
+from reports.table_source import string_values
 
 __all__ = ["PER_LAYER_DROP", "SUMMARY_DROP", "write_csv", "write_workbook", "write_xlsx"]
 
@@ -462,7 +462,7 @@ def _write_package(path: Path, skeleton: bytes, sheets: list[_TableSheet], creat
             big = sheet.n_rows * max(len(sheet.columns), 1) * 64 > _ZIP64_BYTES
             with out.open(info, "w", force_zip64=big) as stream:
                 stream.write(head.encode("utf-8"))
-                for chunk in prefetch(sheet.rows(layout), depth=1):
+                for chunk in sheet.rows(layout):
                     stream.write(chunk)
                 stream.write(tail.encode("utf-8"))
 

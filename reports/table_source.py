@@ -16,8 +16,6 @@ writer uses to break ties, so results do not depend on how the table is split in
 from __future__ import annotations
 
 import os
-import queue
-import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -27,12 +25,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-__all__ = ["BATCH_ROWS", "TableSource", "arrow_table", "as_source", "prefetch", "string_values"]
+__all__ = ["BATCH_ROWS", "TableSource", "arrow_table", "as_source", "string_values"]
 
 #: Rows per batch when every column is read (bounds the memory of the widest passes).
-BATCH_ROWS = 16_384
+BATCH_ROWS = 4_096
 #: Rows per batch when a few columns are read.
 LIGHT_BATCH_ROWS = 131_072
+_READ_BUFFER = 1 << 16  # bytes read from the parquet file at a time
 
 
 def arrow_table(frame: pd.DataFrame) -> pa.Table:
@@ -81,8 +80,12 @@ class TableSource:
 
     def _raw_batches(self, columns: list[str], batch_rows: int) -> Iterator[pa.RecordBatch]:
         if self.path is not None:
-            reader = pq.ParquetFile(self.path)
-            yield from reader.iter_batches(batch_size=batch_rows, columns=columns)
+            # streamed reads (no pre-buffering of whole row groups), one thread: the least
+            # memory per row group, at a small cost in speed
+            reader = pq.ParquetFile(self.path, pre_buffer=False, buffer_size=_READ_BUFFER)
+            yield from reader.iter_batches(
+                batch_size=batch_rows, columns=columns, use_threads=False
+            )
         else:
             yield from self._table.select(columns).to_batches(max_chunksize=batch_rows)
 
@@ -166,41 +169,3 @@ def string_values(column) -> np.ndarray:
         values = values.copy()
         values[missing] = ""
     return np.asarray([v if isinstance(v, str) else str(v) for v in values], dtype=object)
-
-
-def prefetch(items: Iterator, depth: int = 2) -> Iterator:
-    """Iterate `items` in a background thread, up to `depth` items ahead: the producer's work
-    (parquet decoding, arrow kernels, both free of the GIL) overlaps the consumer's (zlib,
-    file writes). Exceptions in the producer are raised in the consumer."""
-    done = object()
-    slots: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        slots.put((item, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            slots.put((done, None))
-        except BaseException as error:  # handed to the consumer
-            slots.put((done, error))
-
-    worker = threading.Thread(target=produce, name="reports-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item, error = slots.get()
-            if error is not None:
-                raise error
-            if item is done:
-                return
-            yield item
-    finally:
-        stop.set()
-        worker.join(timeout=5)
