@@ -1,8 +1,12 @@
 """The self-contained HTML report of a sweep (``report.html``).
 
-Place in the flow: ``sweep ──► tidy DataFrame ──► reports`` (this module is the last step; the
-``dcsim sweep`` and ``dcsim report`` commands call :func:`write_report`). It reads only the
-result table's columns and the plain ``meta`` dict, and imports no other dcsim package.
+Place in the flow: ``sweep ──► results.parquet ──► reports`` (this module is the last step;
+:func:`reports.outputs.write_outputs` and ``dcsim report`` call it). It reads only the result
+table's columns and the plain ``meta`` dict, and imports no other dcsim package. It draws what
+:func:`reports.report_scan.scan_table` gathered, so a table of any size gives a report of
+bounded size: counts, best points, Pareto fronts and heatmap cells cover every point, the
+point clouds a bounded selection (every Pareto-optimal point and a deterministic sample),
+and the summary says what was left out of the figures and the workbook.
 
 The page works offline: plotly.js is inlined once in ``<head>``, images of the retrieval grid are
 inline PNG (base64), and nothing is fetched. It holds the Pareto fronts, the sparsity × bits

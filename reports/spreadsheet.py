@@ -35,25 +35,17 @@ byte-for-byte deterministically (fixed zip timestamps and part order, document d
 
 from __future__ import annotations
 
-import datetime as _dt
-import io
 import json
 import math
 import os
-import re
 import warnings
-import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.workbook.properties import CalcProperties
 
 from reports import workbook_plan as plans
 from reports.columns import (
@@ -69,6 +61,7 @@ from reports.output_file import atomic_output
 from reports.report_scan import ReportData, scan_table
 from reports.sheet_xml import SheetLayout, rows_xml
 from reports.table_source import string_values
+from reports.workbook_package import WIDTH_ROWS, TableSheet, created_time, skeleton, write_package
 
 __all__ = ["PER_LAYER_DROP", "SUMMARY_DROP", "write_csv", "write_workbook", "write_xlsx"]
 
@@ -92,25 +85,7 @@ PER_LAYER_DROP = (
     "binding_utilization",
 )
 _REL_TOL = 1e-6
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-_WIDTH_ROWS = 200  # rows that set a column's width
 _XML_ROWS = 8_192  # table rows per streamed chunk of sheet XML (~35 MB at 95 columns)
-_ZIP64_BYTES = 1 << 30  # a sheet that may grow past this is written with zip64 sizes
-
-
-@dataclass
-class _TableSheet:
-    """A sheet of a header row and streamed data rows."""
-
-    title: str
-    columns: list[str]
-    headers: list[str]
-    formats: list[str]
-    n_rows: int
-    first_values: list[list]  # the first rows, for the column widths
-    rows: Callable[[SheetLayout], Iterator[memoryview]]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -136,16 +111,6 @@ def _order(columns, drop) -> list[str]:
         cols.remove("config_json")
         cols.append("config_json")
     return cols
-
-
-def _width(header_text: str, values: list) -> float:
-    longest = len(header_text)
-    for v in values[:_WIDTH_ROWS]:
-        if v is None:
-            continue
-        s = f"{v:,.3f}" if isinstance(v, float) else str(v)
-        longest = max(longest, len(s))
-    return float(min(max(longest + 2, 8), 60))
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -183,12 +148,12 @@ def _records_table(records: list[dict], columns: list[str]) -> pa.Table:
 def _first_values(table: pa.Table | None, columns: list[str]) -> list[list]:
     if table is None or table.num_rows == 0:
         return []
-    head = table.slice(0, _WIDTH_ROWS).to_pylist()
+    head = table.slice(0, WIDTH_ROWS).to_pylist()
     return [[_plain(r.get(c)) for c in columns] for r in head]
 
 
 # ----------------------------------------------------------------------------- sheets
-def _record_sheet(title: str, records: list[dict], first=()) -> _TableSheet:
+def _record_sheet(title: str, records: list[dict], first=()) -> TableSheet:
     cols = list(first)
     for r in records:
         for k in r:
@@ -198,7 +163,7 @@ def _record_sheet(title: str, records: list[dict], first=()) -> _TableSheet:
     formats = ["General"] * len(cols)
     if title == "energy_table" and "energy_pj" in cols:
         formats[cols.index("energy_pj")] = "0.000###"
-    return _TableSheet(
+    return TableSheet(
         title,
         cols,
         [meta_header(title, c) for c in cols],
@@ -327,146 +292,6 @@ def _first_rows(data, columns, row_type, ids=None) -> list[list]:
 
 
 # ----------------------------------------------------------------------------- workbook
-def _skeleton(sheets: list[_TableSheet], about: list[list], created: _dt.datetime) -> bytes:
-    """The package: every table sheet's header (and one template row fixing the style id of
-    each column's numbers), then ``about`` before the last sheet (``units``)."""
-    wb = Workbook()
-    wb.remove(wb.active)
-    wb.properties.created = created
-    wb.properties.modified = created
-    wb.properties.creator = "dcsim"
-    wb.properties.lastModifiedBy = "dcsim"
-    wb.calculation = CalcProperties(fullCalcOnLoad=True)
-    for sheet in sheets:
-        if sheet.title == "units":
-            _about_sheet(wb, about)
-        ws = wb.create_sheet(sheet.title)
-        for j, text in enumerate(sheet.headers, start=1):
-            cell = ws.cell(row=1, column=j, value=text)
-            cell.font = _HEADER_FONT
-            cell.fill = _HEADER_FILL
-        layout = SheetLayout(sheet.columns)
-        for j, fmt in enumerate(sheet.formats, start=1):
-            if fmt and fmt != "General":
-                ws.cell(row=2, column=j, value=0).number_format = fmt
-        for j, name in enumerate(sheet.headers):
-            values = [r[j] for r in sheet.first_values]
-            ws.column_dimensions[layout.letters[sheet.columns[j]]].width = _width(name, values)
-        ws.freeze_panes = "B2" if sheet.columns and sheet.columns[0] == "point_id" else "A2"
-        if sheet.n_rows and sheet.columns:
-            last = layout.letters[sheet.columns[-1]]
-            ws.auto_filter.ref = f"A1:{last}{sheet.n_rows + 1}"
-        if sheet.title == "units":
-            ws.column_dimensions["D"].width = 90
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
-
-def _about_sheet(wb, about: list[list]) -> None:
-    ws = wb.create_sheet("about")
-    for j, text in enumerate(("key", "value"), start=1):
-        cell = ws.cell(row=1, column=j, value=text)
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
-    for i, (key, value) in enumerate(about, start=2):
-        ws.cell(row=i, column=1, value=key)
-        cell = ws.cell(row=i, column=2, value=value)
-        if isinstance(value, str) and value.startswith("="):
-            cell.data_type = "s"
-    ws.column_dimensions["A"].width = _width("key", [r[0] for r in about])
-    ws.column_dimensions["B"].width = 100
-    ws["B5"].alignment = Alignment(wrap_text=True, vertical="top")
-    for i in range(6, len(about) + 2):
-        ws[f"B{i}"].alignment = Alignment(wrap_text=True, vertical="top")
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:B{len(about) + 1}"
-
-
-def _created(meta: dict) -> _dt.datetime:
-    try:
-        t = _dt.datetime.fromisoformat(str(meta.get("created")))
-        if t.tzinfo is not None:
-            t = t.astimezone(_dt.timezone(_dt.timedelta(0))).replace(tzinfo=None)
-        return t
-    except (TypeError, ValueError):
-        return _dt.datetime(2000, 1, 1)
-
-
-def _sheet_files(parts: dict[str, bytes]) -> dict[str, str]:
-    """Sheet title → part name, from the workbook and its relationships."""
-    wb_xml = parts["xl/workbook.xml"].decode("utf-8")
-    rels = parts["xl/_rels/workbook.xml.rels"].decode("utf-8")
-    targets = {}
-    for rel in re.findall(r"<Relationship\b[^>]*>", rels):
-        rid, target = re.search(r'Id="([^"]+)"', rel), re.search(r'Target="([^"]+)"', rel)
-        if rid and target:
-            targets[rid.group(1)] = target.group(1)
-    out = {}
-    for m in re.finditer(r"<sheet\b([^>]*)/?>", wb_xml):
-        name = re.search(r'name="([^"]*)"', m.group(1))
-        rid = re.search(r'r:id="([^"]*)"|\bid="([^"]*)"', m.group(1))
-        if name and rid:
-            target = targets.get(rid.group(1) or rid.group(2), "").lstrip("/")
-            out[name.group(1)] = target if target.startswith("xl/") else "xl/" + target
-    return out
-
-
-_STYLE_RE = re.compile(r'<c r="([A-Z]+)2"[^>]*?\bs="([0-9]+)"')
-
-
-def _split_sheet(xml: str, n_rows: int, last_letter: str) -> tuple[str, str, dict[str, int]]:
-    """(the sheet's XML up to its header row, the XML after its rows, column letter → style
-    id of numbers) of a skeleton sheet; the template row is dropped, the dimension set."""
-    end = xml.index("</sheetData>")
-    start = xml.find('<row r="2"')
-    styles = {}
-    if start < 0:
-        start = end
-    else:
-        styles = {m.group(1): int(m.group(2)) for m in _STYLE_RE.finditer(xml[start:end])}
-    ref = f"A1:{last_letter}{n_rows + 1}"
-    head = re.sub(
-        r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{ref}" />', xml[:start], count=1
-    )
-    return head, xml[end:], styles
-
-
-def _write_package(path: Path, skeleton: bytes, sheets: list[_TableSheet], created) -> None:
-    with zipfile.ZipFile(io.BytesIO(skeleton)) as zf:
-        parts = {name: zf.read(name) for name in zf.namelist()}
-    files = _sheet_files(parts)
-    streamed = {files[s.title]: s for s in sheets}
-    if "docProps/core.xml" in parts:
-        stamp = created.strftime("%Y-%m-%dT%H:%M:%SZ")
-        core = parts["docProps/core.xml"].decode("utf-8")
-        core = re.sub(
-            r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rf"\g<1>{stamp}\g<2>", core
-        )
-        parts["docProps/core.xml"] = core.encode("utf-8")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
-        for name in sorted(parts, key=lambda n: (n != "[Content_Types].xml", n)):
-            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            sheet = streamed.get(name)
-            if sheet is None:
-                out.writestr(info, parts[name])
-                continue
-            layout = SheetLayout(sheet.columns)
-            last = layout.letters[sheet.columns[-1]] if sheet.columns else "A"
-            head, tail, layout.styles = _split_sheet(
-                parts[name].decode("utf-8"), sheet.n_rows, last
-            )
-            layout.styles = {c: layout.styles.get(layout.letters[c]) for c in sheet.columns}
-            big = sheet.n_rows * max(len(sheet.columns), 1) * 64 > _ZIP64_BYTES
-            with out.open(info, "w", force_zip64=big) as stream:
-                stream.write(head.encode("utf-8"))
-                for chunk in sheet.rows(layout):
-                    stream.write(chunk)
-                stream.write(tail.encode("utf-8"))
-
-
 def write_workbook(data: ReportData, meta: dict, path: os.PathLike | str) -> Path:
     """Write the workbook of a scanned table (:func:`reports.report_scan.scan_table`)
     atomically; returns the path."""
@@ -485,7 +310,7 @@ def write_workbook(data: ReportData, meta: dict, path: os.PathLike | str) -> Pat
     refs = _EnergyRefs(energy_rows, energy.columns)
     fallbacks = _Fallbacks()
     layer_ids = plan.per_layer_ids
-    per_layer = _TableSheet(
+    per_layer = TableSheet(
         "per_layer",
         lcols,
         [header(c) for c in lcols],
@@ -495,7 +320,7 @@ def write_workbook(data: ReportData, meta: dict, path: os.PathLike | str) -> Pat
         _per_layer_rows(data, plan, lcols, refs, fallbacks),
     )
     lletters = SheetLayout(lcols).letters
-    summary = _TableSheet(
+    summary = TableSheet(
         "summary",
         scols,
         [header(c) for c in scols],
@@ -523,10 +348,10 @@ def write_workbook(data: ReportData, meta: dict, path: os.PathLike | str) -> Pat
         ["summary_rows", "summary holds " + plan.summary_note()],
         ["per_layer_rows", "per_layer holds " + plan.per_layer_note()],
     ]
-    created = _created(meta)
-    skeleton = _skeleton(sheets, about, created)
+    created = created_time(meta)
+    package = skeleton(sheets, about, created)
     with atomic_output(path) as temp:
-        _write_package(temp, skeleton, sheets, created)
+        write_package(temp, package, sheets, created)
     if fallbacks.count:
         warnings.warn(
             f"write_xlsx: {fallbacks.count} energy cells do not equal events × energy_table "
