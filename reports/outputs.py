@@ -42,9 +42,9 @@ def write_outputs(
     retrieval examples, version, creation time). ``progress``: called with a one-line message
     as each step starts and each file is written."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda message: None)
-    source = TableSource(path=results_parquet)
+    source = TableSource(path=results_parquet)  # a damaged file: ValueError, nothing written
+    out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     say(f"reading {Path(results_parquet).name}: {source.num_rows:,} rows")
     data = scan_table(source)

@@ -113,7 +113,7 @@ class TableSource:
         if row_type is not None and not self.has("row_type") and row_type != "layer":
             return
         for batch in self._raw_batches(names + extra, batch_rows):
-            table = pa.Table.from_batches([batch])
+            table = _plain_types(pa.Table.from_batches([batch]))
             mask = None
             if row_type is not None and self.has("row_type"):
                 mask = pc.equal(table["row_type"], row_type)
@@ -129,6 +129,16 @@ class TableSource:
         """:meth:`batches` as pandas DataFrames."""
         for table in self.batches(columns, row_type, **kwargs):
             yield _frame(table)
+
+
+def _plain_types(table: pa.Table) -> pa.Table:
+    """Dictionary-encoded columns decoded to their values (one type per column everywhere)."""
+    if not any(pa.types.is_dictionary(t) for t in table.schema.types):
+        return table
+    columns = [
+        c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c for c in table.columns
+    ]
+    return pa.Table.from_arrays(columns, names=table.column_names)
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
