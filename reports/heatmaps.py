@@ -30,7 +30,15 @@ from reports.figure_common import (
     title_and_menu,
 )
 
-__all__ = ["HEAT", "MAX_FACETS", "HeatmapCells", "bits_axis", "heatmap_figure", "heatmap_of"]
+__all__ = [
+    "HEAT",
+    "MAX_FACETS",
+    "HeatmapCells",
+    "bits_axis",
+    "facet_mask",
+    "heatmap_figure",
+    "heatmap_of",
+]
 
 HEAT = {
     "latency": ("latency_ms", "latency (ms)", "min"),
@@ -48,6 +56,13 @@ _HEATMAP_HEIGHT = 540
 def bits_axis(fc_bits_values: int, conv_bits_values: int) -> str:
     """The bits column on the x axis, from the number of distinct values of each."""
     return "fc_bits" if fc_bits_values > 1 or conv_bits_values <= 1 else "conv_bits"
+
+
+def facet_mask(totals: pd.DataFrame, facets) -> np.ndarray:
+    """Which rows of `totals` belong to one of `facets` ((network, accelerator) pairs)."""
+    keys = totals["network"].astype(str) + "\x1f" + totals["accelerator"].astype(str)
+    wanted = [f"{network}\x1f{accelerator}" for network, accelerator in facets]
+    return keys.isin(wanted).to_numpy()
 
 
 class HeatmapCells:
@@ -68,15 +83,16 @@ class HeatmapCells:
     def needed(self) -> set[str]:
         return {"density_scale", "conv_bits", "fc_bits", "network", "accelerator", self.column}
 
-    def add(self, totals: pd.DataFrame) -> None:
+    def add(self, totals: pd.DataFrame, in_facets: np.ndarray | None = None) -> None:
+        """Accumulate a batch of ok total rows; ``in_facets``: which rows belong to the kept
+        facets, when the caller already knows (else computed here)."""
         if self.column is None or totals.empty or not self.needed() <= set(totals.columns):
             return
         keys = ["network", "accelerator", "density_scale", self.bits]
         value = pd.to_numeric(totals[self.column], errors="coerce").to_numpy(float) * self.scale
         rows = ~np.isnan(value)
         if self.facets is not None:
-            facet = pd.MultiIndex.from_arrays([totals["network"], totals["accelerator"]])
-            rows &= facet.isin(list(self.facets))
+            rows &= facet_mask(totals, self.facets) if in_facets is None else in_facets
         for column in keys[2:]:
             rows &= pd.notna(totals[column]).to_numpy()
         positions = np.flatnonzero(rows)

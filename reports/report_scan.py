@@ -39,7 +39,7 @@ import pyarrow as pa
 
 from reports.best_point import ACCURACY_METRICS, BestPointScan
 from reports.columns import energy_component_columns, event_columns
-from reports.heatmaps import HEAT, MAX_FACETS, HeatmapCells, bits_axis
+from reports.heatmaps import HEAT, MAX_FACETS, HeatmapCells, bits_axis, facet_mask
 from reports.pareto import ParetoFront
 from reports.table_source import TableSource, as_source, string_values
 
@@ -353,9 +353,16 @@ def _pass_c(source, data: ReportData, wanted: np.ndarray, best_ids: set[str], he
             rows = frame[take].copy()
             rows["_ordinal"] = ordinals[take]
             drawn.append(rows)
-        oks = frame[ok]
+        oks = frame[ok].reset_index(drop=True)
+        masks: dict[frozenset, np.ndarray] = {}
         for cells in heatmaps.values():
-            cells.add(oks)
+            if cells.facets is None or oks.empty or "accelerator" not in oks:
+                cells.add(oks)
+                continue
+            key = frozenset(cells.facets)
+            if key not in masks:
+                masks[key] = facet_mask(oks, cells.facets)
+            cells.add(oks, masks[key])
     if drawn:
         data.drawn = pd.concat(drawn, ignore_index=True)
     else:

@@ -100,7 +100,8 @@ class TableSource:
         """Batches (arrow tables) of the rows, in table order, with the given columns (those
         that exist; all when None). ``row_type`` keeps only "layer" or "total" rows (a table
         without a row_type column has only layer rows); ``point_ids`` keeps only those points.
-        Empty batches are skipped."""
+        Filtered rows are gathered into batches of about `batch_rows` rows (the fixed cost of
+        a batch is paid per batch, not per raw read); empty batches are skipped."""
         names = self.columns if columns is None else [c for c in columns if self.has(c)]
         names = list(dict.fromkeys(names))
         extra = []
@@ -112,6 +113,8 @@ class TableSource:
             batch_rows = BATCH_ROWS if columns is None or len(names) > 24 else LIGHT_BATCH_ROWS
         if row_type is not None and not self.has("row_type") and row_type != "layer":
             return
+        pending: list[pa.Table] = []
+        pending_rows = 0
         for batch in self._raw_batches(names + extra, batch_rows):
             table = _plain_types(pa.Table.from_batches([batch]))
             mask = None
@@ -123,12 +126,22 @@ class TableSource:
             if mask is not None:
                 table = table.filter(pc.fill_null(mask, False))
             if table.num_rows:
-                yield table.select(names)
+                pending.append(table.select(names))
+                pending_rows += table.num_rows
+            if pending_rows >= batch_rows:
+                yield _joined(pending)
+                pending, pending_rows = [], 0
+        if pending:
+            yield _joined(pending)
 
     def frames(self, columns=None, row_type=None, **kwargs) -> Iterator[pd.DataFrame]:
         """:meth:`batches` as pandas DataFrames."""
         for table in self.batches(columns, row_type, **kwargs):
             yield _frame(table)
+
+
+def _joined(tables: list[pa.Table]) -> pa.Table:
+    return tables[0] if len(tables) == 1 else pa.concat_tables(tables).combine_chunks()
 
 
 def _plain_types(table: pa.Table) -> pa.Table:
