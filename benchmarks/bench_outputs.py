@@ -3,7 +3,8 @@ table, at 10^4, 10^5 and 10^6 design points (issue 11, item 4).
 
 For each size a synthetic table with the real column schema (`tests/synthetic_tables.py`:
 8 layers per point like alexnet-caffe, so 9 rows per point; two networks; 84 hardware
-variants; 0.2 % failed points) is written to parquet, then `reports.write_outputs` runs in a
+variants; 0.2 % failed points; a row group per 5,000 points, like a store that writes a
+chunk per work unit) is written to parquet, then `reports.write_outputs` runs in a
 fresh process. Measured: wall and CPU seconds of each step (scan, CSV, XLSX, HTML), the
 process's peak resident memory (VmHWM), the file sizes and the report's size beyond the
 inlined plotly.js bundle. Memory must not grow with the number of points.
@@ -132,7 +133,7 @@ def main() -> list[dict]:
         for points in sizes:
             parquet = tmp / f"results-{points}.parquet"
             start = time.perf_counter()
-            write_synthetic_results(parquet, points, n_layers=8)
+            write_synthetic_results(parquet, points, n_layers=8, chunk_points=5_000)
             generated = time.perf_counter() - start
             read = _run(_READ, parquet)
             out = tmp / f"out-{points}"

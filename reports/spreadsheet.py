@@ -205,7 +205,10 @@ def _per_layer_rows(data, plan, lcols, refs: _EnergyRefs, fallbacks: _Fallbacks)
 
     def rows(layout: SheetLayout) -> Iterator[memoryview]:
         first = 2
-        for table in data.source.batches(lcols, "layer", point_ids=ids, batch_rows=_XML_ROWS):
+        batches = data.source.batches(
+            lcols, "layer", point_ids=ids, batch_rows=_XML_ROWS, row_groups=plan.row_groups
+        )
+        for table in batches:
             n = table.num_rows
             numbers = _row_numbers(first, n)
             accelerators = (
@@ -284,9 +287,10 @@ def _summary_rows(data, plan, scols, lletters: dict[str, str], fallbacks: _Fallb
     return rows
 
 
-def _first_rows(data, columns, row_type, ids=None) -> list[list]:
+def _first_rows(data, columns, row_type, ids=None, row_groups=None) -> list[list]:
     value_set = None if ids is None else pa.array(ids, pa.string())
-    for table in data.source.batches(columns, row_type, point_ids=value_set):
+    batches = data.source.batches(columns, row_type, point_ids=value_set, row_groups=row_groups)
+    for table in batches:
         return _first_values(table, columns)
     return []
 
@@ -316,7 +320,7 @@ def write_workbook(data: ReportData, meta: dict, path: os.PathLike | str) -> Pat
         [header(c) for c in lcols],
         [column_info(c).number_format for c in lcols],
         plan.per_layer_rows if "point_id" in columns else data.n_layer_rows,
-        _first_rows(data, lcols, "layer", layer_ids),
+        _first_rows(data, lcols, "layer", layer_ids, plan.row_groups),
         _per_layer_rows(data, plan, lcols, refs, fallbacks),
     )
     lletters = SheetLayout(lcols).letters

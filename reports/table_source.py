@@ -78,13 +78,30 @@ class TableSource:
     def has(self, column: str) -> bool:
         return column in self.schema.names
 
-    def _raw_batches(self, columns: list[str], batch_rows: int) -> Iterator[pa.RecordBatch]:
+    def row_groups_with(self, point_ids: pa.Array) -> list[int] | None:
+        """The parquet row groups holding rows of `point_ids` (None: not a parquet file), so
+        that a pass over a few points reads only those row groups."""
+        if self.path is None or "point_id" not in self.columns:
+            return None
+        reader = pq.ParquetFile(self.path, pre_buffer=False, buffer_size=_READ_BUFFER)
+        groups = []
+        for group in range(reader.num_row_groups):
+            ids = pc.cast(reader.read_row_group(group, columns=["point_id"])[0], pa.string())
+            if pc.any(pc.is_in(ids, value_set=point_ids)).as_py():
+                groups.append(group)
+        return groups
+
+    def _raw_batches(
+        self, columns: list[str], batch_rows: int, row_groups: list[int] | None = None
+    ) -> Iterator[pa.RecordBatch]:
         if self.path is not None:
             # streamed reads (no pre-buffering of whole row groups), one thread: the least
             # memory per row group, at a small cost in speed
             reader = pq.ParquetFile(self.path, pre_buffer=False, buffer_size=_READ_BUFFER)
+            if row_groups is not None and not row_groups:
+                return
             yield from reader.iter_batches(
-                batch_size=batch_rows, columns=columns, use_threads=False
+                batch_size=batch_rows, row_groups=row_groups, columns=columns, use_threads=False
             )
         else:
             yield from self._table.select(columns).to_batches(max_chunksize=batch_rows)
@@ -96,12 +113,14 @@ class TableSource:
         *,
         batch_rows: int | None = None,
         point_ids: pa.Array | None = None,
+        row_groups: list[int] | None = None,
     ) -> Iterator[pa.Table]:
         """Batches (arrow tables) of the rows, in table order, with the given columns (those
         that exist; all when None). ``row_type`` keeps only "layer" or "total" rows (a table
         without a row_type column has only layer rows); ``point_ids`` keeps only those points.
         Filtered rows are gathered into batches of about `batch_rows` rows (the fixed cost of
-        a batch is paid per batch, not per raw read); empty batches are skipped."""
+        a batch is paid per batch, not per raw read); empty batches are skipped.
+        ``row_groups``: read only these parquet row groups (:meth:`row_groups_with`)."""
         names = self.columns if columns is None else [c for c in columns if self.has(c)]
         names = list(dict.fromkeys(names))
         extra = []
@@ -115,7 +134,7 @@ class TableSource:
             return
         pending: list[pa.Table] = []
         pending_rows = 0
-        for batch in self._raw_batches(names + extra, batch_rows):
+        for batch in self._raw_batches(names + extra, batch_rows, row_groups):
             table = _plain_types(pa.Table.from_batches([batch]))
             mask = None
             if row_type is not None and self.has("row_type"):

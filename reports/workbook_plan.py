@@ -46,6 +46,7 @@ class WorkbookPlan:
     all_layers: bool  # per_layer holds every layer row
     per_layer_ids: list[str] | None  # the points on per_layer (None: all)
     per_layer_rows: int = 0
+    row_groups: list[int] | None = None  # the parquet row groups holding per_layer's rows
     chosen_points: int = 0  # points chosen for per_layer before the row limit
     # point id → energy column → (sum over the point's layer rows, any value present)
     layer_sums: dict[str, dict[str, tuple[float, bool]]] = field(default_factory=dict)
@@ -114,9 +115,14 @@ def workbook_plan(data) -> WorkbookPlan:
     columns = [c for c in data.columns if c == "energy_mj"]
     columns += energy_component_columns(data.columns)
     value_set = None if ids is None else pa.array(ids, pa.string())
+    if value_set is not None and data.source is not None:
+        plan.row_groups = data.source.row_groups_with(value_set)
     counts: dict[str, int] = {}
     if data.source is not None and data.n_layer_rows and "point_id" in data.columns:
-        for frame in data.source.frames(["point_id", *columns], "layer", point_ids=value_set):
+        frames = data.source.frames(
+            ["point_id", *columns], "layer", point_ids=value_set, row_groups=plan.row_groups
+        )
+        for frame in frames:
             pids = frame["point_id"].astype(str)
             for pid, n in pids.value_counts(sort=False).items():
                 counts[pid] = counts.get(pid, 0) + int(n)

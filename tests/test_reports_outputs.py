@@ -260,3 +260,15 @@ def test_build_report_accepts_a_parquet_path(tmp_path):
     df = make_results()
     df.to_parquet(tmp_path / "r.parquet", index=False)
     assert build_report(tmp_path / "r.parquet", make_meta()) == build_report(df, make_meta())
+
+
+def test_row_groups_with_finds_the_groups_holding_the_points(tmp_path):
+    parquet = write_synthetic_results(tmp_path / "r.parquet", 30, n_layers=2, chunk_points=10)
+    source = table_source.TableSource(path=parquet)
+    ids = pd.read_parquet(parquet)["point_id"].unique()  # 10 points per row group
+    wanted = pa.array([ids[12], ids[15], ids[29]], pa.string())
+    assert source.row_groups_with(wanted) == [1, 2]
+    rows = pd.concat(
+        source.frames(None, "layer", point_ids=wanted, row_groups=source.row_groups_with(wanted))
+    )
+    assert rows["point_id"].tolist() == [ids[12]] * 2 + [ids[15]] * 2 + [ids[29]] * 2
