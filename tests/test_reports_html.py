@@ -108,20 +108,39 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.mark.parametrize("variant", ["full", "no-accuracy"])
-def test_report_renders_in_headless_chromium(tmp_path, variant):
+def _reduced_webgl_table(tmp_path, monkeypatch):
+    """A sweep large enough (with the limits lowered) to draw a reduced cloud with WebGL."""
+    from synthetic_tables import synthetic_meta, write_synthetic_results
+
+    from reports import figures, report_scan
+
+    monkeypatch.setattr(report_scan, "CLOUD_POINTS", 150)
+    monkeypatch.setattr(figures, "WEBGL_POINTS", 50)
+    parquet = write_synthetic_results(tmp_path / "r.parquet", 600, n_layers=3, seed=7)
+    return parquet, synthetic_meta()
+
+
+@pytest.mark.parametrize("variant", ["full", "no-accuracy", "webgl"])
+def test_report_renders_in_headless_chromium(tmp_path, variant, monkeypatch):
     browser = _chromium()
     if browser is None:
         if os.environ.get("CI"):
             pytest.fail("CI is set but Chromium is not installed (apt-get install chromium)")
         pytest.skip("Chromium not installed")
-    df, meta = (make_results(), make_meta()) if variant == "full" else _no_accuracy()
+    if variant == "webgl":
+        df, meta = _reduced_webgl_table(tmp_path, monkeypatch)
+    else:
+        df, meta = (make_results(), make_meta()) if variant == "full" else _no_accuracy()
     path = write_report(df, meta, tmp_path / "report.html")
+    page = path.read_text()
+    assert ('"type":"scattergl","x' in page) == (variant == "webgl")
+    # WebGL without a GPU: Chromium's software renderer (SwiftShader)
+    gpu = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
     cmd = [
         browser,
         "--headless",
         "--no-sandbox",
-        "--disable-gpu",
+        *(gpu if variant == "webgl" else ["--disable-gpu"]),
         "--disable-quic",
         "--no-first-run",
         "--disable-background-networking",
