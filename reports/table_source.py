@@ -30,7 +30,7 @@ __all__ = ["BATCH_ROWS", "TableSource", "arrow_table", "as_source", "string_valu
 #: Rows per batch when every column is read (bounds the memory of the widest passes).
 BATCH_ROWS = 4_096
 #: Rows per batch when a few columns are read.
-LIGHT_BATCH_ROWS = 131_072
+LIGHT_BATCH_ROWS = 32_768
 _READ_BUFFER = 1 << 16  # bytes read from the parquet file at a time
 
 
