@@ -10,7 +10,8 @@ process's peak resident memory (VmHWM), the file sizes and the report's size bey
 inlined plotly.js bundle. Memory must not grow with the number of points.
 
 Baselines in the same run: (1) reading the whole table with pandas (`pd.read_parquet`) —
-the least any writer that holds the table needs; (2) at 10^4 points only, the previous
+the least any writer that holds the table needs (skipped where it would not fit in half the
+free memory: at 10^6 points it needs ~25 GB); (2) at 10^4 points only, the previous
 whole-DataFrame writers (`reports` as of commit d739de5, extracted with `git archive`) on the
 same table. Set DCSIM_BENCH_SKIP_OLD=1 to skip (2), DCSIM_BENCH_OUTPUT_SIZES="10000,100000" to
 choose sizes. The 10^6 table needs ~10 GB of disk (the CSV) and several minutes.
@@ -100,6 +101,22 @@ def _run(script: str, *args) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _available_bytes() -> int:
+    with open("/proc/meminfo") as info:
+        return [int(line.split()[1]) * 1024 for line in info if line.startswith("MemAvailable")][0]
+
+
+def _read_baseline(parquet: Path) -> dict:
+    """pd.read_parquet of the whole table, unless it would not fit in half the free memory
+    (about 10 bytes in pandas per byte of parquet here): then the row count only."""
+    import pyarrow.parquet as pq
+
+    rows = pq.ParquetFile(parquet).metadata.num_rows
+    if 10 * parquet.stat().st_size > _available_bytes() / 2:
+        return {"seconds": None, "peak": None, "rows": rows}
+    return _run(_READ, parquet)
+
+
 def _old_reports(tmp: Path) -> Path | None:
     """The `reports` package of OLD_COMMIT in a folder of its own (None without git)."""
     archive = tmp / "old.tar"
@@ -135,7 +152,7 @@ def main() -> list[dict]:
             start = time.perf_counter()
             write_synthetic_results(parquet, points, n_layers=8, chunk_points=5_000)
             generated = time.perf_counter() - start
-            read = _run(_READ, parquet)
+            read = _read_baseline(parquet)
             out = tmp / f"out-{points}"
             start = time.perf_counter()
             new = _run(_NEW, parquet, meta, out)
@@ -157,8 +174,8 @@ def main() -> list[dict]:
                 "csv_mb": round(sizes_mb["results.csv"], 1),
                 "xlsx_mb": round(sizes_mb["results.xlsx"], 1),
                 "html_beyond_plotly_mb": round(sizes_mb["report.html"] - bundle / 1e6, 2),
-                "baseline_read_parquet_s": round(read["seconds"], 1),
-                "baseline_read_parquet_peak_rss_mb": round(read["peak"] / 1e6),
+                "baseline_read_parquet_s": read["seconds"] and round(read["seconds"], 1),
+                "baseline_read_parquet_peak_rss_mb": read["peak"] and round(read["peak"] / 1e6),
             }
             rows.append(row)
             print("  " + ", ".join(f"{k}={v}" for k, v in row.items()), flush=True)

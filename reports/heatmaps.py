@@ -48,6 +48,8 @@ HEAT = {
 }
 #: Most (network, accelerator) facets one heatmap offers in its dropdown.
 MAX_FACETS = 40
+#: Distinct facets counted exactly (the scan stops collecting new ones there).
+FACET_COUNT_CAP = 100_000
 #: Above this many cells in one figure, a cell's hover is brief (label and main metrics).
 FULL_HOVER_CELLS = 600
 _HEATMAP_HEIGHT = 540
@@ -183,9 +185,10 @@ def heatmap_of(
     )
     caption = "Brighter is better. Each cell: the best point with that density scale and bits."
     if total_facets is not None and total_facets > len(facets):
+        counted = f"{total_facets:,}" if total_facets < FACET_COUNT_CAP else "more than 100,000"
         caption += (
-            f" The dropdown offers {len(facets)} of {total_facets:,} (network, accelerator) "
-            "facets: each network's best point's facet first, then the others in name order."
+            f" The dropdown offers {len(facets)} of {counted} (network, accelerator) facets: "
+            "each network's best point's facet first, then the others in name order."
         )
     return Figure(fid, title, fig, caption)
 

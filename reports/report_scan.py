@@ -39,7 +39,14 @@ import pyarrow as pa
 
 from reports.best_point import ACCURACY_METRICS, BestPointScan
 from reports.columns import energy_component_columns, event_columns
-from reports.heatmaps import HEAT, MAX_FACETS, HeatmapCells, bits_axis, facet_mask
+from reports.heatmaps import (
+    FACET_COUNT_CAP,
+    HEAT,
+    MAX_FACETS,
+    HeatmapCells,
+    bits_axis,
+    facet_mask,
+)
 from reports.pareto import ParetoFront
 from reports.table_source import TableSource, as_source, string_values
 
@@ -51,8 +58,6 @@ CLOUD_POINTS = 5_000
 MAX_FAILED_ROWS = 100
 #: Distinct failure messages counted (the others are counted together).
 MAX_MESSAGES = 20
-#: Distinct (network, accelerator) facets counted exactly.
-FACET_COUNT_CAP = 100_000
 #: Points of the breakdown's dropdown besides the best points (figure_common's limit).
 LOWEST_ENERGY_POINTS = 25
 #: The fronts, per network: name → (x column, y column or None for the accuracy metric,
