@@ -30,9 +30,11 @@ def _codebook_text(pick) -> str:
     )
 
 
-def best_points_lines(totals: pd.DataFrame) -> list[str]:
-    """The rule, then per network its best point with settings and metrics."""
-    picks = best_points(totals)
+def best_points_lines(totals: pd.DataFrame, picks: pd.DataFrame | None = None) -> list[str]:
+    """The rule, then per network its best point with settings and metrics. ``picks``: the
+    best points already chosen over the whole table (``reports.scan_table(...).best``) when
+    `totals` holds only some of its rows (``.drawn``, which includes the picked points)."""
+    picks = best_points(totals) if picks is None else picks
     if picks.empty:
         return []
     lines = [f"  {BEST_POINT_RULE}"]

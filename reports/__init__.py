@@ -14,14 +14,17 @@ from reports.columns import COLUMNS, ColumnInfo, column_info, header, units_rows
 from reports.csv_output import write_csv
 from reports.html_report import build_report, write_report
 from reports.outputs import write_outputs
+from reports.report_scan import ReportData, scan_table
 from reports.spreadsheet import write_xlsx
 
 __all__ = [
     "COLUMNS",
     "ColumnInfo",
+    "ReportData",
     "build_report",
     "column_info",
     "header",
+    "scan_table",
     "units_rows",
     "write_csv",
     "write_outputs",

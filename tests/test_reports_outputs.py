@@ -234,6 +234,8 @@ def test_scan_does_not_depend_on_batch_size(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(split.best, reference.best)
     table = pd.read_parquet(parquet)
     pd.testing.assert_frame_equal(split.best, best_points(ok_totals(table)))
+    # the terminal summary from the scan (drawn rows + picks) = from the whole table
+    assert best_points_lines(split.drawn, split.best) == best_points_lines(ok_totals(table))
     for which, cells in reference.heatmaps.items():
         assert {k: v[0] for k, v in cells.cells.items()} == {
             k: v[0] for k, v in split.heatmaps[which].cells.items()
