@@ -19,6 +19,7 @@ import pytest
 from reports_fixtures import make_meta, make_results
 from synthetic_tables import synthetic_meta, write_synthetic_results
 
+from dcsim.summary import best_points_lines
 from reports import (
     build_report,
     report_scan,
