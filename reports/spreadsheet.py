@@ -85,7 +85,7 @@ PER_LAYER_DROP = (
     "binding_utilization",
 )
 _REL_TOL = 1e-6
-_XML_ROWS = 8_192  # table rows per streamed chunk of sheet XML (~35 MB at 95 columns)
+_XML_ROWS = 4_096  # table rows per streamed chunk of sheet XML (~18 MB at 95 columns)
 
 
 # ----------------------------------------------------------------------------- helpers
