@@ -264,14 +264,13 @@ def _summary_rows(data, plan, scols, lletters: dict[str, str], fallbacks: _Fallb
                 pids = string_values(table["point_id"])
                 known = np.array([p in plan.layer_sums for p in pids], dtype=bool)
                 key = f"per_layer!${lletters['point_id']}$2:${lletters['point_id']}${last}"
+                rows_known = np.flatnonzero(known)
                 for c in energy_cols:
                     val = _floats(table, c)
-                    sums = np.array(
-                        [
-                            plan.layer_sums[p][c][0] if k and plan.layer_sums[p][c][1] else np.nan
-                            for p, k in zip(pids, known)
-                        ]
-                    )
+                    sums = np.full(n, np.nan)
+                    for i in rows_known:
+                        total, present = plan.layer_sums[pids[i]][c]
+                        sums[i] = total if present else np.nan
                     both = known & ~np.isnan(val) & ~np.isnan(sums)
                     good = both & _close(val, sums)
                     fallbacks.count += int((both & ~good).sum())
