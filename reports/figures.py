@@ -226,7 +226,7 @@ def _facet_scatter(
                         f"{acc} weight SRAM",
                         colour.get(str(acc), "grey"),
                     )
-        log_x = minimise_y and _log_axis(x)
+        log_x = _log_axis(x)
         ranger = _log_range if log_x else facet_range
         x_range, drawn, off = ranger(x, list(references))
         for ref in drawn:
@@ -247,7 +247,7 @@ def _facet_scatter(
             range=x_range,
             title_text=xlabel,
             type="log" if log_x else None,
-            tickformat="~g" if minimise_y else None,
+            tickformat="~g" if minimise_y or log_x else None,
             row=1,
             col=c,
         )
@@ -307,7 +307,8 @@ def pareto_figure(totals: pd.DataFrame, which: str, *, total_points: int | None 
     fig, notes = _facet_scatter(totals, fid, title, nets, axes, False, which, total_points)
     missing = sorted(set(totals["network"].astype(str)) - set(nets))
     caption = (
-        "Each network on its own axes (accuracies of different networks are not comparable). "
+        "Each network on its own axes (accuracies of different networks are not comparable; "
+        "a log scale where the points span more than 30×). "
         "Open markers: some on-chip memory overflows (the footprint chart says which). "
     )
     if notes:

@@ -173,14 +173,18 @@ def test_each_network_facet_has_its_own_axes(which):
     }[which]
     for axis, network in (("xaxis", "alexnet-caffe"), ("xaxis2", "alexnet-digits")):
         values = totals.loc[totals["network"] == network, column].to_numpy(float) * scale
+        # a log axis (points spanning more than 30x) has its range in log10 units
+        log = fig.layout[axis].type == "log"
+        assert log == (values.max() / values.min() > 30)
+        units = np.log10 if log else np.asarray
         lo, hi = fig.layout[axis].range
-        assert lo <= values.min() and values.max() <= hi
+        assert lo <= units(values).min() and units(values).max() <= hi
         # the range spans the facet's points and only the reference lines near them
         xref = "x" if axis == "xaxis" else "x2"
         lines = [shape.x0 for shape in fig.layout.shapes if shape.xref == xref]
         for x in lines:
             assert values.min() / 2 <= x <= values.max() * 2
-        hull = np.array([*values, *lines])
+        hull = units(np.array([*values, *lines]))
         width = max(hull.max() - hull.min(), abs(hull.max()) * 0.2)
         assert hi - lo <= 1.25 * width  # the points fill the panel, not a corner of it
 
