@@ -43,10 +43,12 @@ def breakdown_figure(results: pd.DataFrame, totals: pd.DataFrame, best: list[str
     first network's best point; a dropdown (under the title) switches among the other networks'
     best points and up to 25 points in all."""
     fid, title = "layer-breakdown", "Per-layer latency and energy breakdown"
-    if "row_type" in results.columns:
+    needed = {"row_type", "point_id", "layer", "latency_ms"}
+    if needed <= set(results.columns) and "point_id" in totals:
         layers = results[results["row_type"] == "layer"]
     else:
         layers = results.iloc[0:0]
+        totals = totals.iloc[0:0]
     ids = [
         p for p in selectable_points(totals, best) if (layers["point_id"].astype(str) == p).any()
     ]
@@ -171,7 +173,7 @@ def load_balance_figure(
     ``total_points`` / ``sampled_points``: the sweep's ok points and the points whose layer
     rows `results` holds, when that is a sample (the caption says so)."""
     fid, title = "load-balance", "Load balance per layer"
-    if "row_type" not in results or "load_balance" not in results:
+    if not {"row_type", "load_balance", "layer", "point_id"} <= set(results.columns):
         return Figure(fid, title, message_figure(title, "no load-balance data"))
     layers = results[results["row_type"] == "layer"]
     if layers.empty:
