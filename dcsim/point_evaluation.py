@@ -260,119 +260,23 @@ def _published_accuracy(point: DesignPoint) -> dict | None:
 
 
 def _rows(point: DesignPoint, arch, compressed, sim, accuracy: dict | None, source: str, graph):
-    from simulator.energy_table import ACTIONS
-    from simulator.memory_fit import activation_need_bytes, memory_capacities, memory_fit_columns
+    """The rows of one evaluated point (`dcsim.result_table`, one variant)."""
+    from dcsim.result_table import tidy_table
+    from simulator.variant_evaluation import results_of_network
     from workloads.graph import host_op_summary
 
-    settings = _point_settings(point, arch)
-    onchip_bytes = arch.sparse_sram_bytes + arch.pointer_sram_bytes
-    table = {entry["action"]: entry for entry in sim.energy_table}
-    fit_layer, fit_total = memory_fit_columns(
-        [r.sparse_bytes for r in sim.layers],
-        [r.pointer_bytes for r in sim.layers],
-        [activation_need_bytes(layer.spec, arch) for layer in compressed.layers],
-        memory_capacities(arch),
+    variants, results = results_of_network(sim, arch)
+    ops, _, elements = host_op_summary(graph)
+    return tidy_table(
+        _point_settings(point, arch),
+        compressed.layers,
+        variants,
+        results,
+        target_fps=point.target_fps,
+        accuracy=accuracy,
+        accuracy_source=source,
+        host_ops=(ops, elements),
     )
-    rows = []
-    for i, (layer, result) in enumerate(zip(compressed.layers, sim.layers, strict=True)):
-        acc = layer.accounting
-        row = {
-            **settings,
-            "row_type": "layer",
-            "layer": layer.spec.name,
-            "layer_kind": layer.spec.kind,
-            "weights": layer.spec.weights,
-            "weight_density": acc.density,
-            "weight_bits": layer.weight_bits,
-            "activation_density": (
-                result.counts.broadcasts / result.counts.scanned_activations
-                if result.counts.scanned_activations
-                else math.nan
-            ),
-            "cycles": result.total_cycles,
-            "ideal_cycles": result.ideal_cycles,
-            "stall_cycles": result.stall_cycles,
-            "load_balance": result.load_balance,
-            "utilization": result.utilization,
-            "fillers": result.fillers,
-            "latency_ms": result.latency_s * 1e3,
-            "compute_ms": result.compute_s * 1e3,
-            "dram_ms": result.dram_s * 1e3,
-            "energy_mj": result.energy_j * 1e3,
-            "model_bytes": result.weight_bytes,
-            "container_bytes": acc.pqh_bits / 8,
-            "dense_bytes": acc.dense_bits / 8,
-            "compression_ratio": acc.dense_bits / acc.pqh_bits if acc.pqh_bits else math.inf,
-            "weight_dram_bytes": result.weight_dram_bytes,
-            "activation_dram_bytes": result.activation_dram_bytes,
-            "onchip_bytes": onchip_bytes,
-            **{name: values[i] for name, values in fit_layer.items()},
-            "binding_memory": "",
-            "binding_utilization": math.nan,
-            "codebook_need_entries": 2 ** int(layer.weight_bits),
-            "codebook_capacity_entries": arch.codebook_entries,
-            "codebook_entries": result.codebook_entries,
-            "codebook_fits": bool(result.codebook_fits),
-        }
-        for action in ACTIONS:
-            count = float(result.events[action])
-            row[f"events_{action}"] = count
-            row[f"energy_{action}_mj"] = count * table[action]["energy_pj"] * 1e-9
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    total = {**settings, "row_type": "total", "layer": "total", "layer_kind": ""}
-    sums = [
-        "weights",
-        "cycles",
-        "ideal_cycles",
-        "stall_cycles",
-        "fillers",
-        "latency_ms",
-        "compute_ms",
-        "dram_ms",
-        "energy_mj",
-        "model_bytes",
-        "container_bytes",
-        "dense_bytes",
-        "weight_dram_bytes",
-        "activation_dram_bytes",
-    ] + [c for c in frame.columns if c.startswith(("events_", "energy_")) and c != "energy_mj"]
-    for column in sums:
-        total[column] = float(frame[column].sum())
-    total["weight_density"] = float((frame["weight_density"] * frame["weights"]).sum()) / float(
-        frame["weights"].sum()
-    )
-    total["activation_density"] = math.nan
-    total["weight_bits"] = math.nan
-    busy = float((frame["load_balance"] * frame["cycles"]).sum())
-    total["load_balance"] = busy / total["cycles"] if total["cycles"] else 1.0
-    total["utilization"] = math.nan
-    total["compression_ratio"] = total["dense_bytes"] / total["container_bytes"]
-    total["onchip_bytes"] = onchip_bytes
-    total.update(fit_total)
-    total["codebook_need_entries"] = int(frame["codebook_need_entries"].max())
-    total["codebook_capacity_entries"] = arch.codebook_entries
-    total["codebook_entries"] = int(frame["codebook_entries"].max())
-    total["codebook_fits"] = bool(frame["codebook_fits"].all())
-    latency_s = total["latency_ms"] / 1e3
-    total["fps"] = 1.0 / latency_s if latency_s > 0 else math.inf
-    total["meets_target"] = bool(total["fps"] >= point.target_fps)
-    total["host_ops"], _, total["host_op_elements"] = host_op_summary(graph)
-    frame["fps"] = math.nan
-    frame["meets_target"] = pd.NA
-    frame["host_ops"] = ""
-    frame["host_op_elements"] = math.nan
-    out = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
-    for column in ACCURACY_COLUMNS:
-        out[column] = math.nan
-        if accuracy is not None:
-            out.loc[out["row_type"] == "total", column] = accuracy.get(column, math.nan)
-    out["accuracy_source"] = source
-    out["status"] = "ok"
-    out["error"] = ""
-    for column in ("meets_target", "fits_onchip", "codebook_fits"):
-        out[column] = out[column].astype("boolean")
-    return out
 
 
 def error_rows(point: DesignPoint, error: BaseException) -> pd.DataFrame:
