@@ -10,10 +10,10 @@ import argparse
 from compression import CompressedNetwork, compress_network
 from compression.accounting import ratio_summary
 from compression.compressed_network import weights_from_state_dict
-from dcsim.tables import print_table
+from dcsim.tables import FORMATS, print_table
 from workloads import get_network
 
-STORAGE_FORMATS: tuple[str, ...] = ("table", "csv")
+STORAGE_FORMATS: tuple[str, ...] = FORMATS
 
 
 WEIGHTS_HELP = "synthetic (seeded, default) or the path of a torchvision-layout state_dict"
@@ -51,10 +51,18 @@ def compress_from_args(args: argparse.Namespace) -> CompressedNetwork:
     return compress_network(network, args.recipe, weights=weights, n_pe=args.pe, seed=args.seed)
 
 
-def print_storage(compressed: CompressedNetwork, fmt: str) -> None:
-    print_table(compressed.storage_rows(), fmt)
+def print_storage(compressed: CompressedNetwork, fmt: str, total_extra: dict | None = None) -> None:
+    """The storage accounting: an aligned table and a ratio summary line for people; for
+    `csv` / `json` one table whose rows also carry `n_pe` and whose total row carries
+    `total_extra` (what `compress` and `inspect` add: container bytes, accuracy, ...)."""
+    rows = compressed.storage_rows()
     if fmt == "table":
+        print_table(rows, fmt)
         print(f"\nn_pe={compressed.n_pe}; {ratio_summary(compressed.accounting)}")
+        return
+    rows = [{**row, "n_pe": compressed.n_pe} for row in rows]
+    rows[-1].update(total_extra or {})
+    print_table(rows, fmt)
 
 
 def run(args: argparse.Namespace) -> int:
