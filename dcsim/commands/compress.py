@@ -66,6 +66,9 @@ def _with_seed(seed: int):
 
 
 def run(args: argparse.Namespace) -> int:
+    from workloads.user_files import output_file
+
+    output_file(args.out, "--out")  # before the work, so a typo costs nothing
     report = _measured(args)
     compressed = report.compressed if report is not None else compress_from_args(args)
     info = save_container(args.out, compressed, coding=args.coding)
