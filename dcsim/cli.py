@@ -39,8 +39,19 @@ class UsageError(ValueError):
     """A user-facing error raised by a command (bad flag combination, missing file, ...)."""
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse with its errors (unknown flag, bad choice, not a number) on one line, like
+    every other dcsim error, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(
+            EXIT_BAD_INPUT,
+            f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="dcsim",
         description="Deep Compression × EIE-style accelerator design-space explorer.",
     )
