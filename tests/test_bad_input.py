@@ -339,3 +339,35 @@ def test_bad_input_in_a_real_process_has_no_traceback(work, case):
     assert proc.stdout == ""
     _check_one_line_error(proc.returncode, proc.stderr, fragment)
     assert _snapshot(work) == before
+
+
+@pytest.mark.parametrize(
+    ("table", "fragment"),
+    [
+        ({"prune": {"epochs": float("inf")}}, "epochs=inf is invalid"),
+        ({"prune": {"learning_rate": float("inf")}}, "learning_rate=inf is invalid"),
+        ({"quantize": {"learning_rate": float("nan")}}, "learning_rate=nan is invalid"),
+        ({"quantize": {"weight_decay": float("inf")}}, "weight_decay=inf is invalid"),
+    ],
+)
+def test_non_finite_training_settings_in_a_recipe_are_refused(table, fragment):
+    """epochs = inf used to be accepted: a retraining that never ends."""
+    from compression.deep_compression import retrain_schedule
+    from compression.recipe import parse_recipe
+
+    recipe = parse_recipe({"density": 0.5, "weight_bits": 4, "training": table})
+    with pytest.raises(ValueError, match=fragment):
+        retrain_schedule(recipe)
+
+
+def test_memory_error_is_one_line(monkeypatch, capsys):
+    import dcsim.commands.layers as layers
+
+    def exhausted(network_name):
+        raise MemoryError("Unable to allocate 7.28 TiB for an array with shape (10**9, 1000)")
+
+    monkeypatch.setattr(layers, "layer_rows", exhausted)
+    assert main(["layers", "lenet-5"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("dcsim: error: out of memory in `dcsim layers` (Unable to allocate")

@@ -90,9 +90,11 @@ def run(args: argparse.Namespace) -> int:
         print_table([metrics], args.format)
         print(f"wrote {args.out}: {info.file_bytes:,} bytes ({args.coding} coding)")
         return 0
+    from dcsim.tables import human_bytes
+
     print(
-        f"wrote {args.out}: {info.file_bytes:,} bytes ({args.coding} coding, "
-        f"{info.overhead_bytes:,} bytes of headers and checksum)"
+        f"wrote {args.out}: {info.file_bytes:,} bytes ({human_bytes(info.file_bytes)}; "
+        f"{args.coding} coding, {info.overhead_bytes:,} bytes of headers and checksum)"
     )
     return 0
 

@@ -27,11 +27,13 @@ def run(args: argparse.Namespace) -> int:
             },
         )
         return 0
+    from dcsim.tables import human_bytes
+
     print_storage(compressed, args.format)
     print(
         f"{args.file}: network {compressed.name!r}, recipe {compressed.recipe_name!r}, "
-        f"{len(compressed.layers)} layers, {info.file_bytes:,} bytes ({info.coding} coding), "
-        "checksum ok"
+        f"{len(compressed.layers)} layers, {info.file_bytes:,} bytes "
+        f"({human_bytes(info.file_bytes)}; {info.coding} coding), checksum ok"
     )
     return 0
 
