@@ -53,3 +53,14 @@ def test_dcsim_energy_table_sources_prints_the_document(capsys):
 
 def test_the_repository_copy_is_the_shipped_document():
     assert (REPO / "docs" / "energy-sources.md").read_text("utf-8") == energy_sources_text()
+
+
+def test_the_table_for_people_cites_by_key_and_lists_the_references(capsys):
+    assert main(["energy-table", "--arch", "eie"]) == 0
+    out = capsys.readouterr().out
+    table, listed = out.split(
+        "\nReferences (dcsim energy-table --sources explains every number):\n"
+    )
+    for key in ("CACTI7", "EIE", "StillmakerBaas2017"):
+        assert f"[{key}]" in table and f"[{key}] {references()[key]}" in listed
+    assert not any(citation in table for citation in references().values())

@@ -2,6 +2,8 @@
 
 `--sources` prints the document that explains every number of the table and lists the full
 references its `source` column cites (`simulator/energy-sources.md`, shipped with the package).
+In `csv` / `json` every source is the full citation; the aligned table for people shows each
+citation as its key (`[CACTI7]`) and lists the cited references, in full, below the table.
 """
 
 from __future__ import annotations
@@ -10,14 +12,36 @@ import argparse
 
 from dcsim.tables import FORMATS, print_table
 from simulator import energy_table_rows, load_accelerator
-from simulator.energy_table import energy_sources_text
+from simulator.energy_table import energy_sources_text, references
+
+
+def _with_reference_keys(rows: list[dict]) -> tuple[list[dict], list[str]]:
+    """The rows with each full citation in `source` replaced by its key, and the keys used."""
+    used: list[str] = []
+    out = []
+    for row in rows:
+        source = row["source"]
+        for key, citation in references().items():
+            if citation in source:
+                source = source.replace(citation, f"[{key}]")
+                used.append(key)
+        out.append({**row, "source": source})
+    return out, list(dict.fromkeys(used))
 
 
 def run(args: argparse.Namespace) -> int:
     if args.sources:
         print(energy_sources_text(), end="")
         return 0
-    print_table(energy_table_rows(load_accelerator(args.arch)), args.format)
+    rows = energy_table_rows(load_accelerator(args.arch))
+    if args.format != "table":
+        print_table(rows, args.format)
+        return 0
+    rows, keys = _with_reference_keys(rows)
+    print_table(rows, args.format)
+    print("\nReferences (dcsim energy-table --sources explains every number):")
+    for key in keys:
+        print(f"[{key}] {references()[key]}")
     return 0
 
 
