@@ -67,8 +67,16 @@ def test_the_wheel_holds_every_package_and_data_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in SHIPPED_DATA:
         assert path in names, f"{path} is missing from the wheel"
-    packages = {str(p.parent.relative_to(REPO)) for p in REPO.glob("*/**/__init__.py")}
-    packages -= {p for p in packages if p.startswith((".venv", "tests", "benchmarks", "build"))}
+    tops = [  # every top-level package of the repository, so a new one cannot be forgotten
+        d.name
+        for d in REPO.iterdir()
+        if (d / "__init__.py").is_file() and d.name not in ("tests", "benchmarks")
+    ]
+    assert {"workloads", "compression", "simulator", "reports", "dcsim"} <= set(tops)
+    packages = {
+        str(p.parent.relative_to(REPO)) for t in tops for p in (REPO / t).rglob("__init__.py")
+    }
+    assert "dcsim/commands" in packages
     for package in packages:
         assert f"{package}/__init__.py" in names, f"package {package} is missing"
     assert not any(name.startswith(("tests/", "benchmarks/")) for name in names)
