@@ -12,7 +12,6 @@ message — so each distinct one is checked here and the sweep stops with one cl
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from dcsim.config import DesignPoint
@@ -46,24 +45,23 @@ def _check_network_inputs(points: list[DesignPoint]) -> None:
 
 def _check_recipes(points: list[DesignPoint]) -> None:
     """Each distinct (network, density profile) once: the profile file reads and parses, and
-    gives every layer of the network a density and bits (at density scale 1; a scale too large
-    for some layer fails only its own points)."""
+    gives every layer of the network a density and bits — at the smallest density scale its
+    points use (a larger scale too large for some layer fails only its own points)."""
     from dcsim.point_evaluation import point_recipe
     from workloads import get_network
 
-    seen = set()
+    smallest: dict[tuple[str, str], DesignPoint] = {}
     for point in points:
-        key = (point.network.network, point.density_profile, point.conv_bits, point.fc_bits)
-        if key in seen:
-            continue
-        seen.add(key)
-        recipe = point_recipe(dataclasses.replace(point, density_scale=1.0))
+        key = (point.network.network, point.density_profile)
+        if key not in smallest or point.density_scale < smallest[key].density_scale:
+            smallest[key] = point
+    for (network, profile), point in smallest.items():
+        recipe = point_recipe(point)
         try:
-            recipe.layer_recipes(get_network(point.network.network))
+            recipe.layer_recipes(get_network(network))
         except ValueError as error:
             raise ValueError(
-                f"density_profile {point.density_profile!r} on network "
-                f"{point.network.network!r}: {error}"
+                f"density_profile {profile!r} on network {network!r}: {error}"
             ) from None
 
 

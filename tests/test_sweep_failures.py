@@ -251,3 +251,13 @@ def test_workers_exit_when_the_sweep_process_is_killed(tmp_path):
     for pid in orphans:  # clean up before failing
         os.kill(pid, signal.SIGKILL)
     assert orphans == [], "worker processes outlived the killed sweep"
+
+
+def test_the_up_front_profile_check_uses_the_scales_the_points_use(tmp_path, capsys):
+    """A profile whose own density_scale doubles its densities is fine at the points' scale
+    0.5: the up-front check must not stop the sweep for a scale no point uses."""
+    profile = tmp_path / "doubled.toml"
+    profile.write_text('name = "doubled"\ndensity = 0.8\nweight_bits = 4\ndensity_scale = 2.0\n')
+    config = write_sweep(tmp_path, {"density_profile": str(profile), "density_scale": 0.5})
+    assert main(["sweep", str(config), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert "1 points (0 failed)" in capsys.readouterr().out
