@@ -21,6 +21,7 @@ Config layout (all top-level keys optional except `networks`):
                                  # weights), or measured activations (any other source)
     density_profile = "digits"   # the network's density profile unless the grid / a point sets one
     grid = { fc_bits = [4, 2] }  # axes that replace the [grid]'s for this network only
+    max_points = 100000          # refuse larger grids (the default; raise it deliberately)
     [grid]                       # each axis a value or a list; the grid is their product
     density_profile = "paper"    # recipe name or TOML path giving per-layer densities
     density_scale = [0.5, 1.0]   # multiplies every layer density (the sparsity axis)
@@ -29,6 +30,14 @@ Config layout (all top-level keys optional except `networks`):
     n_pe, clock_mhz, sram_per_pe_kb, fifo_depth, node_nm   # optional hardware overrides
     [[points]]                   # explicit points: any grid key with a single value, plus
     network = "alexnet-digits"   # optionally the network label it applies to (default: all)
+
+A config must define some points: a [grid] (or a network's own grid) with at least one axis,
+or [[points]]. An empty [grid] table, or neither grid nor points, is an error (there is no
+implicit default point). Numbers must be finite (no inf / nan); hardware overrides are
+bounded like the accelerator fields they replace (n_pe <= 4096, fifo_depth <= 65536, ...).
+The number of points is computed from the axes before any point is built (`point_count`);
+above `max_points` (default 100,000; `dcsim sweep --max-points N` overrides it) the config is
+refused, so a mistyped grid of 10**7 points is an error at once, not hours of expansion.
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import tomllib
+import math
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -50,10 +59,13 @@ TOP_KEYS: tuple[str, ...] = (
     "seed",
     "target_fps",
     "sim_model",
+    "max_points",
     "networks",
     "grid",
     "points",
 )
+DEFAULT_MAX_POINTS = 100_000
+MAX_SRAM_PER_PE_KB = 2**30  # 1 TiB per PE: the accelerator's sparse_sram_bytes_per_pe bound
 NETWORK_KEYS: tuple[str, ...] = (
     "name",
     "network",
@@ -167,10 +179,37 @@ class SweepConfig:
     grid: dict = field(default_factory=dict)
     points: tuple[dict, ...] = ()
     source: str = "<default>"
+    max_points: int = DEFAULT_MAX_POINTS
+
+    def point_count(self) -> int:
+        """How many points the config defines (duplicates counted), computed from the axis
+        lengths without building any point."""
+        count = 0
+        for entry in self.networks:
+            grid = {**self.grid, **dict(entry.grid)}
+            if grid:
+                count += math.prod(len(values) for values in grid.values())
+        for values in self.points:
+            label = values.get("network")
+            count += sum(1 for entry in self.networks if label is None or entry.label == label)
+        return count
+
+    def check_size(self) -> int:
+        """The point count, or a ConfigError when it exceeds `max_points`."""
+        count = self.point_count()
+        if count > self.max_points:
+            raise ConfigError(
+                f"config {self.source} defines {count:,} design points; allowed: at most "
+                f"{self.max_points:,} (max_points; raise it with max_points = N in the config "
+                "or dcsim sweep --max-points N)"
+            )
+        return count
 
     def design_points(self) -> list[DesignPoint]:
         """The grid's points (network-major, then axes in declaration order), then the explicit
-        points; duplicates are kept once, in first-seen order."""
+        points; duplicates are kept once, in first-seen order. A config with more than
+        `max_points` points is refused before anything is built."""
+        self.check_size()
         out: list[DesignPoint] = []
         seen: set[str] = set()
 
@@ -216,6 +255,15 @@ def _error(key: str, value: object, allowed: str) -> ConfigError:
     return ConfigError(f"config {key}={value!r} is invalid; allowed: {allowed}")
 
 
+def _finite_positive(value: object) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
 def _check_axis_value(key: str, value: object) -> object:
     """Validate one value of axis `key`."""
     if key in ("density_profile", "accelerator"):
@@ -227,8 +275,15 @@ def _check_axis_value(key: str, value: object) -> object:
             def names() -> tuple[str, ...]:
                 return BUILTIN_RECIPES
 
-        if not isinstance(value, str) or not (value in names() or Path(value).is_file()):
-            raise _error(key, value, f"{', '.join(names())} or the path of a TOML file")
+        allowed = f"{', '.join(names())} or the path of a TOML file"
+        if not isinstance(value, str) or not value:
+            raise _error(key, value, allowed)
+        if value not in names():
+            from workloads.user_files import input_file
+
+            if not Path(value).exists() and not value.lower().endswith(".toml"):
+                raise _error(key, value, allowed)
+            input_file(value, f"config {key}", allowed)
         return value
     if key == "centroid_init":
         if value not in CENTROID_INITS:
@@ -239,16 +294,26 @@ def _check_axis_value(key: str, value: object) -> object:
             raise _error(key, value, "an integer in 1..16")
         return value
     if key in ("n_pe", "fifo_depth"):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise _error(key, value, "an integer >= 1")
+        from simulator.accelerator import INT_FIELD_RANGES
+
+        low, high = INT_FIELD_RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _error(key, value, f"an integer in {low}..{high}")
         return value
     if key == "density_scale":
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 100:
             raise _error(key, value, "a number in (0, 100]")
         return float(value)
-    if key in ("clock_mhz", "sram_per_pe_kb", "node_nm"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            raise _error(key, value, "a number > 0")
+    if key == "node_nm":
+        from simulator.accelerator import TECHNOLOGY_NODES_NM
+
+        if isinstance(value, bool) or value not in TECHNOLOGY_NODES_NM:
+            raise _error(key, value, ", ".join(map(str, TECHNOLOGY_NODES_NM)))
+        return float(value)
+    if key in ("clock_mhz", "sram_per_pe_kb"):
+        if not _finite_positive(value) or (key == "sram_per_pe_kb" and value > MAX_SRAM_PER_PE_KB):
+            high = f" and <= {MAX_SRAM_PER_PE_KB:,}" if key == "sram_per_pe_kb" else ""
+            raise _error(key, value, f"a finite number > 0{high}")
         return float(value)
     raise ConfigError(f"config key {key!r} is unknown; allowed: {', '.join(AXES)}")
 
@@ -299,8 +364,11 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise _error("seed", seed, "an integer >= 0")
     target_fps = data.get("target_fps", 30.0)
-    if isinstance(target_fps, bool) or not isinstance(target_fps, int | float) or target_fps <= 0:
-        raise _error("target_fps", target_fps, "a number > 0")
+    if not _finite_positive(target_fps):
+        raise _error("target_fps", target_fps, "a finite number > 0")
+    max_points = data.get("max_points", DEFAULT_MAX_POINTS)
+    if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
+        raise _error("max_points", max_points, "an integer >= 1")
     sim_model = data.get("sim_model", "cycle")
     if sim_model not in SIM_MODELS:
         raise _error("sim_model", sim_model, ", ".join(SIM_MODELS))
@@ -350,8 +418,8 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
         if profile is not None:
             profile = _check_axis_value("density_profile", profile)
         own_grid = raw.get("grid", {})
-        if not isinstance(own_grid, dict):
-            raise _error(f"networks[{i}].grid", own_grid, "a table of axes")
+        if not isinstance(own_grid, dict) or ("grid" in raw and not own_grid):
+            raise _error(f"networks[{i}].grid", own_grid, "a table of at least one axis")
         own_grid = tuple(
             (key, _axis_values(f"networks[{i}].grid", key, value))
             for key, value in own_grid.items()
@@ -371,8 +439,10 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
     if len(set(labels)) != len(labels):
         raise _error("networks.name", labels, "distinct labels")
     raw_grid = data.get("grid", {})
-    if not isinstance(raw_grid, dict):
-        raise _error("grid", raw_grid, "a table of axes")
+    if not isinstance(raw_grid, dict) or ("grid" in data and not raw_grid):
+        raise _error(
+            "grid", raw_grid, "a table of at least one axis (or no [grid], with [[points]])"
+        )
     grid = {key: _axis_values("grid", key, value) for key, value in raw_grid.items()}
     raw_points = data.get("points", [])
     if not isinstance(raw_points, list):
@@ -395,7 +465,10 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
             point[key] = _check_axis_value(key, value)
         points.append(point)
     if not grid and not points and not any(n.grid for n in networks):
-        points = [{}]
+        raise ConfigError(
+            f"config {source} defines no design points; allowed: a [grid] with at least one "
+            "axis, a network's own grid, or [[points]]"
+        )
     return SweepConfig(
         name=str(data.get("name", "sweep")),
         description=str(data.get("description", "")),
@@ -406,22 +479,19 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
         grid=grid,
         points=tuple(points),
         source=source,
+        max_points=max_points,
     )
 
 
 def load_config(path: str | Path | None = None) -> SweepConfig:
     """The config at `path`, or the embedded default when `path` is None."""
+    from workloads.user_files import parse_toml, read_text
+
+    allowed = "a sweep config TOML file"
     if path is None:
-        text = resources.files("dcsim").joinpath("configs/default.toml").read_text()
+        text = resources.files("dcsim").joinpath("configs/default.toml").read_text("utf-8")
         source = "<default>"
     else:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(2, "no such config file", str(path))
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, "config", allowed)
         source = str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"config {source} is not valid TOML: {error}") from None
-    return parse_config(data, source)
+    return parse_config(parse_toml(text, "config", source, allowed), source)

@@ -59,8 +59,12 @@ def test_image_folder_loader(tmp_path):
 
 
 def test_image_folder_errors(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ValueError, match="data folder '.*absent' does not exist"):
         ImageFolderDataset(tmp_path / "absent")
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(ValueError, match="file.txt' is a file, not a folder"):
+        ImageFolderDataset(tmp_path / "file.txt")
+    (tmp_path / "file.txt").unlink()
     with pytest.raises(ValueError, match="no class sub-folders"):
         ImageFolderDataset(tmp_path)
     _write_folder(tmp_path)
@@ -75,3 +79,31 @@ def test_damaged_image_is_a_clear_error(tmp_path):
     dataset = ImageFolderDataset(tmp_path, resize=36, crop=32)
     with pytest.raises(ValueError, match="bad.png"):
         dataset[1]
+
+
+def test_a_decompression_bomb_is_one_line_naming_the_file(tmp_path):
+    """A PNG whose header claims 60000×60000 pixels: Pillow's DecompressionBombError becomes
+    a ValueError naming the image, before any pixel is decoded."""
+    import struct
+    import zlib
+
+    _write_folder(tmp_path, classes=("a",), per_class=1)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00"))
+        + chunk(b"IEND", b"")
+    )
+    (tmp_path / "a" / "bomb.png").write_bytes(png)
+    dataset = ImageFolderDataset(tmp_path, resize=36, crop=32)
+    index = [p.name for p, _ in dataset.samples].index("bomb.png")
+    with pytest.raises(ValueError) as info:
+        dataset[index]
+    message = str(info.value)
+    assert "bomb.png' is too large to decode" in message and "\n" not in message

@@ -171,7 +171,7 @@ def test_serial_processes_and_dask_give_identical_tables(tmp_path):
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
     ) as cluster:
         distributed = run_sweep(
             config, tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False

@@ -16,6 +16,7 @@ to 224 and normalised with the ImageNet mean and std, as torchvision's AlexNet e
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,9 +94,9 @@ class ImageFolderDataset(torch.utils.data.Dataset):
     """A user's ImageNet-style folder (`root/<class>/<images>`), decoded lazily with Pillow."""
 
     def __init__(self, root: str | Path, resize: int = 256, crop: int = 224):
-        root = Path(root)
-        if not root.is_dir():
-            raise FileNotFoundError(2, "data folder does not exist", str(root))
+        from workloads.user_files import input_folder
+
+        root = input_folder(root, "data folder", "an ImageNet-style folder root/<class>/<images>")
         class_dirs = sorted(p for p in root.iterdir() if p.is_dir())
         if not class_dirs:
             raise ValueError(f"data={str(root)!r} has no class sub-folders; allowed: root/<class>/")
@@ -123,7 +124,11 @@ class ImageFolderDataset(torch.utils.data.Dataset):
 
         path, label = self.samples[index]
         try:
-            with Image.open(path) as image:
+            with warnings.catch_warnings():
+                # Pillow warns above MAX_IMAGE_PIXELS and raises at twice that: refuse both.
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                image = Image.open(path)
+            with image:
                 image = image.convert("RGB")
                 w, h = image.size
                 scale = self.resize / min(w, h)
@@ -135,8 +140,14 @@ class ImageFolderDataset(torch.utils.data.Dataset):
                 left, top = (w - self.crop) // 2, (h - self.crop) // 2
                 image = image.crop((left, top, left + self.crop, top + self.crop))
                 array = np.asarray(image, dtype=np.float32) / 255.0
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ValueError(
+                f"image {str(path)!r} is too large to decode (a decompression bomb?); allowed: "
+                f"at most {Image.MAX_IMAGE_PIXELS:,} pixels"
+            ) from None
         except (UnidentifiedImageError, OSError) as error:
-            raise ValueError(f"image {str(path)!r} cannot be decoded ({error})") from None
+            message = " ".join(str(error).split())
+            raise ValueError(f"image {str(path)!r} cannot be decoded ({message})") from None
         x = torch.from_numpy(array).permute(2, 0, 1)
         return (x - self.mean) / self.std, label
 

@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import sys
+
+import pandas as pd
 
 from dcsim.config import load_config
 from dcsim.sweep import OUTPUT_FILES, run_sweep
 
 
+def failed_point_lines(totals: pd.DataFrame) -> list[str]:
+    """One line per failed point: which point, and the reason it failed."""
+    lines = []
+    for _, row in totals[totals["status"] != "ok"].iterrows():
+        settings = ", ".join(
+            f"{key} {row[key]}"
+            for key in ("accelerator", "density_profile", "density_scale", "conv_bits", "fc_bits")
+            if key in row and pd.notna(row[key])
+        )
+        lines.append(
+            f"dcsim: point {row['point_id']} ({row['network']}; {settings}) failed: {row['error']}"
+        )
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    if args.max_points is not None:
+        if args.max_points < 1:
+            raise ValueError(f"--max-points={args.max_points} is invalid; allowed: >= 1")
+        config = dataclasses.replace(config, max_points=args.max_points)
     results = run_sweep(
         config,
         args.out,
@@ -20,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     )
     totals = results[results["row_type"] == "total"] if len(results) else results
     failed = int((totals["status"] != "ok").sum()) if len(totals) else 0
+    for line in failed_point_lines(totals) if failed else []:
+        print(line, file=sys.stderr)
     print(f"{len(totals)} points ({failed} failed) -> {args.out}/: " + ", ".join(OUTPUT_FILES))
     if len(totals) and failed < len(totals):
         from dcsim.summary import best_points_lines
@@ -44,4 +69,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--fresh", action="store_true", help="discard stored points first")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--max-points",
+        type=int,
+        default=None,
+        metavar="N",
+        help="refuse configs with more than N points (default: the config's max_points, "
+        "else 100,000)",
+    )
     parser.set_defaults(func=run)
