@@ -48,7 +48,8 @@ import itertools
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -143,19 +144,24 @@ class DesignPoint:
 
     def as_dict(self) -> dict:
         """Everything that defines the point (its network's own grid is not part of it)."""
-        data = asdict(self)
-        data["network"] = {
-            k: v
-            for k, v in asdict(self.network).items()
-            if k != "grid" and not (k == "input_shape" and v is None)  # ids as before
-        }
-        return data
+        return json.loads(self._canonical)
 
-    @property
+    @cached_property
+    def _canonical(self) -> str:
+        network = {
+            f.name: getattr(self.network, f.name)
+            for f in fields(self.network)
+            if f.name != "grid"
+            and not (f.name == "input_shape" and self.network.input_shape is None)  # ids as before
+        }
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "network"}
+        data["network"] = network
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+    @cached_property
     def point_id(self) -> str:
         """Stable id: a hash of everything that defines the point."""
-        canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return hashlib.sha256(self._canonical.encode()).hexdigest()[:16]
 
     @property
     def compression_key(self) -> tuple:

@@ -83,21 +83,37 @@ def point_recipe(point: DesignPoint):
 
 
 def point_accelerator(point: DesignPoint):
-    """The accelerator preset (or TOML file) with the point's hardware overrides."""
+    """The accelerator preset (or TOML file) with the point's hardware overrides; built once
+    per distinct combination in a process (a sweep asks for the same ones again and again)."""
     from simulator.accelerator import load_accelerator
 
-    arch = load_accelerator(point.accelerator)
+    return _accelerator_variant_for(
+        load_accelerator(point.accelerator),
+        point.n_pe,
+        point.clock_mhz,
+        point.sram_per_pe_kb,
+        point.fifo_depth,
+        point.node_nm,
+    )
+
+
+@functools.lru_cache(maxsize=65536)
+def _accelerator_variant_for(arch, n_pe, clock_mhz, sram_per_pe_kb, fifo_depth, node_nm):
+    return _with_overrides(arch, n_pe, clock_mhz, sram_per_pe_kb, fifo_depth, node_nm)
+
+
+def _with_overrides(arch, n_pe, clock_mhz, sram_per_pe_kb, fifo_depth, node_nm):
     changes = {}
-    if point.n_pe is not None:
-        changes["n_pe"] = point.n_pe
-    if point.clock_mhz is not None:
-        changes["clock_hz"] = point.clock_mhz * 1e6
-    if point.sram_per_pe_kb is not None:
-        changes["sparse_sram_bytes_per_pe"] = int(round(point.sram_per_pe_kb * 1024))
-    if point.fifo_depth is not None:
-        changes["fifo_depth"] = point.fifo_depth
-    if point.node_nm is not None:
-        changes["technology_node_nm"] = int(point.node_nm)
+    if n_pe is not None:
+        changes["n_pe"] = n_pe
+    if clock_mhz is not None:
+        changes["clock_hz"] = clock_mhz * 1e6
+    if sram_per_pe_kb is not None:
+        changes["sparse_sram_bytes_per_pe"] = int(round(sram_per_pe_kb * 1024))
+    if fifo_depth is not None:
+        changes["fifo_depth"] = fifo_depth
+    if node_nm is not None:
+        changes["technology_node_nm"] = int(node_nm)
     return arch.replace(**changes) if changes else arch
 
 
