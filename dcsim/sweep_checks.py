@@ -25,9 +25,8 @@ def check_output_folder(out_dir: str | Path) -> Path:
 
 
 def _check_network_inputs(points: list[DesignPoint]) -> None:
-    from workloads.user_files import input_file
-
     from dcsim.config import WEIGHT_SOURCES
+    from workloads.user_files import input_file
 
     for entry in dict.fromkeys(point.network for point in points):
         if entry.weights not in WEIGHT_SOURCES:
