@@ -9,8 +9,9 @@ Location: `$DCSIM_CACHE_DIR`, else `$XDG_CACHE_HOME/dcsim`, else `~/.cache/dcsim
 Keys: `cache_key(kind, settings)` is the sha256 of the canonical JSON (sorted keys, no
 whitespace) of *everything* that affects the artefact — the caller passes the full settings
 (network, classes, resolution, seed, epochs, learning rates, schedule, recipe contents, the
-parent artefact's key …); `CACHE_FORMAT_VERSION`, the training code version and the torch
-version are added here, so a new torch or a changed training loop never reuses stale weights.
+parent artefact's key, the digest of the data …); `CACHE_FORMAT_VERSION`, the training code
+version, the torch version and the CPU instruction set torch uses are added here, so a new
+torch, a changed training loop or another kind of CPU never reuses stale weights.
 
 Writes are atomic (a temporary file in the same folder, then `os.replace`), so an interrupted
 run never leaves a half-written entry; entries are read with `torch.load(weights_only=True)`
@@ -73,6 +74,9 @@ def cache_key(kind: str, settings: dict[str, Any]) -> str:
         "cache_format": CACHE_FORMAT_VERSION,
         "training_code": TRAINING_CODE_VERSION,
         "torch": torch.__version__.split("+")[0],
+        # the CPU kernels torch dispatches to (AVX2, AVX512, ...) sum in different orders, so a
+        # cache shared between machines never hands one machine's weights to another
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
