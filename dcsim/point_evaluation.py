@@ -150,10 +150,19 @@ def interleave(compressed, n_pe: int):
     return CompressedNetwork(compressed.name, layers, compressed.recipe_name)
 
 
-def prepare_points(points: list[DesignPoint], progress: bool = False) -> None:
+def compression_label(point: DesignPoint) -> str:
+    """A compression setting in words, e.g. `alexnet-digits digits x1 conv 6 / fc 4 bits`."""
+    return (
+        f"{point.network.label} {Path(point.density_profile).stem} x{point.density_scale:g} "
+        f"conv {point.conv_bits} / fc {point.fc_bits} bits, {point.centroid_init} init"
+    )
+
+
+def prepare_points(points: list[DesignPoint]) -> None:
     """Build, in this process, the cached artefacts that need training (digits networks and a
-    user's weights with data): once per compression setting, with a progress bar."""
-    from tqdm import tqdm
+    user's weights with data): once per compression setting, each a progress stage whose
+    training, pruning, quantization, encoding and evaluation report inside it."""
+    from workloads import progress
 
     settings = list(
         dict.fromkeys(
@@ -164,8 +173,10 @@ def prepare_points(points: list[DesignPoint], progress: bool = False) -> None:
         return
     from dcsim.trained_models import prepare_trained
 
-    for point in tqdm(settings, desc="train", unit="setting", disable=not progress):
-        prepare_trained(point)
+    for index, point in enumerate(settings, 1):
+        label = f"train {index}/{len(settings)}: {compression_label(point)}"
+        with progress.stage(label):
+            prepare_trained(point)
 
 
 def accelerator_label(point: DesignPoint) -> str:

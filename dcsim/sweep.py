@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -29,23 +28,10 @@ import pandas as pd
 from dcsim.config import DesignPoint, SweepConfig
 from dcsim.point_evaluation import compression_only, evaluate_point, prepare_points
 from dcsim.result_store import ResultStore
+from workloads import progress as feedback
 from workloads.atomic_file import atomic_path
 
 OUTPUT_FILES: tuple[str, ...] = ("results.parquet", "results.csv", "results.xlsx", "report.html")
-
-
-def _progress(total: int, initial: int, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        initial=initial,
-        unit="point",
-        desc="sweep",
-        disable=not enabled,
-        file=sys.stderr,
-        dynamic_ncols=True,
-    )
 
 
 def compression_groups(points: list[DesignPoint]) -> list[list[DesignPoint]]:
@@ -105,17 +91,27 @@ def _atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
 
 
 def write_outputs(results: pd.DataFrame, meta: dict, out_dir: Path) -> list[Path]:
-    """Write the four result files and run.json atomically; return their paths."""
+    """Write the four result files and run.json atomically, each a progress stage; return
+    their paths."""
     from reports import write_csv, write_xlsx
     from reports.html_report import write_report
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out_dir / "run.json", lambda p: p.write_text(json.dumps(meta, indent=1)))
-    _atomic_write(out_dir / "results.parquet", lambda p: results.to_parquet(p, index=False))
-    write_csv(results, out_dir / "results.csv")
-    write_xlsx(results, meta, out_dir / "results.xlsx")
-    write_report(results, meta, out_dir / "report.html")
-    return [out_dir / name for name in ("run.json", *OUTPUT_FILES)]
+    writers: dict[str, Callable[[Path], None]] = {
+        "run.json": lambda path: _atomic_write(
+            path, lambda p: p.write_text(json.dumps(meta, indent=1))
+        ),
+        "results.parquet": lambda path: _atomic_write(
+            path, lambda p: results.to_parquet(p, index=False)
+        ),
+        "results.csv": lambda path: write_csv(results, path),
+        "results.xlsx": lambda path: write_xlsx(results, meta, path),
+        "report.html": lambda path: write_report(results, meta, path),
+    }
+    for name, write in writers.items():
+        with feedback.stage(f"writing {out_dir / name}"):
+            write(out_dir / name)
+    return [out_dir / name for name in writers]
 
 
 def run_sweep(
@@ -147,27 +143,28 @@ def run_sweep(
 
     def on_done(point: DesignPoint, rows: pd.DataFrame) -> None:
         store.write(point.point_id, rows)
-        if bar is not None:
-            bar.update(1)
+        bar.update(1)
 
-    bar = None
-    try:
+    with feedback.reporting(enabled=progress):
+        if len(todo) < len(points):
+            feedback.note(f"sweep: {len(points) - len(todo)} of {len(points)} points stored")
         if todo:
-            prepare_points(todo, progress)
-            bar = _progress(len(points), len(points) - len(todo), progress)
-            groups = compression_groups(todo)
-            if scheduler:
-                _run_dask(groups, scheduler, on_done)
-            elif workers > 1:
-                _run_processes(groups, workers, on_done)
-            else:
-                _run_serial(groups, on_done)
-    finally:
-        if bar is not None:
-            bar.close()
-    results = store.read([p.point_id for p in points])
-    if only_points is None:
-        from dcsim.run_metadata import build_meta
+            prepare_points(todo)
+            with feedback.counter(
+                "sweep", len(todo), "points", milestones=feedback.percent_milestones(len(todo))
+            ) as bar:
+                groups = compression_groups(todo)
+                if scheduler:
+                    _run_dask(groups, scheduler, on_done)
+                elif workers > 1:
+                    _run_processes(groups, workers, on_done)
+                else:
+                    _run_serial(groups, on_done)
+        results = store.read([p.point_id for p in points])
+        if only_points is None:
+            from dcsim.run_metadata import build_meta
 
-        write_outputs(results, build_meta(config, points, results), out_dir)
+            with feedback.stage("collecting the report's metadata (validation, retrieval)"):
+                meta = build_meta(config, points, results)
+            write_outputs(results, meta, out_dir)
     return results

@@ -66,7 +66,10 @@ def _with_seed(seed: int):
 
 
 def run(args: argparse.Namespace) -> int:
-    report = _measured(args)
+    from workloads.progress import reporting
+
+    with reporting(enabled=not args.quiet):  # stage lines on stderr while it trains
+        report = _measured(args)
     if report is not None:
         from dcsim.tables import print_table
 
@@ -125,4 +128,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="where training and evaluation run (default cpu)",
     )
     parser.add_argument("--format", choices=STORAGE_FORMATS, default="table")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress of training and evaluation on stderr"
+    )
     parser.set_defaults(func=run)
