@@ -49,7 +49,7 @@ def test_digits_split_does_not_depend_on_the_torch_thread_count():
     for threads, split in splits.items():
         assert torch.equal(split.x_train, reference.x_train), threads
         assert torch.equal(split.x_test, reference.x_test), threads
-        assert split.digest == reference.digest, threads
+    assert len({split.digest for split in splits.values()}) == 1
 
 
 def test_normalisation_statistics_are_the_float64_values():

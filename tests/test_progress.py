@@ -52,11 +52,12 @@ def test_plain_style_is_one_line_per_event_at_milestones_only():
     lines = text.splitlines()
     assert lines[0] == "dense: from the cache"
     assert lines[1] == "pruning ..."
-    assert lines[2].startswith("  retraining epoch 1/3: 4/10 steps (")
-    assert lines[3].startswith("  retraining epoch 2/3: 8/10 steps (")
-    assert lines[4].startswith("  retraining: 10/10 steps in ")
-    assert lines[5].startswith("pruning: done in ") and lines[5].endswith(" s")
-    assert len(lines) == 6
+    assert lines[2] == "  retraining: 10 steps ..."
+    assert lines[3].startswith("  retraining epoch 1/3: 4/10 steps (")
+    assert lines[4].startswith("  retraining epoch 2/3: 8/10 steps (")
+    assert lines[5].startswith("  retraining: 10/10 steps in ")
+    assert lines[6].startswith("pruning: done in ") and lines[6].endswith(" s")
+    assert len(lines) == 7
 
 
 def test_terminal_style_draws_tqdm_bars_with_eta_only_when_asked():
@@ -113,10 +114,11 @@ def test_training_reports_each_epoch_and_progress_changes_no_weight():
             shown_model, list(shown_model.parameters()), data, settings, seed=1, label="tiny"
         )
     lines = stream.getvalue().splitlines()
-    assert [line.split(" (")[0] for line in lines[:2]] == [
+    assert [line.split(" (")[0] for line in lines[:3]] == [
+        "tiny: 9 steps ...",
         "tiny epoch 1/3: 3/9 steps",
         "tiny epoch 2/3: 6/9 steps",
     ]
-    assert lines[2].startswith("tiny: 9/9 steps in ") and len(lines) == 3
+    assert lines[3].startswith("tiny: 9/9 steps in ") and len(lines) == 4
     for a, b in zip(quiet_model.parameters(), shown_model.parameters(), strict=True):
         assert torch.equal(a, b)

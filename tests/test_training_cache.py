@@ -103,7 +103,13 @@ def test_key_changes_with_torch_code_version_and_cpu(monkeypatch, split):
     monkeypatch.undo()
     capability = "AVX2" if torch.backends.cpu.get_cpu_capability() != "AVX2" else "AVX512"
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
-    assert dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING, split) != base
+    other_kernels = dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING, split)
+    assert other_kernels != base
+    monkeypatch.undo()
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "avx2")
+    assert cache.cpu_kernels().endswith("/onednn<=AVX2")
+    assert dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING, split) not in (base, other_kernels)
 
 
 def test_recipe_contents_reach_the_stage_keys():

@@ -15,8 +15,8 @@ With no active reporter (library calls, tests, `--quiet`) all of these do nothin
 Two styles, chosen by whether the stream (stderr) is a terminal:
 - **terminal**: a tqdm bar per counted stage, redrawn in place; stage lines print above it.
 - **plain** (a pipe, a file, a CI log): one line per event, never a carriage return — stage
-  start and end, and counted work at its milestones only (each epoch of a training schedule;
-  every 10 % of sweep points), so a log stays short.
+  start and end, counted work when it starts, at its milestones only (each epoch of a training
+  schedule; every 10 % of sweep points) and when it ends, so a log stays short.
 
 ETA: shown only where the remaining units cost what the finished ones did — the minibatch
 steps of one training schedule (`eta=True`). Counts of unequal work (compression settings
@@ -106,6 +106,8 @@ class Counter:
                 smoothing=0.0,  # the mean rate of this stage, not the last few steps
                 bar_format=_BAR_WITH_ETA if eta else _BAR_WITHOUT_ETA,
             )
+        elif reporter is not None:
+            reporter.line(f"{label}: {self.total} {unit} ...")
 
     def _elapsed(self) -> str:
         return format_seconds(time.perf_counter() - self.started)
