@@ -401,10 +401,15 @@ def evaluate_point(point: DesignPoint) -> pd.DataFrame:
     """All rows of one point (layers + total); a failure becomes an error row, never raises."""
     import torch
 
+    from workloads.progress import reporting
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # identical numerics in every executor
     try:
-        return _evaluate(point)
+        # silent in every executor: the training was reported by prepare_points, and a point
+        # only reads it back from the cache (workers have no reporter anyway)
+        with reporting(enabled=False):
+            return _evaluate(point)
     except Exception as error:  # recorded, the sweep goes on
         if os.environ.get("DCSIM_DEBUG"):
             traceback.print_exc()
