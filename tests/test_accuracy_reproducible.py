@@ -3,10 +3,12 @@ setting: the ambient torch thread count, progress shown or not, `dcsim compress`
 and it reports each stage as it runs.
 
 Issue 10: `dcsim compress alexnet --weights digits --recipe digits` from an empty cache gave
-top-1 97.11 -> 98.00 % where the README recorded 98.00 -> 98.00 %. The digits split itself
-depended on torch's thread count (a float32 mean over the train images), so a process whose
-default was one thread (OMP_NUM_THREADS=1, a one-core machine, a sweep worker) trained other
-weights than one with two or more — under the same cache key. Here the whole pipeline runs
+top-1 97.11 -> 98.00 % where the README recorded 98.00 -> 98.00 %. The recording had run torch's
+AVX2 kernels, the fresh clone AVX512 ones (README, "Accuracy on digits"; the cache keys now name
+the kernels). Beyond that, the digits split itself depended on torch's thread count (a float32
+mean over the train images), so a process whose default was one thread (OMP_NUM_THREADS=1, a
+one-core machine) trained other weights (98.22 -> 97.78 %) than one with two or more — under
+the same cache key. Here the whole pipeline runs
 twice with a tiny schedule (a few minibatch steps per stage, the shipped `digits` recipe's
 densities and bits) in two empty caches: once with one ambient thread and progress off, once
 with two threads and progress on; every tensor and number must agree.
