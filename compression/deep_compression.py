@@ -167,7 +167,7 @@ def prune_with_retraining(
     params = _weight_params(model, network)
 
     def retrain(step: int, enforcer) -> None:
-        kept = sum(int(m.sum()) for m in enforcer.masks.values())
+        kept = sum(int(torch.count_nonzero(m)) for m in enforcer.masks.values())
         size = sum(m.numel() for m in enforcer.masks.values())
         label = f"prune step {step + 1}/{steps} (density {kept / size:.2%})"
         if data is None:
