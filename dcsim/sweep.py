@@ -97,21 +97,21 @@ def write_outputs(results: pd.DataFrame, meta: dict, out_dir: Path) -> list[Path
     from reports.html_report import write_report
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    writers: dict[str, Callable[[Path], None]] = {
-        "run.json": lambda path: _atomic_write(
-            path, lambda p: p.write_text(json.dumps(meta, indent=1))
-        ),
-        "results.parquet": lambda path: _atomic_write(
-            path, lambda p: results.to_parquet(p, index=False)
-        ),
-        "results.csv": lambda path: write_csv(results, path),
-        "results.xlsx": lambda path: write_xlsx(results, meta, path),
-        "report.html": lambda path: write_report(results, meta, path),
-    }
-    for name, write in writers.items():
-        with feedback.stage(f"writing {out_dir / name}"):
-            write(out_dir / name)
-    return [out_dir / name for name in writers]
+
+    def writing(name: str):
+        return feedback.stage(f"writing {out_dir / name}")
+
+    with writing("run.json"):
+        _atomic_write(out_dir / "run.json", lambda p: p.write_text(json.dumps(meta, indent=1)))
+    with writing("results.parquet"):
+        _atomic_write(out_dir / "results.parquet", lambda p: results.to_parquet(p, index=False))
+    with writing("results.csv"):
+        write_csv(results, out_dir / "results.csv")
+    with writing("results.xlsx"):
+        write_xlsx(results, meta, out_dir / "results.xlsx")
+    with writing("report.html"):
+        write_report(results, meta, out_dir / "report.html")
+    return [out_dir / name for name in ("run.json", *OUTPUT_FILES)]
 
 
 def run_sweep(
@@ -128,7 +128,9 @@ def run_sweep(
 
     Returns the tidy result table of all the config's points (stored and new), in config order.
     `only_points` (point ids) limits which missing points are computed now (used by tests to
-    simulate an interrupted run); outputs are then not written.
+    simulate an interrupted run); outputs are then not written. `progress`: report each stage
+    on stderr (`workloads.progress`: bars on a terminal, plain lines otherwise); it changes
+    no result.
     """
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers={workers!r} is invalid; allowed: an integer >= 1")
