@@ -419,9 +419,7 @@ def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers) ->
     """Evaluate the plan's units (serially, on local processes or on the Dask `client`),
     storing each as it finishes."""
     if plan.points_todo < plan.points:
-        feedback.note(
-            f"sweep: {plan.points - plan.points_todo:,} of {plan.points:,} points stored"
-        )
+        feedback.note(f"sweep: {plan.points - plan.points_todo:,} of {plan.points:,} points stored")
     if not plan.todo:
         return
     prepare_points(list(plan.to_train.values()))
