@@ -212,7 +212,9 @@ def test_progress_names_each_stage_and_output_file_and_changes_no_result(tmp_pat
     lines = err.splitlines()
     assert any(line.startswith("sweep: 4/4 points in ") for line in lines)
     assert "collecting the report's metadata (validation, retrieval) ..." in lines
-    written = [f"writing {out / name}" for name in ("run.json", *OUTPUT_FILES)]
+    # results.parquet streams from the stored units first; run.json is built from it
+    order = ("results.parquet", "run.json", *[f for f in OUTPUT_FILES if f != "results.parquet"])
+    written = [f"writing {out / name}" for name in order]
     starts = [lines.index(f"{w} ...") for w in written]
     ends = [
         next(i for i, line in enumerate(lines) if line.startswith(f"{w}: done in "))
