@@ -20,6 +20,7 @@ from compression.accounting import LayerAccounting, layer_accounting
 from compression.checks import canonical_weights, check_bits, check_fraction, check_int
 from compression.sorted_weights import SortedWeights
 from compression.sparse_format import (
+    MAX_N_PE,
     SparseMatrix,
     decode_sparse,
     encode_sparse,
@@ -117,7 +118,7 @@ def compress_layer(
     density = check_fraction(f"layer {spec.name!r}: density", density)
     weight_bits = check_bits(f"layer {spec.name!r}: weight_bits", weight_bits)
     index_bits = check_bits(f"layer {spec.name!r}: index_bits", index_bits)
-    n_pe = check_int("n_pe", n_pe, 1)
+    n_pe = check_int("n_pe", n_pe, 1, MAX_N_PE)
     if init not in INITS:
         raise ValueError(f"init={init!r} is invalid; allowed: {', '.join(INITS)}")
     if isinstance(weights, SortedWeights):

@@ -23,6 +23,7 @@ from compression.checks import check_int
 from compression.compressed_layer import DEFAULT_N_PE, CompressedLayer, compress_layer
 from compression.recipe import Recipe, load_recipe
 from compression.sorted_weights import SortedWeights
+from compression.sparse_format import MAX_N_PE
 from workloads.networks import Network
 from workloads.synthetic import synthetic_weights
 
@@ -118,7 +119,7 @@ def compress_network(
     seed = check_int("seed", seed, 0)
     if n_pe is None:
         n_pe = recipe.n_pe if recipe.n_pe is not None else DEFAULT_N_PE
-    n_pe = check_int("n_pe", n_pe, 1)
+    n_pe = check_int("n_pe", n_pe, 1, MAX_N_PE)
     settings = recipe.layer_recipes(network)
     if weights is not None:
         known = [layer.name for layer in network.layers]

@@ -8,7 +8,8 @@ Layout (all integers little-endian):
     file    = header, layer × n_layers, sha256 (32 bytes of SHA-256 over everything before it)
     header  = magic b"DCZ\\0", version u16 (1 or 2), coding u8 (0 fixed-width, 1 Huffman),
               reserved u8 (= 0), file_bytes u64, network name, recipe name, n_layers u32
-              (a name is u16 byte length + UTF-8)
+              (a name is u16 byte length + UTF-8: printable characters only, 1..255
+              bytes; the recipe name may be empty)
     layer   = layer header, payload
     layer header = name, kind u8 (conv/fc/lstm), in_channels u32, out_channels u32,
               kernel 2×u16, stride 2×u16, padding 2×u16, groups u32, input_hw 2×u32,
@@ -27,6 +28,11 @@ Every section is padded to a whole byte, so a layer's payload is exactly its acc
 
 A truncated, extended or altered file is refused with a one-line `ContainerError` before
 anything is decoded (length and checksum), and every field is range-checked while parsing.
+Because a checksum can be recomputed, the reader also accepts only what `serialize` itself
+writes: names must be printable and bounded, the reserved header byte and every field a layer
+kind does not use (kernel, stride, padding, groups, input size of fc/lstm layers) must hold
+their fixed values, padding bits must be zero, codebook values finite, and the Huffman tables
+exactly the ones the encoder builds from the decoded streams.
 Files are written atomically: a temporary file in the same folder, then `os.replace`.
 Version 2 differs from version 1 only by the dilation of each layer; a network without dilated
 layers is written as version 1 (byte for byte as before), and both versions are read.
@@ -47,7 +53,7 @@ from compression.accounting import huffman_tables, layer_accounting, pointer_wid
 from compression.bitpack import pack_bits, packed_bytes, unpack_bits
 from compression.compressed_layer import CompressedLayer
 from compression.compressed_network import CompressedNetwork
-from compression.sparse_format import SparseMatrix, decode_sparse, encode_sparse
+from compression.sparse_format import MAX_N_PE, SparseMatrix, decode_sparse, encode_sparse
 from workloads.atomic_file import atomic_path
 from workloads.layer_spec import LAYER_KINDS, LayerSpec
 
@@ -60,6 +66,7 @@ _HEADER = struct.Struct("<4sHBBQ")
 _SPEC = struct.Struct("<BII2H2H2HI2I")
 _DILATION = struct.Struct("<2H")
 _LAYER = struct.Struct("<BBBIIIQ5Q")
+MAX_NAME_BYTES = 255
 
 
 class ContainerError(ValueError):
@@ -82,10 +89,22 @@ class ContainerInfo:
         return self.file_bytes - sum(self.layer_payload_bytes)
 
 
-def _name(text: str) -> bytes:
+def name_problem(text: str, allow_empty: bool = False) -> str | None:
+    """Why `text` cannot be a container name (None when it can): names are printable text of
+    1..255 UTF-8 bytes (the recipe name may be empty)."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_NAME_BYTES or (size == 0 and not allow_empty):
+        return f"{size} bytes long; allowed: 1..{MAX_NAME_BYTES} bytes"
+    if not text.isprintable():
+        return "not printable text; allowed: letters, digits, punctuation and spaces"
+    return None
+
+
+def _name(text: str, what: str, allow_empty: bool = False) -> bytes:
+    problem = name_problem(text, allow_empty)
+    if problem:
+        raise ValueError(f"{what}={text!r} is {problem}")
     raw = text.encode("utf-8")
-    if len(raw) > 0xFFFF:
-        raise ValueError(f"name length={len(raw)} bytes is invalid; allowed: <= 65535")
     return struct.pack("<H", len(raw)) + raw
 
 
@@ -112,13 +131,17 @@ def serialize(network: CompressedNetwork, coding: str = "huffman") -> tuple[byte
     if coding not in CODINGS:
         raise ValueError(f"coding={coding!r} is invalid; allowed: {', '.join(CODINGS)}")
     version = 2 if any(layer.spec.dilation != (1, 1) for layer in network.layers) else 1
-    body = [_name(network.name), _name(network.recipe_name), struct.pack("<I", len(network.layers))]
+    body = [
+        _name(network.name, "network name"),
+        _name(network.recipe_name, "recipe name", allow_empty=True),
+        struct.pack("<I", len(network.layers)),
+    ]
     header_sizes, payload_sizes = [], []
     for layer in network.layers:
         spec, sm = layer.spec, layer.sparse
         sections = _layer_sections(layer, coding)
         head = (
-            _name(spec.name)
+            _name(spec.name, "layer name")
             + _SPEC.pack(
                 LAYER_KINDS.index(spec.kind),
                 spec.in_channels,
@@ -178,17 +201,21 @@ class _Reader:
     def unpack(self, layout: struct.Struct) -> tuple:
         return layout.unpack(self.take(layout.size))
 
-    def name(self) -> str:
+    def name(self, what: str, allow_empty: bool = False) -> str:
         (size,) = struct.unpack("<H", self.take(2))
         try:
-            return self.take(size).decode("utf-8")
+            text = self.take(size).decode("utf-8")
         except UnicodeDecodeError:
-            raise ContainerError(f"{self.source}: damaged: a name is not UTF-8") from None
+            raise ContainerError(f"{self.source}: damaged: the {what} is not UTF-8") from None
+        problem = name_problem(text, allow_empty)
+        if problem:
+            raise ContainerError(f"{self.source}: damaged: the {what} {text!r} is {problem}")
+        return text
 
 
 def _read_layer(reader: _Reader, coding: str, version: int) -> tuple[CompressedLayer, int, int]:
     start = reader.offset
-    name = reader.name()
+    name = reader.name("layer name")
     kind, in_ch, out_ch, kh, kw, sh, sw, ph, pw, groups, ih, iw = reader.unpack(_SPEC)
     dilation = reader.unpack(_DILATION) if version >= 2 else (1, 1)
     if kind >= len(LAYER_KINDS):
@@ -206,8 +233,12 @@ def _read_layer(reader: _Reader, coding: str, version: int) -> tuple[CompressedL
         dilation=tuple(dilation),
     )
     b, r, width, n_pe, rows, cols, n_entries, *sizes = reader.unpack(_LAYER)
-    if not (1 <= b <= 16 and 1 <= r <= 16 and n_pe >= 1 and 1 <= width <= 32):
+    if not (1 <= b <= 16 and 1 <= r <= 16 and 1 <= width <= 32):
         raise ContainerError(f"{reader.source}: damaged: layer {name!r} has invalid bit widths")
+    if not 1 <= n_pe <= MAX_N_PE:
+        raise ContainerError(
+            f"{reader.source}: damaged: layer {name!r} n_pe={n_pe}; allowed: 1..{MAX_N_PE}"
+        )
     if (rows, cols) != spec.matrix_shape:
         raise ContainerError(f"{reader.source}: damaged: layer {name!r} matrix shape mismatch")
     header_bytes = reader.offset - start
@@ -216,6 +247,8 @@ def _read_layer(reader: _Reader, coding: str, version: int) -> tuple[CompressedL
         raise ContainerError(f"{reader.source}: damaged: layer {name!r} codebook size")
     codebook = np.zeros(1 << b, np.float32)
     codebook[1:] = np.frombuffer(codebook_raw, dtype="<f4")
+    if not np.isfinite(codebook).all():
+        raise ContainerError(f"{reader.source}: damaged: layer {name!r} codebook is not finite")
     local = unpack_bits(np.frombuffer(pointer_raw, np.uint8), width, n_pe * (cols + 1))
     local = local.reshape(n_pe, cols + 1)
     if np.any(local[:, 0] != 0) or np.any(np.diff(local, axis=1) < 0):
@@ -249,6 +282,16 @@ def _read_layer(reader: _Reader, coding: str, version: int) -> tuple[CompressedL
         and pointer_width(canonical) == width
     ):
         raise ContainerError(f"{reader.source}: damaged: layer {name!r} entries not canonical")
+    if coding == "huffman":
+        expected = huffman_tables(canonical, b)
+        if not (
+            np.array_equal(expected[0].lengths, code_table.lengths)
+            and np.array_equal(expected[1].lengths, gap_table.lengths)
+        ):
+            raise ContainerError(
+                f"{reader.source}: damaged: layer {name!r} Huffman tables are not the ones "
+                "its streams are coded with"
+            )
     codebook.flags.writeable = False
     accounting = layer_accounting(spec.name, spec.weights, b, canonical)
     layer = CompressedLayer(spec, b, r, codebook, canonical, accounting)
@@ -275,14 +318,16 @@ def deserialize(data: bytes, source: str = "<bytes>") -> tuple[CompressedNetwork
         )
     if hashlib.sha256(data[:-CHECKSUM_BYTES]).digest() != data[-CHECKSUM_BYTES:]:
         raise ContainerError(f"{source}: damaged: checksum mismatch")
-    if coding_code >= len(CODINGS) or reserved != 0:
+    if coding_code >= len(CODINGS):
         raise ContainerError(f"{source}: damaged: coding={coding_code} is unknown")
+    if reserved != 0:
+        raise ContainerError(f"{source}: damaged: reserved header byte={reserved}; allowed: 0")
     coding = CODINGS[coding_code]
     reader = _Reader(data[:-CHECKSUM_BYTES], source)
     reader.offset = _HEADER.size
     try:
-        network_name = reader.name()
-        recipe_name = reader.name()
+        network_name = reader.name("network name")
+        recipe_name = reader.name("recipe name", allow_empty=True)
         (n_layers,) = reader.unpack(struct.Struct("<I"))
         layers, heads, payloads = [], [], []
         for _ in range(n_layers):
@@ -303,10 +348,13 @@ def deserialize(data: bytes, source: str = "<bytes>") -> tuple[CompressedNetwork
 
 def load_container(path: str | Path) -> tuple[CompressedNetwork, ContainerInfo]:
     """Read and verify a `.dcz` file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ContainerError(f"{path}: no such container file")
-    return deserialize(path.read_bytes(), str(path))
+    from workloads.user_files import InputFileError, read_bytes
+
+    try:
+        data = read_bytes(path, "container", "a .dcz file written by dcsim compress")
+    except InputFileError as error:
+        raise ContainerError(str(error)) from None
+    return deserialize(data, str(path))
 
 
 __all__ = [

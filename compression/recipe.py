@@ -33,15 +33,16 @@ pattern that matches no layer of the network are one-line errors naming it.
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from compression.checks import check_bits, check_fraction, check_int, check_positive
+from compression.sparse_format import MAX_N_PE
 from compression.weight_sharing import INITS
 from workloads.layer_spec import LAYER_KINDS
 from workloads.networks import Network
+from workloads.user_files import parse_toml, read_text
 
 BUILTIN_RECIPES: tuple[str, ...] = ("paper", "digits", "generic")
 RECIPE_KINDS: tuple[str, ...] = (*LAYER_KINDS, "depthwise")
@@ -209,7 +210,7 @@ def parse_recipe(data: dict, default_name: str = "recipe") -> Recipe:
         init=init,
         prune_steps=check_int("recipe prune_steps", data.get("prune_steps", 1), 1, 100),
         density_scale=check_positive("recipe density_scale", data.get("density_scale", 1.0)),
-        n_pe=None if n_pe is None else check_int("recipe n_pe", n_pe, 1),
+        n_pe=None if n_pe is None else check_int("recipe n_pe", n_pe, 1, MAX_N_PE),
         training=training,
     )
 
@@ -218,21 +219,14 @@ def recipe_data(recipe: str | Path) -> tuple[dict, str]:
     """The parsed TOML mapping of a built-in recipe (by name) or a recipe file (by path), and
     its default name; not yet validated (`parse_recipe` does that)."""
     if isinstance(recipe, str) and recipe in BUILTIN_RECIPES:
-        text = resources.files("compression").joinpath(f"recipes/{recipe}.toml").read_text()
+        text = resources.files("compression").joinpath(f"recipes/{recipe}.toml").read_text("utf-8")
         source = recipe
-    else:
-        path = Path(recipe)
-        if not path.is_file():
-            raise ValueError(
-                f"recipe={str(recipe)!r} is invalid; allowed: {', '.join(BUILTIN_RECIPES)} "
-                "or the path of a TOML file"
-            )
-        text = path.read_text(encoding="utf-8")
-        source = path.stem
-    try:
-        return tomllib.loads(text), source
-    except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"recipe {str(recipe)!r} is not valid TOML: {error}") from None
+        return parse_toml(text, "recipe", source), source
+    allowed = f"{', '.join(BUILTIN_RECIPES)} or the path of a recipe TOML file"
+    path = Path(recipe)
+    if not path.exists() and path.suffix.lower() != ".toml":
+        raise ValueError(f"recipe={str(recipe)!r} is invalid; allowed: {allowed}")
+    return parse_toml(read_text(path, "recipe", allowed), "recipe", str(path), allowed), path.stem
 
 
 def load_recipe(recipe: str | Path) -> Recipe:

@@ -34,6 +34,10 @@ import numpy as np
 
 MAX_CODE = 2**16 - 1
 MAX_INDEX_BITS = 16
+# Processing elements a matrix can be interleaved over: 16× the largest array of EIE's scaling
+# study (256 PEs). Per-PE column pointers take n_pe × (cols + 1) integers, so the bound keeps a
+# mistyped PE count a clear error rather than an attempt to allocate terabytes.
+MAX_N_PE = 4096
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,7 +210,7 @@ def encode_sparse(codes: np.ndarray, n_pe: int, index_bits: int) -> SparseMatrix
     matrix is read in place, once (its non-zeros are compacted row by row, then laid out per
     PE and column in O(non-zeros)); other dtypes or memory orders are converted first.
     """
-    n_pe = _check_int("n_pe", n_pe, 1)
+    n_pe = _check_int("n_pe", n_pe, 1, MAX_N_PE)
     index_bits = _check_int("index_bits", index_bits, 1, MAX_INDEX_BITS)
     codes = np.asarray(codes)
     if codes.ndim != 2:

@@ -6,7 +6,8 @@ Part of the application layer (DESIGN §6). Every sub-command module exposes
 Errors: bad input anywhere below raises ValueError / KeyError / OSError with a one-line
 message naming the field, the value and what is allowed; here it becomes
 `dcsim: error: <message>` on stderr and exit status 2, never a traceback (set DCSIM_DEBUG=1 to
-see one).
+see one); so does a MemoryError (an input too large for this machine). A closed stdout
+(`dcsim validate | head -1`) ends the command quietly with status 0.
 """
 
 from __future__ import annotations
@@ -38,8 +39,19 @@ class UsageError(ValueError):
     """A user-facing error raised by a command (bad flag combination, missing file, ...)."""
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse with its errors (unknown flag, bad choice, not a number) on one line, like
+    every other dcsim error, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(
+            EXIT_BAD_INPUT,
+            f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="dcsim",
         description="Deep Compression × EIE-style accelerator design-space explorer.",
     )
@@ -59,11 +71,36 @@ def _one_line(error: BaseException) -> str:
     return " ".join(message.split()) or type(error).__name__
 
 
+def _quiet_closed_stdout() -> None:
+    """The reader of our stdout went away (`dcsim validate | head -1`): point stdout at
+    /dev/null so that the interpreter's final flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        _quiet_closed_stdout()
+        return 0
+    except MemoryError as error:
+        if os.environ.get("DCSIM_DEBUG"):
+            raise
+        detail = f" ({_one_line(error)})" if str(error) else ""
+        print(
+            f"dcsim: error: out of memory in `dcsim {args.command}`{detail}; allowed: inputs "
+            "whose arrays fit in this machine's memory (smaller layers, fewer PEs or points)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     except (ValueError, KeyError, OSError) as error:
         if os.environ.get("DCSIM_DEBUG"):
             raise

@@ -21,14 +21,25 @@ Config layout (all top-level keys optional except `networks`):
                                  # weights), or measured activations (any other source)
     density_profile = "digits"   # the network's density profile unless the grid / a point sets one
     grid = { fc_bits = [4, 2] }  # axes that replace the [grid]'s for this network only
+    max_points = 100000          # refuse larger grids (the default; raise it deliberately)
+    verify = 20                  # re-run 20 random analytical points on the cycle model
     [grid]                       # each axis a value or a list; the grid is their product
     density_profile = "paper"    # recipe name or TOML path giving per-layer densities
     density_scale = [0.5, 1.0]   # multiplies every layer density (the sparsity axis)
     conv_bits = [8, 4]           fc_bits = [5, 2]     index_bits = 4   centroid_init = "linear"
     accelerator = ["eie", "edge-16"]                  # preset name or TOML path
-    n_pe, clock_mhz, sram_per_pe_kb, fifo_depth, node_nm   # optional hardware overrides
+    n_pe, clock_mhz, sram_per_pe_kb, pointer_sram_per_pe_kb, activation_sram_per_pe_kb,
+    registers_per_pe, fifo_depth, node_nm        # optional hardware overrides
     [[points]]                   # explicit points: any grid key with a single value, plus
     network = "alexnet-digits"   # optionally the network label it applies to (default: all)
+
+A config must define some points: a [grid] (or a network's own grid) with at least one axis,
+or [[points]]. An empty [grid] table, or neither grid nor points, is an error (there is no
+implicit default point). Numbers must be finite (no inf / nan); hardware overrides are
+bounded like the accelerator fields they replace (n_pe <= 4096, fifo_depth <= 65536, ...).
+The number of points is computed from the axes before any point is built (`point_count`);
+above `max_points` (default 100,000; `dcsim sweep --max-points N` overrides it) the config is
+refused, so a mistyped grid of 10**7 points is an error at once, not hours of expansion.
 """
 
 from __future__ import annotations
@@ -36,8 +47,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import tomllib
-from dataclasses import asdict, dataclass, field
+import math
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -50,10 +63,15 @@ TOP_KEYS: tuple[str, ...] = (
     "seed",
     "target_fps",
     "sim_model",
+    "max_points",
+    "verify",
     "networks",
     "grid",
     "points",
 )
+DEFAULT_MAX_POINTS = 100_000
+MAX_VERIFY = 1000  # cycle-model re-runs of a sweep (each costs about a second per network)
+MAX_SRAM_PER_PE_KB = 2**30  # 1 TiB per PE: the accelerator's sparse_sram_bytes_per_pe bound
 NETWORK_KEYS: tuple[str, ...] = (
     "name",
     "network",
@@ -76,9 +94,30 @@ HARDWARE_AXES: dict[str, object] = {
     "n_pe": None,
     "clock_mhz": None,
     "sram_per_pe_kb": None,
+    "pointer_sram_per_pe_kb": None,
+    "activation_sram_per_pe_kb": None,
+    "registers_per_pe": None,
     "fifo_depth": None,
     "node_nm": None,
 }
+#: Hardware axes -> (the Accelerator field they override, the unit factor to the field's unit).
+HARDWARE_OVERRIDES: dict[str, tuple[str, float]] = {
+    "n_pe": ("n_pe", 1),
+    "clock_mhz": ("clock_hz", 1e6),
+    "sram_per_pe_kb": ("sparse_sram_bytes_per_pe", 1024),
+    "pointer_sram_per_pe_kb": ("pointer_sram_bytes_per_pe", 1024),
+    "activation_sram_per_pe_kb": ("activation_sram_bytes_per_pe", 1024),
+    "registers_per_pe": ("activation_registers_per_pe", 1),
+    "fifo_depth": ("fifo_depth", 1),
+    "node_nm": ("technology_node_nm", 1),
+}
+# Axes added after point ids were first defined: left out of a point's id while unset, so the
+# ids of existing configs do not change.
+_LATER_AXES: tuple[str, ...] = (
+    "pointer_sram_per_pe_kb",
+    "activation_sram_per_pe_kb",
+    "registers_per_pe",
+)
 AXES: dict[str, object] = {**COMPRESSION_AXES, **HARDWARE_AXES}
 
 
@@ -124,22 +163,34 @@ class DesignPoint:
     seed: int
     target_fps: float
     sim_model: str
+    pointer_sram_per_pe_kb: float | None = None
+    activation_sram_per_pe_kb: float | None = None
+    registers_per_pe: int | None = None
 
     def as_dict(self) -> dict:
         """Everything that defines the point (its network's own grid is not part of it)."""
-        data = asdict(self)
-        data["network"] = {
-            k: v
-            for k, v in asdict(self.network).items()
-            if k != "grid" and not (k == "input_shape" and v is None)  # ids as before
-        }
-        return data
+        return json.loads(self._canonical)
 
-    @property
+    @cached_property
+    def _canonical(self) -> str:
+        network = {
+            f.name: getattr(self.network, f.name)
+            for f in fields(self.network)
+            if f.name != "grid"
+            and not (f.name == "input_shape" and self.network.input_shape is None)  # ids as before
+        }
+        data = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name != "network" and not (f.name in _LATER_AXES and getattr(self, f.name) is None)
+        }
+        data["network"] = network
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+    @cached_property
     def point_id(self) -> str:
         """Stable id: a hash of everything that defines the point."""
-        canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return hashlib.sha256(self._canonical.encode()).hexdigest()[:16]
 
     @property
     def compression_key(self) -> tuple:
@@ -167,41 +218,91 @@ class SweepConfig:
     grid: dict = field(default_factory=dict)
     points: tuple[dict, ...] = ()
     source: str = "<default>"
+    max_points: int = DEFAULT_MAX_POINTS
+    verify: int = 0  # analytical points re-run on the cycle model (`dcsim.verification`)
 
-    def design_points(self) -> list[DesignPoint]:
-        """The grid's points (network-major, then axes in declaration order), then the explicit
-        points; duplicates are kept once, in first-seen order."""
-        out: list[DesignPoint] = []
-        seen: set[str] = set()
-
-        def add(entry: NetworkEntry, values: dict) -> None:
-            defaults = dict(AXES)
-            if entry.density_profile is not None:
-                defaults["density_profile"] = entry.density_profile
-            point = DesignPoint(
-                network=entry,
-                seed=self.seed,
-                target_fps=self.target_fps,
-                sim_model=self.sim_model,
-                **{k: values.get(k, defaults[k]) for k in AXES},
-            )
-            if point.point_id not in seen:
-                seen.add(point.point_id)
-                out.append(point)
-
+    def point_count(self) -> int:
+        """How many points the config defines (duplicates counted), computed from the axis
+        lengths without building any point."""
+        count = 0
         for entry in self.networks:
             grid = {**self.grid, **dict(entry.grid)}
+            if grid:
+                count += math.prod(len(values) for values in grid.values())
+        for values in self.points:
+            label = values.get("network")
+            count += sum(1 for entry in self.networks if label is None or entry.label == label)
+        return count
+
+    def check_size(self) -> int:
+        """The point count, or a ConfigError when it exceeds `max_points`."""
+        count = self.point_count()
+        if count > self.max_points:
+            raise ConfigError(
+                f"config {self.source} defines {count:,} design points; allowed: at most "
+                f"{self.max_points:,} (max_points; raise it with max_points = N in the config "
+                "or dcsim sweep --max-points N)"
+            )
+        return count
+
+    def _point(self, entry: NetworkEntry, values: dict) -> DesignPoint:
+        defaults = dict(AXES)
+        if entry.density_profile is not None:
+            defaults["density_profile"] = entry.density_profile
+        return DesignPoint(
+            network=entry,
+            seed=self.seed,
+            target_fps=self.target_fps,
+            sim_model=self.sim_model,
+            **{k: values.get(k, defaults[k]) for k in AXES},
+        )
+
+    def _entry_grid(self, entry: NetworkEntry) -> dict:
+        return {**self.grid, **dict(entry.grid)}
+
+    def _in_grid(self, entry: NetworkEntry, point: DesignPoint) -> bool:
+        grid = self._entry_grid(entry)
+        if not grid:
+            return False
+        default = self._point(entry, {})
+        return all(
+            getattr(point, k) in grid[k] if k in grid else getattr(point, k) == getattr(default, k)
+            for k in AXES
+        )
+
+    def iter_design_points(self) -> Iterator[DesignPoint]:
+        """The points, lazily, grouped by compression setting (`DesignPoint.compression_key`):
+        per network entry, its grid's compression axes vary slowest (in declaration order) and
+        its hardware axes fastest; then the explicit [[points]] not already in a grid, grouped
+        by compression setting in first-seen order. Axis values are distinct, so a grid has no
+        duplicate points; memory does not grow with the number of points."""
+        for entry in self.networks:
+            grid = self._entry_grid(entry)
             if not grid:
                 continue
-            keys = list(grid)
-            for combo in itertools.product(*(grid[k] for k in keys)):
-                add(entry, dict(zip(keys, combo)))
+            compression = [k for k in grid if k in COMPRESSION_AXES]
+            hardware = [k for k in grid if k in HARDWARE_AXES]
+            for setting in itertools.product(*(grid[k] for k in compression)):
+                fixed = dict(zip(compression, setting))
+                for variant in itertools.product(*(grid[k] for k in hardware)):
+                    yield self._point(entry, {**fixed, **dict(zip(hardware, variant))})
+        explicit: dict[tuple, dict[str, DesignPoint]] = {}
         for values in self.points:
             label = values.get("network")
             for entry in self.networks:
                 if label is None or entry.label == label:
-                    add(entry, {k: v for k, v in values.items() if k != "network"})
-        return out
+                    point = self._point(entry, {k: v for k, v in values.items() if k != "network"})
+                    if not self._in_grid(entry, point):
+                        group = explicit.setdefault(point.compression_key, {})
+                        group.setdefault(point.point_id, point)
+        for group in explicit.values():
+            yield from group.values()
+
+    def design_points(self) -> list[DesignPoint]:
+        """Every point (`iter_design_points`) as a list. A config with more than `max_points`
+        points is refused before anything is built."""
+        self.check_size()
+        return list(self.iter_design_points())
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -216,6 +317,15 @@ def _error(key: str, value: object, allowed: str) -> ConfigError:
     return ConfigError(f"config {key}={value!r} is invalid; allowed: {allowed}")
 
 
+def _finite_positive(value: object) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
 def _check_axis_value(key: str, value: object) -> object:
     """Validate one value of axis `key`."""
     if key in ("density_profile", "accelerator"):
@@ -227,8 +337,15 @@ def _check_axis_value(key: str, value: object) -> object:
             def names() -> tuple[str, ...]:
                 return BUILTIN_RECIPES
 
-        if not isinstance(value, str) or not (value in names() or Path(value).is_file()):
-            raise _error(key, value, f"{', '.join(names())} or the path of a TOML file")
+        allowed = f"{', '.join(names())} or the path of a TOML file"
+        if not isinstance(value, str) or not value:
+            raise _error(key, value, allowed)
+        if value not in names():
+            from workloads.user_files import input_file
+
+            if not Path(value).exists() and not value.lower().endswith(".toml"):
+                raise _error(key, value, allowed)
+            input_file(value, f"config {key}", allowed)
         return value
     if key == "centroid_init":
         if value not in CENTROID_INITS:
@@ -238,17 +355,33 @@ def _check_axis_value(key: str, value: object) -> object:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 16:
             raise _error(key, value, "an integer in 1..16")
         return value
-    if key in ("n_pe", "fifo_depth"):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise _error(key, value, "an integer >= 1")
+    if key in ("n_pe", "fifo_depth", "registers_per_pe"):
+        from simulator.accelerator import INT_FIELD_RANGES
+
+        low, high = INT_FIELD_RANGES[HARDWARE_OVERRIDES[key][0]]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _error(key, value, f"an integer in {low}..{high}")
         return value
     if key == "density_scale":
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 100:
             raise _error(key, value, "a number in (0, 100]")
         return float(value)
-    if key in ("clock_mhz", "sram_per_pe_kb", "node_nm"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            raise _error(key, value, "a number > 0")
+    if key == "node_nm":
+        from simulator.accelerator import TECHNOLOGY_NODES_NM
+
+        if isinstance(value, bool) or value not in TECHNOLOGY_NODES_NM:
+            raise _error(key, value, ", ".join(map(str, TECHNOLOGY_NODES_NM)))
+        return float(value)
+    if key in (
+        "clock_mhz",
+        "sram_per_pe_kb",
+        "pointer_sram_per_pe_kb",
+        "activation_sram_per_pe_kb",
+    ):
+        bounded = key != "clock_mhz"
+        if not _finite_positive(value) or (bounded and value > MAX_SRAM_PER_PE_KB):
+            high = f" and <= {MAX_SRAM_PER_PE_KB:,}" if bounded else ""
+            raise _error(key, value, f"a finite number > 0{high}")
         return float(value)
     raise ConfigError(f"config key {key!r} is unknown; allowed: {', '.join(AXES)}")
 
@@ -259,7 +392,8 @@ def _axis_values(where: str, key: str, value: object) -> tuple:
     values = value if isinstance(value, list) else [value]
     if not values:
         raise _error(f"{where}.{key}", value, "a value or a non-empty list")
-    return tuple(_check_axis_value(key, v) for v in values)
+    checked = [_check_axis_value(key, v) for v in values]
+    return tuple(dict.fromkeys(checked))  # distinct values, first-seen order
 
 
 def _check_source(key: str, value: object) -> str:
@@ -299,11 +433,19 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise _error("seed", seed, "an integer >= 0")
     target_fps = data.get("target_fps", 30.0)
-    if isinstance(target_fps, bool) or not isinstance(target_fps, int | float) or target_fps <= 0:
-        raise _error("target_fps", target_fps, "a number > 0")
+    if not _finite_positive(target_fps):
+        raise _error("target_fps", target_fps, "a finite number > 0")
+    max_points = data.get("max_points", DEFAULT_MAX_POINTS)
+    if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
+        raise _error("max_points", max_points, "an integer >= 1")
     sim_model = data.get("sim_model", "cycle")
     if sim_model not in SIM_MODELS:
         raise _error("sim_model", sim_model, ", ".join(SIM_MODELS))
+    verify = data.get("verify", 0)
+    if isinstance(verify, bool) or not isinstance(verify, int) or not 0 <= verify <= MAX_VERIFY:
+        raise _error("verify", verify, f"an integer in 0..{MAX_VERIFY}")
+    if verify and sim_model != "analytical":
+        raise _error("verify", verify, '0 unless sim_model = "analytical"')
     raw_networks = data.get("networks")
     if not isinstance(raw_networks, list) or not raw_networks:
         raise _error("networks", raw_networks, "a non-empty array of [[networks]] tables")
@@ -350,8 +492,8 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
         if profile is not None:
             profile = _check_axis_value("density_profile", profile)
         own_grid = raw.get("grid", {})
-        if not isinstance(own_grid, dict):
-            raise _error(f"networks[{i}].grid", own_grid, "a table of axes")
+        if not isinstance(own_grid, dict) or ("grid" in raw and not own_grid):
+            raise _error(f"networks[{i}].grid", own_grid, "a table of at least one axis")
         own_grid = tuple(
             (key, _axis_values(f"networks[{i}].grid", key, value))
             for key, value in own_grid.items()
@@ -371,8 +513,10 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
     if len(set(labels)) != len(labels):
         raise _error("networks.name", labels, "distinct labels")
     raw_grid = data.get("grid", {})
-    if not isinstance(raw_grid, dict):
-        raise _error("grid", raw_grid, "a table of axes")
+    if not isinstance(raw_grid, dict) or ("grid" in data and not raw_grid):
+        raise _error(
+            "grid", raw_grid, "a table of at least one axis (or no [grid], with [[points]])"
+        )
     grid = {key: _axis_values("grid", key, value) for key, value in raw_grid.items()}
     raw_points = data.get("points", [])
     if not isinstance(raw_points, list):
@@ -395,7 +539,10 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
             point[key] = _check_axis_value(key, value)
         points.append(point)
     if not grid and not points and not any(n.grid for n in networks):
-        points = [{}]
+        raise ConfigError(
+            f"config {source} defines no design points; allowed: a [grid] with at least one "
+            "axis, a network's own grid, or [[points]]"
+        )
     return SweepConfig(
         name=str(data.get("name", "sweep")),
         description=str(data.get("description", "")),
@@ -406,22 +553,20 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
         grid=grid,
         points=tuple(points),
         source=source,
+        max_points=max_points,
+        verify=verify,
     )
 
 
 def load_config(path: str | Path | None = None) -> SweepConfig:
     """The config at `path`, or the embedded default when `path` is None."""
+    from workloads.user_files import parse_toml, read_text
+
+    allowed = "a sweep config TOML file"
     if path is None:
-        text = resources.files("dcsim").joinpath("configs/default.toml").read_text()
+        text = resources.files("dcsim").joinpath("configs/default.toml").read_text("utf-8")
         source = "<default>"
     else:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(2, "no such config file", str(path))
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, "config", allowed)
         source = str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"config {source} is not valid TOML: {error}") from None
-    return parse_config(data, source)
+    return parse_config(parse_toml(text, "config", source, allowed), source)

@@ -33,9 +33,10 @@ import os
 import traceback
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from dcsim.config import DesignPoint
+from dcsim.config import HARDWARE_OVERRIDES, DesignPoint
 
 # Deep Compression, Table 1 / Table 4 (AlexNet on ImageNet, pruned + quantized + Huffman):
 # top-1 error 42.78 %, top-5 error 19.70 % -> accuracy 57.22 % / 80.30 %.
@@ -82,21 +83,27 @@ def point_recipe(point: DesignPoint):
 
 
 def point_accelerator(point: DesignPoint):
-    """The accelerator preset (or TOML file) with the point's hardware overrides."""
+    """The accelerator preset (or TOML file) with the point's hardware overrides
+    (`dcsim.config.HARDWARE_OVERRIDES`); built once per distinct combination in a process (a
+    sweep asks for the same ones again and again)."""
     from simulator.accelerator import load_accelerator
 
-    arch = load_accelerator(point.accelerator)
+    overrides = tuple(getattr(point, axis) for axis in HARDWARE_OVERRIDES)
+    return _accelerator_variant_for(load_accelerator(point.accelerator), overrides)
+
+
+@functools.lru_cache(maxsize=65536)
+def _accelerator_variant_for(arch, overrides: tuple):
     changes = {}
-    if point.n_pe is not None:
-        changes["n_pe"] = point.n_pe
-    if point.clock_mhz is not None:
-        changes["clock_hz"] = point.clock_mhz * 1e6
-    if point.sram_per_pe_kb is not None:
-        changes["sparse_sram_bytes_per_pe"] = int(round(point.sram_per_pe_kb * 1024))
-    if point.fifo_depth is not None:
-        changes["fifo_depth"] = point.fifo_depth
-    if point.node_nm is not None:
-        changes["technology_node_nm"] = int(point.node_nm)
+    for (field, factor), value in zip(HARDWARE_OVERRIDES.values(), overrides, strict=True):
+        if value is None:
+            continue
+        if factor == 1:
+            changes[field] = int(value) if isinstance(getattr(arch, field), int) else value
+        elif field == "clock_hz":
+            changes[field] = value * factor
+        else:
+            changes[field] = int(round(value * factor))
     return arch.replace(**changes) if changes else arch
 
 
@@ -109,6 +116,9 @@ def compression_only(point: DesignPoint) -> DesignPoint:
         n_pe=None,
         clock_mhz=None,
         sram_per_pe_kb=None,
+        pointer_sram_per_pe_kb=None,
+        activation_sram_per_pe_kb=None,
+        registers_per_pe=None,
         fifo_depth=None,
         node_nm=None,
         target_fps=0.0,
@@ -185,25 +195,36 @@ def interleave(compressed, n_pe: int):
     return CompressedNetwork(compressed.name, layers, compressed.recipe_name)
 
 
-def prepare_points(points: list[DesignPoint], progress: bool = False) -> None:
+def compression_label(point: DesignPoint) -> str:
+    """A compression setting in words, e.g. `alexnet-digits digits x1 conv 6 / fc 4 bits`."""
+    return (
+        f"{point.network.label} {Path(point.density_profile).stem} x{point.density_scale:g} "
+        f"conv {point.conv_bits} / fc {point.fc_bits} bits, {point.centroid_init} init"
+    )
+
+
+def prepare_points(points: list[DesignPoint]) -> None:
     """Build, in this process, the cached artefacts that need training (digits networks and a
-    user's weights with data): once per compression setting, with a progress bar."""
-    from tqdm import tqdm
+    user's weights with data): once per compression setting, each a progress stage whose
+    training, pruning, quantization, encoding and evaluation report inside it."""
+    from workloads import progress
 
     settings = list(dict.fromkeys(compression_only(p) for p in points if trains(p.network)))
     if not settings:
         return
     from dcsim.trained_models import prepare_trained
 
-    for point in tqdm(settings, desc="train", unit="setting", disable=not progress):
-        prepare_trained(point)
+    for index, point in enumerate(settings, 1):
+        label = f"train {index}/{len(settings)}: {compression_label(point)}"
+        with progress.stage(label):
+            prepare_trained(point)
 
 
 def accelerator_label(point: DesignPoint) -> str:
     """The preset name, plus the point's hardware overrides (they change the energy table)."""
     overrides = [
         f"{name}={getattr(point, name):g}"
-        for name in ("n_pe", "clock_mhz", "sram_per_pe_kb", "fifo_depth", "node_nm")
+        for name in HARDWARE_OVERRIDES
         if getattr(point, name) is not None
     ]
     name = (
@@ -233,6 +254,9 @@ def _point_settings(point: DesignPoint, arch) -> dict:
         "n_pe": arch.n_pe,
         "clock_mhz": arch.clock_hz / 1e6,
         "sram_per_pe_kb": arch.sparse_sram_bytes_per_pe / 1024,
+        "pointer_sram_per_pe_kb": arch.pointer_sram_bytes_per_pe / 1024,
+        "activation_sram_per_pe_kb": arch.activation_sram_bytes_per_pe / 1024,
+        "registers_per_pe": arch.activation_registers_per_pe,
         "fifo_depth": arch.fifo_depth,
         "node_nm": arch.technology_node_nm,
         "density_profile": point.density_profile,
@@ -260,119 +284,23 @@ def _published_accuracy(point: DesignPoint) -> dict | None:
 
 
 def _rows(point: DesignPoint, arch, compressed, sim, accuracy: dict | None, source: str, graph):
-    from simulator.energy_table import ACTIONS
-    from simulator.memory_fit import activation_need_bytes, memory_capacities, memory_fit_columns
+    """The rows of one evaluated point (`dcsim.result_table`, one variant)."""
+    from dcsim.result_table import tidy_table
+    from simulator.variant_evaluation import results_of_network
     from workloads.graph import host_op_summary
 
-    settings = _point_settings(point, arch)
-    onchip_bytes = arch.sparse_sram_bytes + arch.pointer_sram_bytes
-    table = {entry["action"]: entry for entry in sim.energy_table}
-    fit_layer, fit_total = memory_fit_columns(
-        [r.sparse_bytes for r in sim.layers],
-        [r.pointer_bytes for r in sim.layers],
-        [activation_need_bytes(layer.spec, arch) for layer in compressed.layers],
-        memory_capacities(arch),
+    variants, results = results_of_network(sim, arch)
+    ops, _, elements = host_op_summary(graph)
+    return tidy_table(
+        _point_settings(point, arch),
+        compressed.layers,
+        variants,
+        results,
+        target_fps=point.target_fps,
+        accuracy=accuracy,
+        accuracy_source=source,
+        host_ops=(ops, elements),
     )
-    rows = []
-    for i, (layer, result) in enumerate(zip(compressed.layers, sim.layers, strict=True)):
-        acc = layer.accounting
-        row = {
-            **settings,
-            "row_type": "layer",
-            "layer": layer.spec.name,
-            "layer_kind": layer.spec.kind,
-            "weights": layer.spec.weights,
-            "weight_density": acc.density,
-            "weight_bits": layer.weight_bits,
-            "activation_density": (
-                result.counts.broadcasts / result.counts.scanned_activations
-                if result.counts.scanned_activations
-                else math.nan
-            ),
-            "cycles": result.total_cycles,
-            "ideal_cycles": result.ideal_cycles,
-            "stall_cycles": result.stall_cycles,
-            "load_balance": result.load_balance,
-            "utilization": result.utilization,
-            "fillers": result.fillers,
-            "latency_ms": result.latency_s * 1e3,
-            "compute_ms": result.compute_s * 1e3,
-            "dram_ms": result.dram_s * 1e3,
-            "energy_mj": result.energy_j * 1e3,
-            "model_bytes": result.weight_bytes,
-            "container_bytes": acc.pqh_bits / 8,
-            "dense_bytes": acc.dense_bits / 8,
-            "compression_ratio": acc.dense_bits / acc.pqh_bits if acc.pqh_bits else math.inf,
-            "weight_dram_bytes": result.weight_dram_bytes,
-            "activation_dram_bytes": result.activation_dram_bytes,
-            "onchip_bytes": onchip_bytes,
-            **{name: values[i] for name, values in fit_layer.items()},
-            "binding_memory": "",
-            "binding_utilization": math.nan,
-            "codebook_need_entries": 2 ** int(layer.weight_bits),
-            "codebook_capacity_entries": arch.codebook_entries,
-            "codebook_entries": result.codebook_entries,
-            "codebook_fits": bool(result.codebook_fits),
-        }
-        for action in ACTIONS:
-            count = float(result.events[action])
-            row[f"events_{action}"] = count
-            row[f"energy_{action}_mj"] = count * table[action]["energy_pj"] * 1e-9
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    total = {**settings, "row_type": "total", "layer": "total", "layer_kind": ""}
-    sums = [
-        "weights",
-        "cycles",
-        "ideal_cycles",
-        "stall_cycles",
-        "fillers",
-        "latency_ms",
-        "compute_ms",
-        "dram_ms",
-        "energy_mj",
-        "model_bytes",
-        "container_bytes",
-        "dense_bytes",
-        "weight_dram_bytes",
-        "activation_dram_bytes",
-    ] + [c for c in frame.columns if c.startswith(("events_", "energy_")) and c != "energy_mj"]
-    for column in sums:
-        total[column] = float(frame[column].sum())
-    total["weight_density"] = float((frame["weight_density"] * frame["weights"]).sum()) / float(
-        frame["weights"].sum()
-    )
-    total["activation_density"] = math.nan
-    total["weight_bits"] = math.nan
-    busy = float((frame["load_balance"] * frame["cycles"]).sum())
-    total["load_balance"] = busy / total["cycles"] if total["cycles"] else 1.0
-    total["utilization"] = math.nan
-    total["compression_ratio"] = total["dense_bytes"] / total["container_bytes"]
-    total["onchip_bytes"] = onchip_bytes
-    total.update(fit_total)
-    total["codebook_need_entries"] = int(frame["codebook_need_entries"].max())
-    total["codebook_capacity_entries"] = arch.codebook_entries
-    total["codebook_entries"] = int(frame["codebook_entries"].max())
-    total["codebook_fits"] = bool(frame["codebook_fits"].all())
-    latency_s = total["latency_ms"] / 1e3
-    total["fps"] = 1.0 / latency_s if latency_s > 0 else math.inf
-    total["meets_target"] = bool(total["fps"] >= point.target_fps)
-    total["host_ops"], _, total["host_op_elements"] = host_op_summary(graph)
-    frame["fps"] = math.nan
-    frame["meets_target"] = pd.NA
-    frame["host_ops"] = ""
-    frame["host_op_elements"] = math.nan
-    out = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
-    for column in ACCURACY_COLUMNS:
-        out[column] = math.nan
-        if accuracy is not None:
-            out.loc[out["row_type"] == "total", column] = accuracy.get(column, math.nan)
-    out["accuracy_source"] = source
-    out["status"] = "ok"
-    out["error"] = ""
-    for column in ("meets_target", "fits_onchip", "codebook_fits"):
-        out[column] = out[column].astype("boolean")
-    return out
 
 
 def error_rows(point: DesignPoint, error: BaseException) -> pd.DataFrame:
@@ -400,11 +328,26 @@ def error_rows(point: DesignPoint, error: BaseException) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def _evaluate(point: DesignPoint) -> pd.DataFrame:
-    from simulator.simulate import DEFAULT_HIDDEN_ACTIVATION_DENSITY, simulate_network
+@dataclasses.dataclass(frozen=True)
+class SettingContext:
+    """What every point of one compression setting shares: the compressed network (on one
+    PE), the network (graph), measured activations (or None), accuracy and its source, and
+    the synthetic activation densities that flow through the graph."""
+
+    compressed: object
+    network: object
+    activations: dict | None
+    accuracy: dict | None
+    source: str
+    densities: dict
+
+
+def setting_context(point: DesignPoint) -> SettingContext:
+    """The `SettingContext` of `point`'s compression setting (cached on disk and per process
+    by the functions it calls)."""
+    from simulator.simulate import DEFAULT_HIDDEN_ACTIVATION_DENSITY
     from workloads.activations import synthetic_input_densities
 
-    arch = point_accelerator(point)
     activations = None
     accuracy = None
     source = "not measured"
@@ -424,36 +367,132 @@ def _evaluate(point: DesignPoint) -> pd.DataFrame:
             accuracy = _published_accuracy(point)
             source = "published" if accuracy is not None else "not measured"
     densities = synthetic_input_densities(network, DEFAULT_HIDDEN_ACTIVATION_DENSITY)
-    if point.sim_model == "analytical":  # the real matrices, for any PE count
-        sim = simulate_network(
-            compressed,
-            arch,
-            activations,
-            seed=point.seed,
-            model="analytical",
-            activation_densities=densities,
-        )
-    else:
+    return SettingContext(compressed, network, activations, accuracy, source, densities)
+
+
+def input_densities(context: SettingContext) -> list[float]:
+    """Per layer, the input activation density the simulator uses: measured when the setting
+    has activations, else the density flowing through the graph, else the default."""
+    from simulator.simulate import default_activation_density
+
+    out = []
+    for index, layer in enumerate(context.compressed.layers):
+        x = (context.activations or {}).get(layer.spec.name)
+        if x is not None:
+            x = np.asarray(x)
+            out.append(float(np.count_nonzero(x)) / x.size if x.size else 0.0)
+        elif layer.spec.name in context.densities:
+            out.append(float(context.densities[layer.spec.name]))
+        else:
+            out.append(default_activation_density(layer.spec, index))
+    return out
+
+
+def _evaluate(point: DesignPoint) -> pd.DataFrame:
+    from simulator.simulate import simulate_network
+
+    arch = point_accelerator(point)
+    context = setting_context(point)
+    compressed = context.compressed
+    model = "analytical" if point.sim_model == "analytical" else "cycle"
+    if model == "cycle":
         compressed = interleave(compressed, arch.n_pe)
-        sim = simulate_network(
-            compressed,
-            arch,
-            activations,
-            seed=point.seed,
-            model="cycle",
-            activation_densities=densities,
+    sim = simulate_network(
+        compressed,
+        arch,
+        context.activations,
+        seed=point.seed,
+        model=model,
+        activation_densities=context.densities,
+    )
+    return _rows(
+        point, arch, compressed, sim, context.accuracy, context.source, context.network.graph
+    )
+
+
+def _analytical_unit(points) -> pd.DataFrame:
+    """The rows of analytical points of one compression setting, evaluated as arrays
+    (`simulator.variant_evaluation`); a point whose accelerator is invalid gets its error row."""
+    from dcsim.result_table import tidy_table
+    from simulator.variant_evaluation import HardwareVariants, evaluate_variants
+    from workloads.graph import host_op_summary
+
+    context = setting_context(points[0])
+    good, archs, failed = [], [], {}
+    for i, point in enumerate(points):
+        try:
+            archs.append(point_accelerator(point))
+            good.append(point)
+        except ValueError as error:
+            failed[i] = error_rows(point, error)
+    frames = []
+    if good:
+        variants = HardwareVariants.from_accelerators(archs)
+        results = evaluate_variants(context.compressed.layers, input_densities(context), variants)
+        per_point = [_point_settings(p, a) for p, a in zip(good, archs, strict=True)]
+        settings = {key: [row[key] for row in per_point] for key in per_point[0]}
+        ops, _, elements = host_op_summary(context.network.graph)
+        frames.append(
+            tidy_table(
+                settings,
+                context.compressed.layers,
+                variants,
+                results,
+                target_fps=[p.target_fps for p in good],
+                accuracy=context.accuracy,
+                accuracy_source=context.source,
+                host_ops=(ops, elements),
+            )
         )
-    return _rows(point, arch, compressed, sim, accuracy, source, network.graph)
+    if failed:  # back in the points' order
+        good_frame = frames[0] if frames else None
+        rows_per_point = len(context.compressed.layers) + 1
+        pieces, g = [], 0
+        for i in range(len(points)):
+            if i in failed:
+                pieces.append(failed[i])
+            else:
+                start = g * rows_per_point
+                pieces.append(good_frame.iloc[start : start + rows_per_point])
+                g += 1
+        return pd.concat(pieces, ignore_index=True)
+    return frames[0]
+
+
+def evaluate_unit(points) -> pd.DataFrame:
+    """All rows of the points of one work unit (one compression setting, `dcsim.work_units`):
+    analytical points as arrays in one call, cycle-model points one by one. Never raises: a
+    failure of the whole setting becomes an error row per point."""
+    import torch
+
+    points = list(points)
+    if not points or points[0].sim_model != "analytical":
+        return pd.concat([evaluate_point(p) for p in points], ignore_index=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # identical numerics in every executor
+    try:
+        return _analytical_unit(points)
+    except Exception as error:  # recorded, the sweep goes on
+        if os.environ.get("DCSIM_DEBUG"):
+            traceback.print_exc()
+        return pd.concat([error_rows(p, error) for p in points], ignore_index=True)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def evaluate_point(point: DesignPoint) -> pd.DataFrame:
     """All rows of one point (layers + total); a failure becomes an error row, never raises."""
     import torch
 
+    from workloads.progress import reporting
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # identical numerics in every executor
     try:
-        return _evaluate(point)
+        # silent in every executor: the training was reported by prepare_points, and a point
+        # only reads it back from the cache (workers have no reporter anyway)
+        with reporting(enabled=False):
+            return _evaluate(point)
     except Exception as error:  # recorded, the sweep goes on
         if os.environ.get("DCSIM_DEBUG"):
             traceback.print_exc()

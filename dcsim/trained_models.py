@@ -42,8 +42,9 @@ def _accuracy_report(point: DesignPoint):
     recipe = point_recipe(point)
     if point.network.weights == "digits":
         return digits_pipeline(recipe, setup=_seeded_setup(point), n_pe=1)
+    # the same call (threads included) as `dcsim compress --weights PATH --data DIR`
     return folder_pipeline(
-        point.network.weights, point.network.data, recipe, n_pe=1, seed=point.seed, threads=1
+        point.network.weights, point.network.data, recipe, n_pe=1, seed=point.seed
     )
 
 
@@ -106,14 +107,17 @@ def retrieval_examples(points: list[DesignPoint], results: pd.DataFrame) -> list
 
     if results.empty or "top1" not in results:
         return []
-    totals = results[(results["row_type"] == "total") & (results["status"] == "ok")]
+    totals = results[results["row_type"] == "total"] if "row_type" in results else results
+    totals = totals[totals["status"] == "ok"]
     examples = []
     for label in dict.fromkeys(p.network.label for p in points if p.network.weights == "digits"):
         measured = totals[(totals["network"] == label) & totals["top1"].notna()]
         if measured.empty:
             continue
         best = measured.sort_values(["top1", "container_bytes"], ascending=[False, True]).iloc[0]
-        point = next(p for p in points if p.point_id == best["point_id"])
+        point = next((p for p in points if p.point_id == best["point_id"]), None)
+        if point is None:
+            continue
         report = _accuracy_report(compression_only(point))
         split = _seeded_setup(point).split()
         dense, compressed = (

@@ -8,19 +8,23 @@ Presets ship as package data in `simulator/presets/*.toml` (`eie`: the published
 machine; `edge-16`: a phone-class part whose on-chip SRAM cannot hold all of AlexNet).
 `load_accelerator(name_or_path)` reads a preset by name or any TOML file with the same keys;
 every key is validated and an unknown key or a bad value raises a one-line ValueError naming the
-field, the value and what is allowed. Units are SI and carried in the names.
+field, the value and what is allowed: integers within stated ranges (`INT_FIELD_RANGES`, e.g.
+n_pe in [1, 4096]), floats finite and > 0 (no inf, no nan). An empty file is an error, not the
+defaults. Units are SI and carried in the names.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import tomllib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from compression.sparse_format import MAX_N_PE
+
 PRESET_DIR = Path(__file__).with_name("presets")
 SRAM_CELLS: tuple[str, ...] = ("itrs-hp", "itrs-lstp")
-# Nodes for which energy-data.md has both CACTI SRAM fits and Stillmaker–Baas logic factors.
+# Nodes for which energy-sources.md has both CACTI SRAM fits and Stillmaker–Baas logic factors.
 TECHNOLOGY_NODES_NM: tuple[int, ...] = (65, 45, 32, 28, 22)
 
 
@@ -96,25 +100,27 @@ class Accelerator:
         return dataclasses.asdict(self)
 
 
-_INT_FIELDS_MIN: dict[str, int] = {
-    "n_pe": 1,
-    "fifo_depth": 1,
-    "weight_index_bits": 1,
-    "relative_index_bits": 1,
-    "codebook_entries": 1,
-    "codebook_value_bits": 1,
-    "sparse_sram_bytes_per_pe": 1,
-    "sparse_sram_word_bits": 8,
-    "pointer_sram_bytes_per_pe": 1,
-    "pointer_sram_banks": 1,
-    "pointer_bits": 1,
-    "activation_registers_per_pe": 1,
-    "activation_sram_bytes_per_pe": 0,
-    "activation_sram_word_bits": 8,
-    "activation_bits": 1,
-    "datapath_bits": 1,
-    "pe_per_lnzd": 1,
-    "pipeline_stages": 1,
+# Allowed range of every integer field. The upper bounds keep a mistyped number a clear error
+# instead of an allocation of terabytes (per-PE arrays, FIFO rings) or hours of simulation.
+INT_FIELD_RANGES: dict[str, tuple[int, int]] = {
+    "n_pe": (1, MAX_N_PE),
+    "fifo_depth": (1, 65536),
+    "weight_index_bits": (1, 16),
+    "relative_index_bits": (1, 16),
+    "codebook_entries": (1, 65536),
+    "codebook_value_bits": (1, 64),
+    "sparse_sram_bytes_per_pe": (1, 2**40),
+    "sparse_sram_word_bits": (8, 4096),
+    "pointer_sram_bytes_per_pe": (1, 2**40),
+    "pointer_sram_banks": (1, 64),
+    "pointer_bits": (1, 64),
+    "activation_registers_per_pe": (1, 2**20),
+    "activation_sram_bytes_per_pe": (0, 2**40),
+    "activation_sram_word_bits": (8, 4096),
+    "activation_bits": (1, 64),
+    "datapath_bits": (1, 64),
+    "pe_per_lnzd": (1, MAX_N_PE),
+    "pipeline_stages": (1, 1024),
 }
 _POSITIVE_FLOATS: tuple[str, ...] = (
     "clock_hz",
@@ -133,14 +139,19 @@ def validate_accelerator(arch: Accelerator) -> None:
     """Raise a one-line ValueError for the first invalid field of `arch`."""
     if not isinstance(arch.name, str) or not arch.name:
         raise _bad("name", arch.name, "a non-empty string")
-    for name, low in _INT_FIELDS_MIN.items():
+    for name, (low, high) in INT_FIELD_RANGES.items():
         value = getattr(arch, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise _bad(name, value, f"an integer >= {low}")
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _bad(name, value, f"an integer in [{low}, {high:,}]")
     for name in _POSITIVE_FLOATS:
         value = getattr(arch, name)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            raise _bad(name, value, "a number > 0")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or not value > 0
+        ):
+            raise _bad(name, value, "a finite number > 0")
     if arch.sparse_sram_word_bits % 8 or arch.activation_sram_word_bits % 8:
         name = (
             "sparse_sram_word_bits"
@@ -190,23 +201,42 @@ def accelerator_from_dict(data: dict, *, source: str = "<dict>") -> Accelerator:
 
 
 def load_accelerator(name_or_path: str | Path) -> Accelerator:
-    """A preset by name (`eie`, `edge-16`) or an accelerator TOML file by path."""
+    """A preset by name (`eie`, `edge-16`) or an accelerator TOML file by path. A file is
+    parsed once per content: a sweep asks for the same preset thousands of times."""
     if isinstance(name_or_path, Accelerator):
         return name_or_path
     text = str(name_or_path)
     path = PRESET_DIR / f"{text}.toml"
     if not path.is_file():
         path = Path(text)
-        if not (text.endswith(".toml") or path.is_file()):
-            raise ValueError(
-                f"arch={text!r} is invalid; allowed: a preset ({', '.join(preset_names())}) "
-                "or a path to an accelerator .toml file"
+        if not (text.endswith(".toml") or path.exists()):
+            allowed = (
+                f"a preset ({', '.join(preset_names())}) or the path of an accelerator .toml file"
             )
-    with open(path, "rb") as handle:
-        try:
-            data = tomllib.load(handle)
-        except tomllib.TOMLDecodeError as error:
-            raise ValueError(f"{path}: not valid TOML ({error})") from None
+            raise ValueError(f"arch={text!r} is invalid; allowed: {allowed}")
+    try:
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        key = None
+    if key is not None and key in _LOADED:
+        return _LOADED[key]
+    arch = _parse_accelerator_file(path)
+    if key is not None:
+        if len(_LOADED) >= 256:
+            _LOADED.clear()
+        _LOADED[key] = arch
+    return arch
+
+
+_LOADED: dict[tuple, Accelerator] = {}
+
+
+def _parse_accelerator_file(path: Path) -> Accelerator:
+    from workloads.user_files import read_toml
+
+    allowed = f"a preset ({', '.join(preset_names())}) or the path of an accelerator .toml file"
+    data = read_toml(path, "accelerator file", allowed)
     if "name" not in data:
         data["name"] = path.stem
     return accelerator_from_dict(data, source=str(path))

@@ -135,3 +135,61 @@ def memory_fit_columns(
     total["binding_utilization"] = ratio[binding]
     total["fits_onchip"] = not total["overflow"]
     return layer, total
+
+
+def _joined_labels(flags: dict[str, np.ndarray]) -> np.ndarray:
+    """Per element, the "; "-joined labels of the memories whose flag is set ("" if none)."""
+    shape = next(iter(flags.values())).shape
+    out = np.full(shape, "", dtype=object)
+    for m in MEMORIES:
+        label = MEMORY_LABELS[m]
+        flag = flags[m]
+        out = np.where(flag & (out != ""), out + "; " + label, np.where(flag, label, out))
+    return out
+
+
+def memory_fit_arrays(
+    sparse_need_bytes, pointer_need_bytes, activation_need, capacities: dict[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """`memory_fit_columns` for V points at once: needs are [V, L] arrays (network order),
+    capacities [V] arrays; returns (per-layer columns [V, L], total columns [V]) with the
+    same names and values."""
+    needs = {
+        "sparse_sram": np.asarray(sparse_need_bytes, dtype=np.float64),
+        "pointer_sram": np.asarray(pointer_need_bytes, dtype=np.float64),
+        "activation": np.asarray(activation_need, dtype=np.float64),
+    }
+    caps = {m: np.asarray(capacities[m], dtype=np.float64) for m in MEMORIES}
+    spills = {
+        "sparse_sram": streamed_bytes(needs["sparse_sram"], caps["sparse_sram"]) > 0,
+        "pointer_sram": streamed_bytes(needs["pointer_sram"], caps["pointer_sram"]) > 0,
+        "activation": needs["activation"] > caps["activation"][:, None],
+    }
+    layer: dict[str, np.ndarray] = {}
+    for m in MEMORIES:
+        layer[f"{m}_need_bytes"] = needs[m]
+        layer[f"{m}_capacity_bytes"] = np.broadcast_to(caps[m][:, None], needs[m].shape)
+    layer["overflow"] = _joined_labels(spills)
+    layer["fits_onchip"] = ~(spills["sparse_sram"] | spills["pointer_sram"] | spills["activation"])
+    point_need = {
+        "sparse_sram": needs["sparse_sram"].sum(axis=1),
+        "pointer_sram": needs["pointer_sram"].sum(axis=1),
+        "activation": needs["activation"].max(axis=1)
+        if needs["activation"].shape[1]
+        else np.zeros(needs["activation"].shape[0]),
+    }
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.stack(
+            [np.where(caps[m] > 0, point_need[m] / caps[m], np.inf) for m in MEMORIES], axis=1
+        )
+    binding = np.argmax(ratio, axis=1)  # first in MEMORIES order on ties
+    labels = np.array([MEMORY_LABELS[m] for m in MEMORIES], dtype=object)
+    total: dict[str, np.ndarray] = {}
+    for m in MEMORIES:
+        total[f"{m}_need_bytes"] = point_need[m]
+        total[f"{m}_capacity_bytes"] = caps[m]
+    total["overflow"] = _joined_labels({m: point_need[m] > caps[m] for m in MEMORIES})
+    total["binding_memory"] = labels[binding]
+    total["binding_utilization"] = ratio[np.arange(ratio.shape[0]), binding]
+    total["fits_onchip"] = total["overflow"] == ""
+    return layer, total

@@ -242,3 +242,46 @@ def variants_from(base: Accelerator, **axes) -> HardwareVariants:
         changes = {n: (v.item() if hasattr(v, "item") else v) for n, v in zip(names, values)}
         archs.append(dataclasses.replace(base, **changes))
     return HardwareVariants.from_accelerators(archs)
+
+
+def results_of_network(sim, arch: Accelerator) -> tuple[HardwareVariants, VariantResults]:
+    """One `NetworkResult` (either model) as the arrays of a single variant, so that one table
+    builder serves both the array path and the per-point cycle model."""
+    variants = HardwareVariants.from_accelerators([arch])
+    layers = sim.layers
+
+    def column(get) -> np.ndarray:
+        return np.array([[float(get(r)) for r in layers]], dtype=np.float64).reshape(1, -1)
+
+    per_layer = {
+        "cycles": column(lambda r: r.total_cycles),
+        "ideal_cycles": column(lambda r: r.ideal_cycles),
+        "stall_cycles": column(lambda r: r.stall_cycles),
+        "load_balance": column(lambda r: r.load_balance),
+        "utilization": column(lambda r: r.utilization),
+        "fillers": column(lambda r: r.counts.fillers),
+        "broadcasts": column(lambda r: r.counts.broadcasts),
+        "entries": column(lambda r: r.counts.entries),
+        "scanned_activations": column(lambda r: r.counts.scanned_activations),
+        "compute_s": column(lambda r: r.compute_s),
+        "dram_s": column(lambda r: r.dram_s),
+        "latency_s": column(lambda r: r.latency_s),
+        "sparse_bytes": column(lambda r: r.sparse_bytes),
+        "pointer_bytes": column(lambda r: r.pointer_bytes),
+        "weight_dram_bytes": column(lambda r: r.weight_dram_bytes),
+        "activation_dram_bytes": column(lambda r: r.activation_dram_bytes),
+    }
+    rows = sim.energy_table
+    per_event = {row["action"]: np.array([row["energy_pj"] * 1e-12]) for row in rows}
+    events = {a: column(lambda r, a=a: r.events[a]) for a in ACTIONS}
+    energy = {a: events[a] * per_event[a][:, None] for a in ACTIONS}
+    codebook = np.array([layers[0].codebook_entries if layers else arch.codebook_entries])
+    return variants, VariantResults(
+        layers=per_layer,
+        events=events,
+        energy_j=energy,
+        energy_per_event_j=per_event,
+        codebook_entries=codebook,
+        energy_tables=[rows],
+        energy_table_index=np.zeros(1, np.int64),
+    )

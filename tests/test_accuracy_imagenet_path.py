@@ -72,11 +72,12 @@ def test_imagenet_path_end_to_end(workspace, capsys, monkeypatch, tmp_path):
         "--recipe", str(workspace / "recipe.toml"), "--out", str(out), "--format", "csv",
     ]  # fmt: skip
     assert main(argv) == 0
-    text = capsys.readouterr().out
-    lines = text.splitlines()
-    header = [line for line in lines if line.startswith("source")][0]
-    values = lines[lines.index(header) + 1].split(",")
-    row = dict(zip(header.split(","), values))
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))  # one table
+    row = rows[-1]  # the total row carries the container and accuracy columns
+    assert row["layer"] == "total" and row["source"] == "folder"
     for column in ("top1_dense", "top1_compressed", "top5_dense", "top5_compressed"):
         assert 0.0 <= float(row[column]) <= 1.0
     assert 0.0 < float(row["map_dense"]) <= 1.0 and 0.0 < float(row["map_compressed"]) <= 1.0

@@ -40,3 +40,28 @@ def test_default_mode_follows_umask():
         assert default_file_mode() == 0o640
     finally:
         os.umask(old)
+
+
+def test_errors_name_the_users_path_not_the_hidden_temp_file(tmp_path):
+    from dcsim.cli import _one_line
+
+    missing = tmp_path / "missing" / "model.dcz"
+    with pytest.raises(OSError) as info, atomic_path(missing) as temp:
+        temp.write_text("x")
+    assert info.value.filename == str(missing)
+    assert _one_line(info.value) == f"{missing}: No such file or directory"
+    folder = tmp_path / "a-folder.dcz"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError) as info, atomic_path(folder) as temp:
+        temp.write_text("x")
+    assert info.value.filename == str(folder) and ".tmp" not in _one_line(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-folder.dcz"]
+
+
+def test_stale_temp_files_are_found_by_name(tmp_path):
+    from workloads.atomic_file import stale_temp_files
+
+    for name in (".results.csv.abc123.tmp", ".report.html.x.tmp", ".other.tmp", "results.csv"):
+        (tmp_path / name).write_text("x")
+    found = stale_temp_files(tmp_path, ["results.csv", "report.html"])
+    assert [p.name for p in found] == [".report.html.x.tmp", ".results.csv.abc123.tmp"]

@@ -108,8 +108,10 @@ def test_save_is_atomic_and_leaves_no_temp_files(tmp_path):
     assert not (tmp_path / "missing").exists()
     loaded, _ = load_container(path)
     assert [layer.name for layer in loaded.layers] == ["fc1", "fc2", "fc3"]
-    with pytest.raises(ContainerError, match="no such container"):
+    with pytest.raises(ContainerError, match="container '.*nope.dcz' does not exist"):
         load_container(tmp_path / "nope.dcz")
+    with pytest.raises(ContainerError, match="is a directory"):
+        load_container(tmp_path)
 
 
 def _recipe(tmp_path, text: str | None = None):
@@ -180,21 +182,40 @@ def test_compress_network_is_deterministic_and_checks_weights(tmp_path):
 
 
 def test_cli_storage_compress_inspect(tmp_path, capsys):
+    import csv
+    import io
+    import json
+
     recipe = str(_recipe(tmp_path))
     assert (
         main(["storage", "lenet-300-100", "--recipe", recipe, "--pe", "4", "--format", "csv"]) == 0
     )
-    storage = capsys.readouterr().out.strip().splitlines()
-    assert storage[0] == (
-        "layer,weights,density,weight_bits,index_bits,dense_bits,p_bits,pq_bits,pqh_bits,fillers"
-    )
-    assert [line.split(",")[0] for line in storage[1:]] == ["fc1", "fc2", "fc3", "total"]
+    storage = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(storage[0]) == [
+        *"layer,weights,density,weight_bits,index_bits,dense_bits,p_bits,pq_bits,pqh_bits".split(
+            ","
+        ),
+        "fillers",
+        "n_pe",
+    ]
+    assert [row["layer"] for row in storage] == ["fc1", "fc2", "fc3", "total"]
+    assert {row["n_pe"] for row in storage} == {"4"}
     out = tmp_path / "m.dcz"
     argv = ["compress", "lenet-300-100", "--recipe", recipe, "--pe", "4", "--out", str(out)]
     assert main([*argv, "--format", "csv"]) == 0
-    assert capsys.readouterr().out.strip().splitlines() == storage
-    assert main(["inspect", str(out), "--format", "csv"]) == 0
-    assert capsys.readouterr().out.strip().splitlines() == storage
+    compressed = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [{k: row[k] for k in storage[0]} for row in compressed] == storage
+    total = compressed[-1]
+    assert int(total["container_bytes"]) == out.stat().st_size
+    assert (total["container_file"], total["coding"]) == (str(out), "huffman")
+    assert compressed[0]["container_bytes"] == ""  # container columns belong to the total row
+    assert main(["inspect", str(out), "--format", "json"]) == 0
+    inspected = json.loads(capsys.readouterr().out)
+    assert [
+        {k: str(row[k]) if row[k] is not None else "" for k in storage[0]} for row in inspected
+    ] == storage
+    assert inspected[-1]["container_bytes"] == out.stat().st_size
+    assert (inspected[-1]["network"], inspected[-1]["recipe"]) == ("lenet-300-100", "small")
     assert main(["inspect", str(out)]) == 0
     assert "checksum ok" in capsys.readouterr().out
     data = bytearray(out.read_bytes())
@@ -208,3 +229,82 @@ def test_cli_storage_compress_inspect(tmp_path, capsys):
     assert main(["storage", "lenet-300-100", "--recipe", "nope"]) == 2
     assert "recipe='nope' is invalid" in capsys.readouterr().err
     assert not any(name.endswith(".tmp") for name in os.listdir(tmp_path))
+
+
+# --- tampering with a recomputed checksum (issue 10 §6) -----------------------------------------
+def _small_network(coding_bits: int = 3) -> CompressedNetwork:
+    rng = np.random.default_rng(5)
+    fc = LayerSpec("fc1", "fc", in_channels=9, out_channels=7)
+    conv = LayerSpec("conv1", "conv", in_channels=2, out_channels=4, kernel=(2, 2), input_hw=(3, 3))
+    layers = tuple(
+        compress_layer(
+            spec,
+            rng.standard_normal(spec.weight_shape),
+            density=0.4,
+            weight_bits=coding_bits,
+            index_bits=2,
+            n_pe=3,
+        )
+        for spec in (fc, conv)
+    )
+    return CompressedNetwork("tiny-net", layers, "tiny-recipe")
+
+
+def _resealed(blob: bytes, offset: int, value: int) -> bytes:
+    """`blob` with byte `offset` set to `value` and the SHA-256 recomputed, as an attacker or a
+    buggy tool would leave it."""
+    import hashlib
+
+    patched = bytearray(blob[:-32])
+    patched[offset] = value
+    return bytes(patched) + hashlib.sha256(bytes(patched)).digest()
+
+
+@pytest.mark.parametrize("coding", CODINGS)
+def test_resealed_names_and_reserved_fields_are_refused(coding):
+    blob, _ = serialize(_small_network(), coding)
+    net_name = blob.index(b"tiny-net")
+    layer_name = blob.index(b"fc1")
+    cases = {
+        "control character in the network name": (net_name + 2, 0x01, "network name"),
+        "control character in a layer name": (layer_name + 1, 0x07, "layer name"),
+        "newline in the recipe name": (blob.index(b"tiny-recipe") + 4, 0x0A, "recipe name"),
+        "reserved header byte": (7, 0x01, "reserved header byte=1"),
+    }
+    # The fc layer's stride is a field fc layers do not use: it must stay (1, 1).
+    spec_start = layer_name + 3  # after the name: kind u8, in u32, out u32, kernel 2×u16, stride
+    stride = spec_start + 1 + 4 + 4 + 4
+    cases["stride of an fc layer"] = (stride, 0x02, "only conv layers have kernel, stride")
+    padding = stride + 4
+    cases["padding of an fc layer"] = (padding, 0x01, "only conv layers")
+    for what, (offset, value, fragment) in cases.items():
+        with pytest.raises(ContainerError) as info:
+            deserialize(_resealed(blob, offset, value), "f.dcz")
+        assert fragment in str(info.value), what
+        assert "\n" not in str(info.value)
+
+
+def test_container_names_must_be_printable_and_bounded_when_written():
+    network = _small_network()
+    for bad_name in ("tab\tname", "", "x" * 256):
+        with pytest.raises(ValueError, match="network name="):
+            serialize(CompressedNetwork(bad_name, network.layers, "r"))
+
+
+@pytest.mark.parametrize("coding", CODINGS)
+def test_the_reader_accepts_only_what_serialize_writes(coding):
+    """Every single-byte change with a recomputed checksum is refused, or reads back as a
+    network that serializes to exactly the changed bytes (a centroid value, a printable name
+    character): there is no field the reader ignores."""
+    blob, _ = serialize(_small_network(), coding)
+    accepted = 0
+    for offset in range(len(blob) - 32):
+        for value in {blob[offset] ^ 0x01, blob[offset] ^ 0x80}:
+            patched = _resealed(blob, offset, value)
+            try:
+                network, _ = deserialize(patched, "f.dcz")
+            except ContainerError:
+                continue
+            accepted += 1
+            assert serialize(network, coding)[0] == patched, offset
+    assert accepted < 2 * (len(blob) - 32)  # most changes are refused

@@ -1,6 +1,7 @@
 """Layer shapes, weights and MACs of the named networks, against published numbers and an
 independent count on real torch forward passes."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -136,3 +137,25 @@ def test_layer_spec_derived_shapes():
     assert spec.output_hw == ((9 + 2 - 3) // 2 + 1, (7 + 4 - 5) // 1 + 1)
     assert spec.macs == 8 * 3 * 3 * 5 * 5 * 7
     assert spec.matrix_shape == (8, 45)
+
+
+def test_layer_sizes_are_bounded_with_a_clear_error():
+    from workloads.layer_spec import MAX_LAYER_WEIGHTS
+
+    with pytest.raises(ValueError, match=r"weights=1000000000000 is invalid; allowed: at most"):
+        LayerSpec("huge", "fc", in_channels=10**6, out_channels=10**6)
+    LayerSpec("vgg-fc6-sized", "fc", in_channels=25088, out_channels=4096)  # within the bound
+    assert 25088 * 4096 <= MAX_LAYER_WEIGHTS
+    with pytest.raises(ValueError, match="input size"):
+        LayerSpec("wide", "conv", 3, 1, kernel=(1, 1), input_hw=(60000, 60000))
+    with pytest.raises(ValueError, match="only conv layers have kernel, stride"):
+        LayerSpec("fc", "fc", 4, 4, stride=(2, 1))
+
+
+def test_pe_counts_are_bounded_everywhere():
+    from compression.sparse_format import MAX_N_PE, encode_sparse
+
+    with pytest.raises(
+        ValueError, match=rf"n_pe=1000000000 is invalid; allowed: an integer in \[1, {MAX_N_PE}\]"
+    ):
+        encode_sparse(np.ones((4, 4), np.uint16), 10**9, 4)

@@ -119,3 +119,40 @@ def test_cli_simulate_fc_and_energy_table(capsys):
     assert out[0].startswith("layer,cycles,ideal_cycles,load_balance,latency_us,energy_uj")
     assert main(["energy-table", "--arch", "edge-16", "--format", "csv"]) == 0
     assert "sparse_sram_read" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("clock_hz = inf\n", "clock_hz=inf is invalid; allowed: a finite number > 0"),
+        ("clock_hz = nan\n", "clock_hz=nan"),
+        ("dram_bandwidth_bytes_per_s = inf\n", "dram_bandwidth_bytes_per_s=inf"),
+        ("dram_energy_j_per_bit = inf\n", "dram_energy_j_per_bit=inf"),
+        ("dram_energy_j_per_bit = nan\n", "dram_energy_j_per_bit=nan"),
+        ("vdd_v = nan\n", "vdd_v=nan"),
+        ("n_pe = 1000000000\n", "n_pe=1000000000 is invalid; allowed: an integer in [1, 4,096]"),
+        ("fifo_depth = 1000000000\n", "fifo_depth=1000000000"),
+        ("", "is empty"),
+        ("# only a comment\n", "is empty"),
+        ("n_pe = \n", "is not valid TOML"),
+    ],
+)
+def test_accelerator_files_refuse_non_finite_oversized_and_empty(tmp_path, text, fragment):
+    path = tmp_path / "arch.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError) as info:
+        load_accelerator(path)
+    assert fragment in str(info.value) and "\n" not in str(info.value)
+
+
+def test_accelerator_file_errors_name_the_file(tmp_path):
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes(b'description = "\xe9"\n')
+    with pytest.raises(ValueError, match=r"latin1.toml' is not UTF-8 text \(byte 0xe9"):
+        load_accelerator(latin1)
+    folder = tmp_path / "arch.toml"
+    folder.mkdir()
+    with pytest.raises(ValueError, match="arch.toml' is a directory"):
+        load_accelerator(folder)
+    with pytest.raises(ValueError, match="does not exist"):
+        load_accelerator(tmp_path / "absent.toml")

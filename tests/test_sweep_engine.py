@@ -15,6 +15,7 @@ from dcsim.cli import main
 from dcsim.config import parse_config
 from dcsim.result_store import ResultStore
 from dcsim.sweep import run_sweep
+from dcsim.work_units import iter_units
 
 RECIPE = 'name = "flat"\ndensity = 0.2\nweight_bits = 4\n'
 
@@ -92,11 +93,10 @@ def test_rerun_skips_finished_points_and_fresh_recomputes(tmp_path):
     out = tmp_path / "out"
     first = run_sweep(config, out, progress=False)
     store = ResultStore(out)
-    stamps = {p.point_id: store.path(p.point_id).stat().st_mtime_ns for p in config.design_points()}
+    units = [u.unit_id for u in iter_units(config)]
+    stamps = {u: store.path(u).stat().st_mtime_ns for u in units}
     second = run_sweep(config, out, progress=False)
-    assert stamps == {
-        p.point_id: store.path(p.point_id).stat().st_mtime_ns for p in config.design_points()
-    }
+    assert stamps == {u: store.path(u).stat().st_mtime_ns for u in units}
     pd.testing.assert_frame_equal(first, second)
     third = run_sweep(config, out, progress=False, fresh=True)
     pd.testing.assert_frame_equal(first, third)
@@ -105,9 +105,8 @@ def test_rerun_skips_finished_points_and_fresh_recomputes(tmp_path):
 def test_resume_after_interruption_equals_uninterrupted(tmp_path):
     config = parse_config(small_config(tmp_path))
     reference = run_sweep(config, tmp_path / "a", progress=False)
-    points = config.design_points()
-    run_sweep(config, tmp_path / "b", progress=False, only_points=[p.point_id for p in points[:2]])
-    stale = tmp_path / "b" / "points" / ".deadbeef.x.tmp"  # a write cut short by the kill
+    run_sweep(config, tmp_path / "b", progress=False, only_units=[0, 1])
+    stale = tmp_path / "b" / "units" / ".deadbeef.x.tmp"  # a write cut short by the kill
     stale.write_bytes(b"PAR1 half")
     assert not (tmp_path / "b" / "results.parquet").exists()  # no partial outputs
     resumed = run_sweep(config, tmp_path / "b", progress=False)
@@ -131,13 +130,13 @@ def test_resume_after_kill_9(tmp_path):
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if len(list((out / "points").glob("*.parquet"))) >= 2:
+        if len(list((out / "units").glob("*.parquet"))) >= 2:
             break
         time.sleep(0.05)
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    finished_before = len(list((out / "points").glob("*.parquet")))
+    finished_before = len(list((out / "units").glob("*.parquet")))
     assert finished_before >= 2
     assert subprocess.run(command, check=False).returncode == 0
     resumed = pd.read_parquet(out / "results.parquet")
@@ -154,9 +153,10 @@ def test_failed_point_is_recorded_and_sweep_goes_on(tmp_path):
     failed = totals[totals["status"] == "error"]
     assert len(failed) == 1 and len(totals) == 5
     assert "density" in failed["error"].iloc[0] and "allowed" in failed["error"].iloc[0]
-    # a rerun retries the failed point (and only it)
+    # a rerun retries the failed point (and only it: its unit)
     store = ResultStore(tmp_path / "out")
-    assert not store.finished(failed["point_id"].iloc[0])
+    finished = [store.finished(u.unit_id) for u in iter_units(config)]
+    assert finished.count(False) == 1
 
 
 def test_serial_processes_and_dask_give_identical_tables(tmp_path):
@@ -171,7 +171,7 @@ def test_serial_processes_and_dask_give_identical_tables(tmp_path):
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
     ) as cluster:
         distributed = run_sweep(
             config, tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False
@@ -193,3 +193,37 @@ def test_cli_sweep_and_bad_config(tmp_path, capsys):
     assert not (tmp_path / "bad-out").exists()  # nothing half-written
     assert main(["report", str(out)]) == 0
     assert main(["report", str(tmp_path)]) == 2
+
+
+def test_progress_names_each_stage_and_output_file_and_changes_no_result(tmp_path, capsys):
+    """With progress on and stderr not a terminal, the sweep writes plain lines (no carriage
+    returns): the points, the report's metadata and each output file as it is written; the
+    table is the one a quiet run gives; `--quiet` writes nothing on stderr."""
+    from dcsim.sweep import OUTPUT_FILES
+
+    config = parse_config(small_config(tmp_path))
+    quiet = run_sweep(config, tmp_path / "quiet", progress=False)
+    assert capsys.readouterr().err == ""
+    out = tmp_path / "shown"
+    shown = run_sweep(config, out, progress=True)
+    pd.testing.assert_frame_equal(quiet, shown)
+    err = capsys.readouterr().err
+    assert "\r" not in err and "\x1b" not in err
+    lines = err.splitlines()
+    assert any(line.startswith("sweep: 4/4 points in ") for line in lines)
+    assert "collecting the report's metadata (validation, retrieval) ..." in lines
+    # results.parquet streams from the stored units first; run.json is built from it
+    order = ("results.parquet", "run.json", *[f for f in OUTPUT_FILES if f != "results.parquet"])
+    written = [f"writing {out / name}" for name in order]
+    starts = [lines.index(f"{w} ...") for w in written]
+    ends = [
+        next(i for i, line in enumerate(lines) if line.startswith(f"{w}: done in "))
+        for w in written
+    ]
+    assert starts == sorted(starts) and all(s < e for s, e in zip(starts, ends, strict=True))
+    # a rerun finds every point stored and says so before rewriting the outputs
+    run_sweep(config, out, progress=True)
+    assert "sweep: 4 of 4 points stored" in capsys.readouterr().err.splitlines()
+    config_path = write_config(tmp_path, small_config(tmp_path))
+    assert main(["sweep", str(config_path), "--out", str(tmp_path / "cli"), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""

@@ -79,8 +79,10 @@ def test_damaged_and_missing_files(tmp_path):
         read_state_dict(truncated)
     for error in (garbage.value, cut.value):  # the reason, on one line, without torch's preamble
         assert "\n" not in str(error) and "PyTorch 2.6" not in str(error)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ValueError, match="weights file '.*absent.pt' does not exist"):
         read_state_dict(tmp_path / "absent.pt")
+    with pytest.raises(ValueError, match="is a directory"):
+        read_state_dict(tmp_path)
 
 
 def test_pickled_code_is_not_executed(tmp_path):

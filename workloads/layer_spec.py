@@ -24,6 +24,12 @@ from typing import Literal
 
 LayerKind = Literal["conv", "fc", "lstm"]
 LAYER_KINDS: tuple[str, ...] = ("conv", "fc", "lstm")
+# Size limits, so that a mistyped shape is a clear error instead of an attempt to allocate
+# terabytes: 2**28 weights is 1 GiB of float32 per layer (VGG-16's fc6, the largest layer of
+# the built-in networks, has 102,760,448); the same bound holds for one input (C × H × W).
+MAX_LAYER_WEIGHTS = 2**28
+MAX_LAYER_INPUTS = 2**28
+MAX_KERNEL_STRIDE_PADDING = 2**16 - 1
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
@@ -77,24 +83,39 @@ class LayerSpec:
             ("dilation", 1),
         ):
             v = getattr(self, fname)
-            if len(v) != 2 or any((not isinstance(x, int)) or x < lo for x in v):
-                raise bad(fname, v, f"a pair of integers >= {lo}")
+            hi = MAX_KERNEL_STRIDE_PADDING
+            if len(v) != 2 or any((not isinstance(x, int)) or not lo <= x <= hi for x in v):
+                raise bad(fname, v, f"a pair of integers in [{lo}, {hi}]")
         if self.in_channels % self.groups or self.out_channels % self.groups:
             raise bad("groups", self.groups, "a divisor of both in_channels and out_channels")
         if self.kind != "conv":
             if (
                 self.kernel != (1, 1)
+                or self.stride != (1, 1)
+                or self.padding != (0, 0)
                 or self.groups != 1
                 or self.input_hw != (1, 1)
                 or self.dilation != (1, 1)
             ):
                 raise bad(
-                    "kind", self.kind, "conv (only conv layers have kernels/groups/dilation/H×W)"
+                    "kind",
+                    self.kind,
+                    "conv (only conv layers have kernel, stride, padding, dilation, groups and "
+                    "H×W)",
                 )
         else:
             oh, ow = self.output_hw
             if oh < 1 or ow < 1:
                 raise bad("input_hw", self.input_hw, "large enough for kernel, stride, padding")
+        if self.weights > MAX_LAYER_WEIGHTS:
+            raise bad(
+                "weights",
+                self.weights,
+                f"at most {MAX_LAYER_WEIGHTS:,} per layer (shape {self.weight_shape})",
+            )
+        inputs = self.in_channels * self.input_hw[0] * self.input_hw[1]
+        if inputs > MAX_LAYER_INPUTS:
+            raise bad("input size", inputs, f"at most {MAX_LAYER_INPUTS:,} values (C × H × W)")
         for fname in ("weight_density", "activation_density"):
             v = getattr(self, fname)
             if v is not None and not (0.0 <= v <= 1.0):

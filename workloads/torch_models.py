@@ -146,9 +146,9 @@ def layer_modules(model: nn.Module, network: Network) -> dict[str, nn.Module]:
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Read a state_dict with `torch.load(weights_only=True)`; a `{"state_dict": ...}` or
     `{"model": ...}` checkpoint wrapper is unwrapped. Raises ValueError for anything else."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(2, "no such weights file", str(path))
+    from workloads.user_files import input_file
+
+    path = input_file(path, "weights file", "a torch state_dict file (torch.save)")
     try:
         with warnings.catch_warnings():  # e.g. a pickle-protocol warning before the error
             warnings.simplefilter("ignore")

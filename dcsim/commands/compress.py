@@ -66,26 +66,38 @@ def _with_seed(seed: int):
 
 
 def run(args: argparse.Namespace) -> int:
-    report = _measured(args)
+    from workloads.progress import reporting
+    from workloads.user_files import output_file
+
+    output_file(args.out, "--out")  # before the work, so a typo costs nothing
+    with reporting(enabled=not args.quiet):  # stage lines on stderr while it trains
+        report = _measured(args)
+        compressed = report.compressed if report is not None else compress_from_args(args)
+    info = save_container(args.out, compressed, coding=args.coding)
+    container = {
+        "container_file": str(args.out),
+        "coding": args.coding,
+        "container_bytes": info.file_bytes,
+        "overhead_bytes": info.overhead_bytes,
+    }
+    metrics = report.metric_row(info.file_bytes) if report is not None else {}
+    if args.format != "table":
+        print_storage(compressed, args.format, {**container, **metrics})
+        return 0
+    print_storage(compressed, args.format)
     if report is not None:
         from dcsim.tables import print_table
 
-        info = save_container(args.out, report.compressed, coding=args.coding)
-        print_storage(report.compressed, args.format)
-        if args.format == "table":
-            print()
-        print_table([report.metric_row(info.file_bytes)], args.format)
-        if args.format == "table":
-            print(f"wrote {args.out}: {info.file_bytes:,} bytes ({args.coding} coding)")
+        print()
+        print_table([metrics], args.format)
+        print(f"wrote {args.out}: {info.file_bytes:,} bytes ({args.coding} coding)")
         return 0
-    compressed = compress_from_args(args)
-    info = save_container(args.out, compressed, coding=args.coding)
-    print_storage(compressed, args.format)
-    if args.format == "table":
-        print(
-            f"wrote {args.out}: {info.file_bytes:,} bytes ({args.coding} coding, "
-            f"{info.overhead_bytes:,} bytes of headers and checksum)"
-        )
+    from dcsim.tables import human_bytes
+
+    print(
+        f"wrote {args.out}: {info.file_bytes:,} bytes ({human_bytes(info.file_bytes)}; "
+        f"{args.coding} coding, {info.overhead_bytes:,} bytes of headers and checksum)"
+    )
     return 0
 
 
@@ -126,4 +138,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="where training and evaluation run (default cpu)",
     )
     parser.add_argument("--format", choices=STORAGE_FORMATS, default="table")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress of training and evaluation on stderr"
+    )
     parser.set_defaults(func=run)

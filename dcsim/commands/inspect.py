@@ -14,13 +14,27 @@ from dcsim.commands.storage import STORAGE_FORMATS, print_storage
 
 def run(args: argparse.Namespace) -> int:
     compressed, info = load_container(args.file)
-    print_storage(compressed, args.format)
-    if args.format == "table":
-        print(
-            f"{args.file}: network {compressed.name!r}, recipe {compressed.recipe_name!r}, "
-            f"{len(compressed.layers)} layers, {info.file_bytes:,} bytes ({info.coding} coding), "
-            "checksum ok"
+    if args.format != "table":
+        print_storage(
+            compressed,
+            args.format,
+            {
+                "network": compressed.name,
+                "recipe": compressed.recipe_name,
+                "coding": info.coding,
+                "container_bytes": info.file_bytes,
+                "overhead_bytes": info.overhead_bytes,
+            },
         )
+        return 0
+    from dcsim.tables import human_bytes
+
+    print_storage(compressed, args.format)
+    print(
+        f"{args.file}: network {compressed.name!r}, recipe {compressed.recipe_name!r}, "
+        f"{len(compressed.layers)} layers, {info.file_bytes:,} bytes "
+        f"({human_bytes(info.file_bytes)}; {info.coding} coding), checksum ok"
+    )
     return 0
 
 

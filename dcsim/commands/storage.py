@@ -16,9 +16,9 @@ from dcsim.network_arguments import (
     layer_weights,
     network_from_args,
 )
-from dcsim.tables import print_table
+from dcsim.tables import FORMATS, print_table
 
-STORAGE_FORMATS: tuple[str, ...] = ("table", "csv")
+STORAGE_FORMATS: tuple[str, ...] = FORMATS
 
 
 def add_compression_arguments(
@@ -48,10 +48,18 @@ def compress_from_args(args: argparse.Namespace) -> CompressedNetwork:
     )
 
 
-def print_storage(compressed: CompressedNetwork, fmt: str) -> None:
-    print_table(compressed.storage_rows(), fmt)
+def print_storage(compressed: CompressedNetwork, fmt: str, total_extra: dict | None = None) -> None:
+    """The storage accounting: an aligned table and a ratio summary line for people; for
+    `csv` / `json` one table whose rows also carry `n_pe` and whose total row carries
+    `total_extra` (what `compress` and `inspect` add: container bytes, accuracy, ...)."""
+    rows = compressed.storage_rows()
     if fmt == "table":
+        print_table(rows, fmt)
         print(f"\nn_pe={compressed.n_pe}; {ratio_summary(compressed.accounting)}")
+        return
+    rows = [{**row, "n_pe": compressed.n_pe} for row in rows]
+    rows[-1].update(total_extra or {})
+    print_table(rows, fmt)
 
 
 def run(args: argparse.Namespace) -> int:
