@@ -50,6 +50,7 @@ from reports.formatting import format_number
 from reports.heatmaps import HEAT, heatmap_figure, heatmap_of
 from reports.layer_figures import breakdown_figure, load_balance_figure
 from reports.report_scan import ReportData, scan_table
+from reports.tradeoff_figures import knee_figure, tradeoff_figure
 
 __all__ = [
     "ACCURACY_METRICS",
@@ -346,6 +347,9 @@ def figures_of(data: ReportData) -> list[Figure]:
             footprint_points(drawn, best_ids), total_points=data.n_ok, total_fit=data.n_fit
         )
     )
+    if data.tradeoff is not None:
+        figs.append(tradeoff_figure(data.tradeoff, drawn))
+        figs.append(knee_figure(data.tradeoff))
     return figs
 
 

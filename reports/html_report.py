@@ -32,6 +32,7 @@ from plotly.offline import get_plotlyjs
 
 from reports.best_point import BEST_POINT_RULE
 from reports.columns import header, meta_header
+from reports.figure_common import ACC_LABEL
 from reports.figures import PARETO_FIGURES, Figure, figures_of
 from reports.formatting import format_number, format_value
 from reports.output_file import atomic_output
@@ -316,6 +317,64 @@ def _limited(records: list, what: str) -> tuple[list, str]:
     return records[:MAX_META_ROWS], note
 
 
+def _tradeoff_html(data: ReportData, by_id: dict) -> str:
+    """The trade-off section: the figure, the smallest accelerator per accuracy loss, the
+    knees (figure and table)."""
+    tradeoff = data.tradeoff
+    parts = [_figure_html(by_id["tradeoff"])]
+    if tradeoff is not None and tradeoff.networks():
+        metric = ACC_LABEL.get(tradeoff.metric or "", "accuracy")
+        fps = f"{tradeoff.target_fps:g} fps" if tradeoff.target_fps else "the target frame rate"
+        rows = []
+        for rec in tradeoff.smallest_table().to_dict("records"):
+            found = isinstance(rec.get("point_id"), str) and rec["point_id"] != ""
+            row = {
+                "network": rec["network"],
+                "reference": f"{rec['reference']:.2%}",
+                "loss allowed": f"≤ {rec['loss_allowed'] * 100:g} points",
+                metric: format_value("top1", rec.get("accuracy")) if found else "—",
+            }
+            if found:
+                for column in (
+                    "density_scale", "conv_bits", "fc_bits", "model_bytes", "n_pe",
+                    "clock_mhz", "sram_per_pe_kb", "area_mm2", "onchip_capacity_bytes", "fps",
+                    "energy_mj", "accelerator", "point_id",
+                ):  # fmt: skip
+                    value = rec.get(column)
+                    kind = "onchip_bytes" if column == "onchip_capacity_bytes" else column
+                    row[
+                        header(kind) if column != "onchip_capacity_bytes" else "on-chip capacity"
+                    ] = format_value(kind, value)
+            else:
+                row["smallest accelerator"] = f"none meets {fps} and fits on chip"
+            rows.append(row)
+        parts.append(
+            f"<h3>Smallest accelerator that meets {html.escape(fps)} and fits on chip, within "
+            'an accuracy loss</h3><p class="caption">Loss: percentage points of '
+            f"{html.escape(metric)} below the network's most accurate setting in the sweep "
+            "(the reference column). Smallest: least area where the table has it, else least "
+            "on-chip capacity; ties: fewer PEs, lower clock, lower energy.</p>"
+            + _table(rows, table="tradeoff")
+        )
+        knees = []
+        for rec in tradeoff.knees().to_dict("records"):
+            flat = not np.isfinite(rec["knee"])
+            knees.append(
+                {
+                    "network": rec["network"],
+                    "axis": rec["axis"].replace("_", " "),
+                    "points": rec["points"],
+                    f"{metric} span": f"{rec['accuracy_span'] * 100:.2f} points"
+                    if np.isfinite(rec["accuracy_span"])
+                    else "—",
+                    "knee": "none (flat or too few points)" if flat else f"{rec['knee']:g}",
+                    f"{metric} at knee": "—" if flat else f"{rec['knee_accuracy']:.2%}",
+                }
+            )
+        parts.append(_figure_html(by_id["knees"]) + _table(knees, table="knees"))
+    return "".join(parts)
+
+
 def report_html(data: ReportData, meta: dict) -> str:
     """The complete report of a scanned table as an HTML string (self-contained, offline,
     deterministic)."""
@@ -326,6 +385,7 @@ def report_html(data: ReportData, meta: dict) -> str:
     accelerators, accelerators_note = _limited(list(meta.get("accelerators") or []), "specs")
     sections: list[tuple[str, str, str]] = [
         ("summary", "Summary", _summary_html(data, _scale_notes(data))),
+        ("tradeoff", "Accuracy, size and speed", _tradeoff_html(data, by_id)),
         (
             "pareto",
             "Pareto fronts",

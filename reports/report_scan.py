@@ -49,6 +49,7 @@ from reports.heatmaps import (
 )
 from reports.pareto import ParetoFront
 from reports.table_source import TableSource, as_source, string_values
+from reports.tradeoff import TradeoffData, TradeoffScan
 
 __all__ = ["CLOUD_POINTS", "FRONTS", "ReportData", "scan_table"]
 
@@ -134,6 +135,7 @@ class ReportData:
     failure_messages: list[tuple[str, int]] = field(default_factory=list)
     source: TableSource | None = field(default=None, repr=False)  # the table scanned
     plan: object = field(default=None, repr=False)  # reports.workbook_plan, once computed
+    tradeoff: TradeoffData | None = None  # per compression setting (reports.tradeoff)
 
     @property
     def n_failed(self) -> int:
@@ -280,6 +282,8 @@ def _pass_a(source: TableSource, data: ReportData, best: BestPointScan):
 def _pass_b(source, data: ReportData, best: BestPointScan, quotas: dict[str, int]):
     columns = ["point_id", "network", "status", "meets_target", "accelerator"]
     columns += ["energy_mj", "latency_ms", "model_bytes", *ACCURACY_METRICS]
+    columns += [c for c in TradeoffScan.COLUMNS if c not in columns]
+    tradeoff = TradeoffScan()
     fronts: dict[tuple[str, str], ParetoFront] = {}
     sample = _Sample(quotas)
     lowest = pd.DataFrame()
@@ -293,6 +297,7 @@ def _pass_b(source, data: ReportData, best: BestPointScan, quotas: dict[str, int
         if frame.empty:
             continue
         best.consider(frame)
+        tradeoff.observe(frame, data.metric)
         networks = (
             string_values(frame["network"])
             if "network" in frame
@@ -323,6 +328,7 @@ def _pass_b(source, data: ReportData, best: BestPointScan, quotas: dict[str, int
             )
             lowest = lowest.iloc[:keep_lowest]
     data.front_ordinals = {key: front.ordinals() for key, front in fronts.items()}
+    data.tradeoff = tradeoff.result(data.metric)
     low = lowest["_o"].to_numpy(np.int64) if len(lowest) else np.empty(0, np.int64)
     return sample.ordinals(), low
 
