@@ -228,7 +228,7 @@ def write_reports(out_dir: Path, meta: dict) -> list[Path]:
         _atomic_write(out_dir / "run.json", lambda p: p.write_text(json.dumps(meta, indent=1)))
     parquet = out_dir / "results.parquet"
     if hasattr(reports, "write_outputs"):  # streaming writers (memory flat in the table)
-        reports.write_outputs(parquet, meta, out_dir, progress=feedback.note)
+        reports.write_outputs(parquet, meta, out_dir, progress=feedback.note, stage=feedback.stage)
     else:
         results = pd.read_parquet(parquet)
         with writing("results.csv"):

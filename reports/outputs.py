@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from reports.csv_output import write_csv_rows
@@ -35,12 +36,14 @@ def write_outputs(
     out_dir: os.PathLike | str,
     *,
     progress: Callable[[str], None] | None = None,
+    stage: Callable[[str], AbstractContextManager] | None = None,
 ) -> list[Path]:
     """Write ``results.csv`` (every row), ``results.xlsx`` and ``report.html`` of the tidy
     table in `results_parquet` (never loaded whole) into `out_dir`; returns their paths.
     ``meta``: the run's metadata (config, accelerators, energy tables, validation rows,
     retrieval examples, version, creation time). ``progress``: called with a one-line message
-    as each step starts and each file is written."""
+    as each step starts and each file is written. ``stage``: a context manager factory each
+    file's writing runs in, given ``"writing PATH"`` (the sweep's progress stages)."""
     out_dir = Path(out_dir)
     say = progress or (lambda message: None)
     source = TableSource(path=results_parquet)  # a damaged file: ValueError, nothing written
@@ -61,7 +64,8 @@ def write_outputs(
     for name in OUTPUT_NAMES:
         path = out_dir / name
         started = time.perf_counter()
-        writers[name](path)
+        with stage(f"writing {path}") if stage is not None else nullcontext():
+            writers[name](path)
         say(
             f"wrote {path} ({format_bytes(path.stat().st_size)}, "
             f"{time.perf_counter() - started:.1f} s)"
