@@ -41,6 +41,7 @@ random shapes and densities) and `benchmarks/bench_analytical.py` (the full grid
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 
@@ -125,10 +126,24 @@ def _mixed_rate(segments, n_pe: int, fifo_depth: int, items: float) -> float:
     return _normal_expected_max(w * key[:, 0], np.sqrt(w * key[:, 1]), counts) / w
 
 
+# drain_cycles is a pure function of (statistics object, items, FIFO depth); statistics are
+# shared by compression settings that prune alike (`compressed_layer_statistics`), so a sweep's
+# settings of one density reuse these too.
+_DRAIN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def drain_cycles(stats: LayerStatistics, items: float, fifo_depth: int) -> float:
     """Expected cycle in which the last PE drains (before the pipeline latency)."""
     if items <= 0.0:
         return 0.0
+    cached = _DRAIN.setdefault(stats, {})
+    key = (float(items), int(fifo_depth))
+    if key not in cached:
+        cached[key] = _drain_cycles(stats, items, fifo_depth)
+    return cached[key]
+
+
+def _drain_cycles(stats: LayerStatistics, items: float, fifo_depth: int) -> float:
     n_pe = stats.n_pe
     groups = len(stats.segments) // stats.batches
     total = 0.0
