@@ -146,21 +146,28 @@ def explore(
         )
     import tempfile
 
+    import pandas as pd
+
+    from dcsim.result_store import ResultStore
     from dcsim.work_units import iter_units
 
     parsed.check_size()  # before the units are listed
-    units = {unit.index for unit in iter_units(parsed)}
+    unit_ids = {unit.index: unit.unit_id for unit in iter_units(parsed)}
     with tempfile.TemporaryDirectory(prefix="dcsim-explore-") as folder:
-        # only_units = every unit: the points are evaluated and returned, no files written
-        table = run_sweep(
+        sweep = Path(folder) / "sweep"
+        # only_units = every unit: the points are evaluated and stored, no report is written
+        run_sweep(
             parsed,
-            Path(folder) / "sweep",
+            sweep,
             workers=workers,
             scheduler=scheduler,
             progress=progress,
-            only_units=units,
+            only_units=set(unit_ids),
         )
-    return table.reset_index(drop=True)
+        # the stored units as one table, exactly as `run_sweep` writes results.parquet
+        parquet = Path(folder) / "results.parquet"
+        ResultStore(sweep).write_table(list(unit_ids.values()), parquet)
+        return pd.read_parquet(parquet)
 
 
 # ----------------------------------------------------------------------------- figures
