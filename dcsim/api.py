@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # imported lazily at call time: `import dcsim` stays cheap
     from workloads.networks import Network
 
 DEFAULT_TARGET_FPS = 30.0
+DEFAULT_RECIPE = "paper"  # `dcsim simulate`'s --recipe default
 
 
 # ----------------------------------------------------------------------------- network
@@ -167,10 +168,15 @@ def _measured_compression(
     from dcsim.accuracy import digits_pipeline, folder_pipeline
     from workloads.training import DIGITS_SETUP, resolve_device
 
+    shown = (
+        repr(network_source)
+        if isinstance(network_source, str)
+        else "a " + type(network_source).__name__
+    )
     if weights == "digits":
         resolve_device(device)  # a clear error before any work when CUDA is missing
         if network_source != "alexnet":
-            raise ValueError(f"network={network_source!r} with weights digits; allowed: alexnet")
+            raise ValueError(f"network={shown} with weights digits; allowed: alexnet")
         if data is not None:
             raise ValueError("data is for weights=PATH; allowed: weights digits without data")
         from dataclasses import replace
@@ -182,7 +188,7 @@ def _measured_compression(
         if weights in (None, "synthetic"):
             raise ValueError("data needs weights=PATH (a torchvision AlexNet state_dict)")
         if network_source != "alexnet":
-            raise ValueError(f"network={network_source!r} with data; allowed: alexnet")
+            raise ValueError(f"network={shown} with data; allowed: alexnet")
         return folder_pipeline(
             weights, data, recipe, train_data=train_data, n_pe=n_pe, seed=seed, device=device
         )
@@ -305,7 +311,7 @@ def run_simulation(
     model: str = "cycle",
     activations=None,
     *,
-    recipe="paper",
+    recipe=None,
     weights=None,
     input_shape=None,
     act_density: float | None = None,
@@ -327,11 +333,18 @@ def run_simulation(
             "dcsim.compress returns, a Network or a model source"
         )
     if isinstance(network_or_compressed, CompressedModel):
+        given = [name for name, value in (("recipe", recipe), ("weights", weights),
+                 ("input_shape", input_shape)) if value is not None]  # fmt: skip
+        if given:
+            raise ValueError(
+                f"{given[0]} is invalid with a CompressedModel (it is compressed already); "
+                "allowed: None, or pass the network to compress"
+            )
         compressed = _interleaved(network_or_compressed, arch.n_pe)
     else:
         compressed = compress(
             network_or_compressed,
-            recipe,
+            DEFAULT_RECIPE if recipe is None else recipe,
             weights=weights,
             input_shape=input_shape,
             n_pe=arch.n_pe,
@@ -395,7 +408,7 @@ def simulate(
     model: str = "cycle",
     activations: dict[str, np.ndarray] | str | Path | None = None,
     *,
-    recipe: str | Path | dict | Recipe = "paper",
+    recipe: str | Path | dict | Recipe | None = None,
     weights: str | Path | None = None,
     input_shape: str | tuple[int, ...] | None = None,
     act_density: float | None = None,
@@ -406,8 +419,9 @@ def simulate(
 
     `network_or_compressed`: what `dcsim.compress` returned (re-stored for the accelerator's
     PE count when it differs), or a `Network` / model source, which is first compressed with
-    `recipe` (default `"paper"`, as `dcsim simulate`), `weights`, `input_shape` and `seed` on
-    the accelerator's PEs. `accelerator`: anything `dcsim.accelerator` takes. `model`:
+    `recipe` (None: `"paper"`, as `dcsim simulate`), `weights`, `input_shape` and `seed` on
+    the accelerator's PEs (these three are for a network to compress: with a CompressedModel
+    they are an error). `accelerator`: anything `dcsim.accelerator` takes. `model`:
     `"cycle"` (the Numba cycle model, the reference) or `"analytical"` (closed form from
     densities; fast). `activations`: None = synthetic, seeded, at the density that flows
     through the graph (ReLU outputs at `act_density`, default 0.5; the input and conv / fc

@@ -170,8 +170,10 @@ def test_compress_weights_and_errors(tmp_path):
         dcsim.compress(net, {"densty": 0.5})
     with pytest.raises(ValueError, match="invalid with a loaded Network"):
         dcsim.compress(net, "generic", weights=str(tmp_path / "w.pth"))
-    with pytest.raises(ValueError, match="weights digits; allowed: alexnet"):
+    with pytest.raises(ValueError, match="network='lenet-5' with weights digits; allowed: alexnet"):
         dcsim.compress("lenet-5", "digits", weights="digits")
+    with pytest.raises(ValueError, match="network=a SmallCNN with weights digits"):
+        dcsim.compress(small_cnn(), "digits", weights="digits")
     with pytest.raises(ValueError, match="data needs weights=PATH"):
         dcsim.compress("alexnet", "paper", data=str(tmp_path))
     with pytest.raises(ValueError, match="which is not an existing folder"):
@@ -261,6 +263,8 @@ def test_simulate_activations_dict_and_target_fps():
         ({"target_fps": math.inf}, "target_fps=inf is invalid"),
         ({"act_density": 1.5}, "density=1.5 is invalid"),
         ({"accelerator": "eie.toml"}, "eie.toml"),
+        ({"recipe": "generic"}, "recipe is invalid with a CompressedModel"),
+        ({"input_shape": (1, 16, 16)}, "input_shape is invalid with a CompressedModel"),
     ],
 )
 def test_simulate_errors_are_one_line(kwargs, message):
