@@ -145,9 +145,11 @@ def test_compress_cli_reports_stages_and_quiet_silences_them(runs, monkeypatch, 
     quiet = capsys.readouterr()
     # the table names the file written; the two runs wrote a.dcz and b.dcz
     assert quiet.err == "" and quiet.out.replace("b.dcz", "a.dcz") == shown.out
+    # csv is one table: the storage rows, the total row carrying the accuracy (README)
     lines = shown.out.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.startswith("source,"))
-    row = dict(zip(lines[header].split(","), lines[header + 1].split(","), strict=True))
+    assert lines[0].startswith("layer,")
+    total = next(line for line in lines if line.startswith("total,"))
+    row = dict(zip(lines[0].split(","), total.split(","), strict=True))
     assert float(row["top1_dense"]) == pytest.approx(report.dense.top1, rel=1e-5)
     assert float(row["map_compressed"]) == pytest.approx(report.compressed_eval.map, rel=1e-5)
 

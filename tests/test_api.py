@@ -73,7 +73,7 @@ def test_docstrings_state_units_and_raise_conditions(name):
 
 # ----------------------------------------------------------------------------- network
 def test_network_of_a_module_instance_equals_the_same_module_from_its_file():
-    from tests.user_models.mixed import INPUT_SHAPE, mixed
+    from user_models.mixed import INPUT_SHAPE, mixed  # tests/ is on sys.path (conftest)
 
     module = mixed()
     before = {k: v.clone() for k, v in module.state_dict().items()}
