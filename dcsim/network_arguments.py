@@ -3,9 +3,10 @@ activations a simulation runs on.
 
 Part of the application layer (DESIGN §6, §8). Every command that takes a NETWORK
 (`layers`, `storage`, `compress`, `simulate`, `validate --network`) adds it with
-`add_network_arguments` and resolves it with `network_from_args`, which calls the one entry
-point `workloads.model_source.load_network`: a built-in name, `path/to/file.py:factory` (the
-user's own code, run because the user named it) or `path/to/model.onnx`.
+`add_network_arguments` and resolves it with `network_from_args`, which calls `dcsim.network`
+(the Python API) and through it the one entry point `workloads.model_source.load_network`: a
+built-in name, `path/to/file.py:factory` (the user's own code, run because the user named it)
+or `path/to/model.onnx`.
 
 Weights (`--weights`): not given — the source's own (a module's parameters, an ONNX file's
 initializers; synthetic for built-in names); `synthetic` — seeded synthetic weights; a path —
@@ -46,9 +47,9 @@ def add_network_arguments(parser: argparse.ArgumentParser, *, optional: bool = F
 def network_from_args(args: argparse.Namespace, weights: str | None = None):
     """The `Network` named by `args.network` / `args.input_shape`, with `weights` (None: the
     source's own; "synthetic"; or a state_dict path)."""
-    from workloads.model_source import load_network
+    from dcsim.api import network
 
-    return load_network(args.network, getattr(args, "input_shape", None), weights=weights)
+    return network(args.network, getattr(args, "input_shape", None), weights=weights)
 
 
 def layer_weights(network) -> dict | None:

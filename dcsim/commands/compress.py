@@ -1,7 +1,8 @@
 """`dcsim compress NETWORK --recipe R --out FILE.dcz`: write the compressed network's container.
 
-Application layer (DESIGN §6) over `compression.compress_network` and
-`compression.save_container`; prints the same accounting as `dcsim storage`.
+Application layer (DESIGN §6) over `dcsim.compress` (the Python API, which runs
+`compression.compress_network` or the accuracy pipelines) and `compression.save_container`;
+prints the same accounting as `dcsim storage`.
 
 With measured accuracy (`dcsim.accuracy`): `--weights digits` (AlexNet trained here on the
 bundled digits, cached) or `--weights PATH --data DIR` (a user's torchvision AlexNet state_dict
@@ -16,19 +17,14 @@ import argparse
 
 from compression import save_container
 from compression.container import CODINGS
-from dcsim.commands.storage import (
-    STORAGE_FORMATS,
-    add_compression_arguments,
-    compress_from_args,
-    print_storage,
-)
+from dcsim.commands.storage import STORAGE_FORMATS, add_compression_arguments, print_storage
 
 
-def _measured(args: argparse.Namespace):
-    """The accuracy pipeline's report for `--weights digits` or `--data DIR`, else None."""
-    from dcsim.accuracy import digits_pipeline, folder_pipeline
+def _check_flags(args: argparse.Namespace) -> None:
+    """The flag combinations the accuracy pipelines accept, named as flags (`dcsim.compress`
+    checks the same under its parameter names)."""
     from dcsim.cli import UsageError
-    from workloads.training import DIGITS_SETUP, resolve_device
+    from workloads.training import resolve_device
 
     resolve_device(args.device)  # a clear error before any work when CUDA is missing
     if args.weights == "digits":
@@ -36,43 +32,34 @@ def _measured(args: argparse.Namespace):
             raise UsageError(f"network={args.network!r} with --weights digits; allowed: alexnet")
         if args.data is not None:
             raise UsageError("--data is for --weights PATH; allowed: --weights digits alone")
-        setup = DIGITS_SETUP if args.seed == DIGITS_SETUP.seed else _with_seed(args.seed)
-        return digits_pipeline(args.recipe, setup=setup, n_pe=args.pe, device=args.device)
-    if args.data is not None:
+    elif args.data is not None:
         if args.weights in (None, "synthetic"):
             raise UsageError("--data needs --weights PATH (a torchvision AlexNet state_dict)")
         if args.network != "alexnet":
             raise UsageError(f"network={args.network!r} with --data; allowed: alexnet")
-        return folder_pipeline(
-            args.weights,
-            args.data,
-            args.recipe,
-            train_data=args.train_data,
-            n_pe=args.pe,
-            seed=args.seed,
-            device=args.device,
-        )
-    if args.train_data is not None:
+    elif args.train_data is not None:
         raise UsageError("--train-data needs --data DIR; allowed: --weights PATH --data DIR")
-    return None
-
-
-def _with_seed(seed: int):
-    from dataclasses import replace
-
-    from workloads.training import DIGITS_SETUP
-
-    return replace(DIGITS_SETUP, seed=seed)
 
 
 def run(args: argparse.Namespace) -> int:
-    from workloads.progress import reporting
+    from dcsim.api import compress
     from workloads.user_files import output_file
 
     output_file(args.out, "--out")  # before the work, so a typo costs nothing
-    with reporting(enabled=not args.quiet):  # stage lines on stderr while it trains
-        report = _measured(args)
-        compressed = report.compressed if report is not None else compress_from_args(args)
+    _check_flags(args)
+    model = compress(  # stage lines on stderr while it trains, unless --quiet
+        args.network,
+        args.recipe,
+        weights=args.weights,
+        input_shape=args.input_shape,
+        n_pe=args.pe,
+        seed=args.seed,
+        data=args.data,
+        train_data=args.train_data,
+        device=args.device,
+        progress=not args.quiet,
+    )
+    report, compressed = model.accuracy_report, model.compressed
     info = save_container(args.out, compressed, coding=args.coding)
     container = {
         "container_file": str(args.out),

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 
+from dcsim.api import accelerator
 from dcsim.tables import FORMATS, print_table
-from simulator import energy_table_rows, load_accelerator
+from simulator import energy_table_rows
 from simulator.energy_table import energy_sources_text, references
 
 
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if args.sources:
         print(energy_sources_text(), end="")
         return 0
-    rows = energy_table_rows(load_accelerator(args.arch))
+    rows = energy_table_rows(accelerator(args.arch))  # `dcsim.energy_table`'s rows
     if args.format != "table":
         print_table(rows, args.format)
         return 0

@@ -1,6 +1,7 @@
 """`dcsim simulate`: one synthetic FC layer or a whole compressed network on an accelerator.
 
-Application layer (DESIGN §6) over `simulator.simulate` / `simulator.analytical_model`.
+Application layer (DESIGN §6) over `simulator.simulate` / `simulator.analytical_model`; a
+network goes through `dcsim.api.run_simulation`, the code path of `dcsim.simulate`.
 `--fc IN OUT --weight-density D --act-density A` simulates one synthetic layer;
 `NETWORK --recipe R` compresses the network — any model source, with its own weights, synthetic
 ones or a state_dict (`dcsim.network_arguments`) — and simulates one frame: activations measured
@@ -14,7 +15,7 @@ import argparse
 
 from dcsim.network_arguments import WEIGHTS_HELP, add_network_arguments
 from dcsim.tables import FORMATS, print_table
-from simulator import load_accelerator, pruned_layer, simulate_layer, simulate_network
+from simulator import load_accelerator, pruned_layer, simulate_layer
 from simulator.analytical_model import analytical_layer
 from simulator.simulate import DEFAULT_HIDDEN_ACTIVATION_DENSITY, MODELS
 from workloads.layer_spec import LayerSpec
@@ -51,28 +52,20 @@ def fc_rows(args: argparse.Namespace) -> list[dict]:
 
 
 def network_rows(args: argparse.Namespace) -> list[dict]:
-    from compression import compress_network
-    from dcsim.network_arguments import layer_weights, network_from_args, simulation_activations
-    from workloads.activations import synthetic_input_densities
+    from dcsim.api import run_simulation
 
-    arch = load_accelerator(args.arch)
-    network = network_from_args(args, weights=args.weights)  # checked, one-line errors
-    compressed = compress_network(
-        network, args.recipe, weights=layer_weights(network), n_pe=arch.n_pe, seed=args.seed
-    )
-    hidden = (
-        args.act_density if args.act_density is not None else (DEFAULT_HIDDEN_ACTIVATION_DENSITY)
-    )
-    result = simulate_network(
-        compressed,
-        arch,
-        simulation_activations(network, compressed, args.data),
+    simulation = run_simulation(
+        args.network,
+        args.arch,
+        args.model,
+        args.data,  # None: synthetic activations; a folder: measured on its first image
+        recipe=args.recipe,
+        weights=args.weights,
+        input_shape=args.input_shape,
+        act_density=args.act_density,
         seed=args.seed,
-        model=args.model,
-        hidden_activation_density=hidden,
-        activation_densities=synthetic_input_densities(network, hidden),
     )
-    return result.rows()
+    return simulation.result.rows()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """`dcsim storage NETWORK --recipe R`: per-layer storage bits of a network compressed by a recipe.
 
-Application layer (DESIGN §6) over `compression.compress_network` and its accounting. NETWORK
+Application layer (DESIGN §6) over `dcsim.compress` (the Python API) and its accounting. NETWORK
 is any model source and `--weights` its weights (`dcsim.network_arguments`).
 """
 
@@ -8,14 +8,9 @@ from __future__ import annotations
 
 import argparse
 
-from compression import CompressedNetwork, compress_network
+from compression import CompressedNetwork
 from compression.accounting import ratio_summary
-from dcsim.network_arguments import (
-    WEIGHTS_HELP,
-    add_network_arguments,
-    layer_weights,
-    network_from_args,
-)
+from dcsim.network_arguments import WEIGHTS_HELP, add_network_arguments
 from dcsim.tables import FORMATS, print_table
 
 STORAGE_FORMATS: tuple[str, ...] = FORMATS
@@ -42,10 +37,17 @@ def add_compression_arguments(
 
 
 def compress_from_args(args: argparse.Namespace) -> CompressedNetwork:
-    network = network_from_args(args, weights=args.weights)
-    return compress_network(
-        network, args.recipe, weights=layer_weights(network), n_pe=args.pe, seed=args.seed
-    )
+    """The compressed network of the flags (`dcsim.compress`, the API's code path)."""
+    from dcsim.api import compress
+
+    return compress(
+        args.network,
+        args.recipe,
+        weights=args.weights,
+        input_shape=args.input_shape,
+        n_pe=args.pe,
+        seed=args.seed,
+    ).compressed
 
 
 def print_storage(compressed: CompressedNetwork, fmt: str, total_extra: dict | None = None) -> None:

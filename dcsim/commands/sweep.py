@@ -1,16 +1,18 @@
-"""`dcsim sweep [CONFIG] --out DIR`: run a design-space sweep (the main job, DESIGN §6)."""
+"""`dcsim sweep [CONFIG] --out DIR`: run a design-space sweep (the main job, DESIGN §6).
+
+The config is validated by `dcsim.api_results.sweep_config`, as `dcsim.explore` validates it,
+then `dcsim.sweep.run_sweep` runs it (`dcsim.explore` with `out`)."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from dcsim.config import load_config
+from dcsim.api_results import sweep_config
 from dcsim.sweep import OUTPUT_FILES, read_totals, run_sweep
 
 
@@ -30,17 +32,12 @@ def failed_point_lines(totals: pd.DataFrame) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    if args.max_points is not None:
-        if args.max_points < 1:
-            raise ValueError(f"--max-points={args.max_points} is invalid; allowed: >= 1")
-        config = dataclasses.replace(config, max_points=args.max_points)
-    if args.verify is not None and args.verify < 0:
-        raise ValueError(f"--verify={args.verify} is invalid; allowed: >= 0")
-    if args.verify and config.sim_model != "analytical":
-        raise ValueError(
-            f'--verify={args.verify} is invalid; allowed: 0 unless sim_model = "analytical"'
-        )
+    config = sweep_config(  # `dcsim.explore`'s validation
+        args.config,
+        max_points=args.max_points,
+        verify=args.verify,
+        option_names=("--max-points", "--verify"),
+    )
     run_sweep(
         config,
         args.out,

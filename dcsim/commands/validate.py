@@ -2,7 +2,7 @@
 
 With `--weights FILE` (a user's trained AlexNet, optionally `--data DIR` of ImageNet-style
 images) the EIE Alex-6/7/8 rows run on those matrices and activations instead of synthetic
-ones (`dcsim.measured_layers`).
+ones (`dcsim.measured_layers`). The rows are `dcsim.validate`'s (`dcsim.api_results`).
 """
 
 from __future__ import annotations
@@ -10,38 +10,25 @@ from __future__ import annotations
 import argparse
 
 from dcsim.tables import FORMATS, print_table
-from simulator.validation import (
-    CHECKS,
-    EIE_ALEXNET,
-    eie_layer_rows,
-    selected_checks,
-    validation_rows,
-)
+from simulator.validation import CHECKS
 
 ACCURACY_CHECKS = ("accuracy-bits", "accuracy-init", "accuracy-prune-quant")
 
 
 def run(args: argparse.Namespace) -> int:
-    import dcsim.accuracy_trends  # noqa: F401  registers the accuracy-* checks (digits, cached)
+    from dcsim.api_results import validation_rows
     from dcsim.measured_layers import ALEXNET_LAYOUTS
 
-    if args.weights is None and args.network in ALEXNET_LAYOUTS:
-        if args.data is not None:
-            raise ValueError("--data needs --weights (the AlexNet whose inputs it measures)")
-        print_table(validation_rows(args.check, seed=args.seed), args.format)
-        return 0
-    from dcsim.measured_layers import measured_alexnet_layers
-
-    checks = selected_checks(args.check or ["eie-alexnet"])
-    measured = measured_alexnet_layers(
-        args.weights, args.data, network=args.network, images=args.images, seed=args.seed
+    if args.weights is None and args.network in ALEXNET_LAYOUTS and args.data is not None:
+        raise ValueError("--data needs --weights (the AlexNet whose inputs it measures)")
+    rows = validation_rows(  # the rows of `dcsim.validate`
+        args.check,
+        seed=args.seed,
+        weights=args.weights,
+        data=args.data,
+        network=args.network,
+        images=args.images,
     )
-    rows = []
-    for name in checks:
-        if name == "eie-alexnet":
-            rows += eie_layer_rows(EIE_ALEXNET, args.seed, measured)
-        else:
-            rows += CHECKS[name](args.seed)
     print_table(rows, args.format)
     return 0
 
