@@ -200,6 +200,7 @@ def test_figures_by_name_from_a_table_or_a_sweep_folder(explored, tmp_path):
 
     figures = dcsim.figures(explored)
     assert list(figures) == [
+        "pareto-energy-latency",
         "pareto-latency",
         "pareto-energy",
         "pareto-size",
@@ -210,6 +211,8 @@ def test_figures_by_name_from_a_table_or_a_sweep_folder(explored, tmp_path):
         "layer-breakdown",
         "load-balance",
         "footprint",
+        "tradeoff",
+        "knees",
     ]
     assert all(isinstance(fig, go.Figure) for fig in figures.values())
     footprint = figures["footprint"]
