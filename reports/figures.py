@@ -21,6 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from reports.area_figure import energy_area_figure
 from reports.best_point import ACCURACY_METRICS, BEST_POINT_RULE, best_points
 from reports.figure_common import (
     ACC_LABEL,
@@ -303,4 +304,5 @@ def build_figures(results: pd.DataFrame) -> tuple[list[Figure], pd.DataFrame]:
     figs.append(breakdown_figure(results, totals, best_ids))
     figs.append(load_balance_figure(results, best_ids))
     figs.append(footprint_figure(totals))
+    figs.append(energy_area_figure(totals))
     return figs, best

@@ -308,6 +308,7 @@ def build_report(results: pd.DataFrame, meta: dict) -> str:
             "On-chip memory: need vs capacity",
             _figure_html(by_id["footprint"]),
         ),
+        ("energy-area", "Energy vs area", _figure_html(by_id["energy-area"])),
         ("retrieval", "Retrieval examples", _retrieval_html(list(meta.get("retrieval") or []))),
         (
             "validation",
@@ -328,6 +329,11 @@ def build_report(results: pd.DataFrame, meta: dict) -> str:
                 "no energy table",
                 table="energy_table",
             ),
+        ),
+        (
+            "area-table",
+            "Area table",
+            _table(meta.get("area_table") or [], None, "no area table", table="area_table"),
         ),
         (
             "accelerators",

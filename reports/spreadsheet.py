@@ -12,6 +12,8 @@ Workbook sheets:
   the layer's component cells, so editing one per-action energy in ``energy_table`` updates every
   layer; the ``summary`` energies are ``SUMIFS`` over ``per_layer``, so point totals update too;
 - ``accelerator``: one row per accelerator spec; ``energy_table``: the energy reference table;
+  ``area_table``: the area table, with the ``summary`` area cells as live formulas over it
+  (:mod:`reports.area_sheet`);
 - ``validation``: published vs model; ``about``: version, creation time and the sweep config;
 - ``units``: every column, its header, unit and meaning.
 
@@ -43,6 +45,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.properties import CalcProperties
 
+from reports.area_sheet import AREA_POINT_COLUMNS, add_area_sheet
 from reports.columns import (
     column_info,
     component_of,
@@ -72,6 +75,7 @@ PER_LAYER_DROP = (
     "error",
     "binding_memory",
     "binding_utilization",
+    *AREA_POINT_COLUMNS,
 )
 _REL_TOL = 1e-6
 _HEADER_FONT = Font(bold=True)
@@ -336,10 +340,12 @@ def write_xlsx(results: pd.DataFrame, meta: dict, path: os.PathLike | str) -> Pa
         [column_info(c).number_format for c in scols],
     )
     cached[ws_summary.title] = scache
+    n_fallback += add_area_sheet(wb, ws_summary, totals, scols, meta, cached)  # area_table sheet
     if n_fallback:
         warnings.warn(
-            f"write_xlsx: {n_fallback} energy cells do not equal events × energy_table "
-            f"(or the sum of their parts); written as plain values, not formulas",
+            f"write_xlsx: {n_fallback} energy or area cells do not equal events × energy_table "
+            f"(area_table entries, or the sum of their parts); written as plain values, not "
+            f"formulas",
             stacklevel=2,
         )
 

@@ -27,6 +27,7 @@ FIGURE_IDS = [
     "layer-breakdown",
     "load-balance",
     "footprint",
+    "energy-area",
 ]
 
 
@@ -53,7 +54,14 @@ def test_report_has_every_figure_and_table():
     assert page.count("<script") == 1 + len(FIGURE_IDS)
     assert not re.search(r"<script[^>]+src=", page)
     assert page.count('<img src="data:image/png;base64,') == 11  # query + 5 dense + 5 compressed
-    for section in ["Validation", "Energy reference table", "Sweep configuration", "Failed points"]:
+    for section in [
+        "Validation",
+        "Energy reference table",
+        "Area table",
+        "Energy vs area",
+        "Sweep configuration",
+        "Failed points",
+    ]:
         assert section in page
     failed = page[page.index('id="sec-failed"') :]
     assert "p999" in failed and "leaves conv1 with no weights" in failed
