@@ -219,6 +219,10 @@ def test_variant_arrays_equal_the_single_point_model(small_network):
             assert total == pytest.approx(result.energy_j, rel=1e-12)
             for action, count in result.events.items():
                 assert results.events[action][v, j] == pytest.approx(count, rel=1e-12)
+        # area: the same area table, component by component
+        for row in sim.area_table:
+            assert results.area_mm2[row["component"]][v] == row["area_mm2"]
+        assert results.area_tables[results.area_table_index[v]] == sim.area_table
 
 
 def test_energy_fields_are_all_the_table_reads():

@@ -83,6 +83,30 @@ def test_tidy_table_has_layers_totals_and_units(tmp_path):
         )
     assert (totals["accuracy_source"] == "not measured").all()
     assert totals["top1"].isna().all()
+    # area = Σ components; the efficiency figures follow from their definitions
+    from reports.area_columns import AREA_COLUMN_NAMES
+    from simulator.area_table import area_mm2
+    from dcsim.point_evaluation import point_accelerator as point_arch
+
+    for point, (_, total) in zip(points, totals.iterrows(), strict=True):
+        assert total["area_mm2"] == pytest.approx(
+            sum(total[c] for c in AREA_COLUMN_NAMES), rel=1e-12
+        )
+        arch = point_arch(point)
+        assert total["area_mm2"] == pytest.approx(
+            area_mm2(arch, int(total["codebook_entries"])), rel=1e-12
+        )
+        assert total["power_mw"] == pytest.approx(total["energy_mj"] / total["latency_ms"] * 1e3)
+        assert total["fps_per_mm2"] == pytest.approx(total["fps"] / total["area_mm2"])
+        assert total["frames_per_j"] == pytest.approx(1e3 / total["energy_mj"])
+        assert total["tops_per_w_dense"] == pytest.approx(
+            total["dense_ops"] / (total["energy_mj"] * 1e-3) / 1e12
+        )
+    assert layers["area_mm2"].isna().all()  # a point's area, not a layer's
+    for _pid, group in results.groupby("point_id"):
+        parts = group[group["row_type"] == "layer"]
+        total = group[group["row_type"] == "total"].iloc[0]
+        assert total["dense_ops"] == parts["dense_ops"].sum()
     for name in ("results.parquet", "results.csv", "results.xlsx", "report.html", "run.json"):
         assert (tmp_path / "out" / name).is_file()
 
