@@ -82,26 +82,40 @@ _TYPE_ACTIONS = {
 }
 # What each module of the model holds and lacks (the notes of its rows).
 MODULE_NOTES = {
-    "SpmatRead": "model: 64-b word reads of the 128 KB CACTI 7 macro (no word reused between "
-    "columns: a read buffer is not modelled), word and pointer registers, their clock load and "
-    "leakage",
+    "SpmatRead": "model: 64-b word reads of the 128 KB CACTI 7 macro, word and pointer "
+    "registers, clock load, leakage; missing: a read buffer (the model re-reads a word for every "
+    "column that touches it: a read every {cycles_per_read:.1f} cycles where EIE §VI states one "
+    "every 8 in the steady state)",
     "PtrRead": "model: both 16 KB banks read per broadcast, pointer-pair registers, clock load, "
-    "leakage",
+    "leakage; the 16-b banks' read energy is the 32-b CACTI fit scaled by Accelergy's width "
+    "rule (no CACTI run at 16 b)",
     "ArithmUnit": "model: codebook lookup + decode, MAC, pipeline and address registers, clock "
-    "load, leakage; the bypass path and control are not modelled",
+    "load, leakage; missing: data-dependent toggling (every bit of a register taking new data is "
+    "charged Aladdin's 0.009 pJ), the bypass path and control",
     "ActRW": "model: source/destination register files (reads, writes with decode, the written "
     "word's clock, leakage) and activation SRAM traffic per batch",
     "Act_queue": "model: FIFO push/pop (32-b entries: value + 16-b index; EIE does not publish "
     "the entry width), head/tail pointers, clock load, leakage",
 }
+AREA_NOTES = {
+    "SpmatRead": "model: CACTI 7 area of the 128 KB macro + word and pointer registers",
+    "PtrRead": "model: CACTI 7 area of two 16 KB macros + pointer-pair registers; missing: the "
+    "periphery of narrow (16-b) ports (CACTI area linear in capacity, Accelergy's rule)",
+    "ArithmUnit": "model: codebook register file with decoder, 16-b multiplier, adders, pipeline "
+    "and address registers (Aladdin at 1 ns); missing: the bypass path and control",
+    "ActRW": "model: two 64 × 16-b register files of flip-flops with decoders (Aladdin) + the "
+    "2 KB CACTI macro",
+    "Act_queue": "model: 8 × 32-b FIFO entries (value + 16-b index; EIE does not publish the "
+    "entry width) + head/tail pointers and comparator",
+}
 TYPE_NOTES = {
-    "memory": "model: SRAM reads, writes and leakage (CACTI 7)",
-    "clock network": "model: the flip-flops' clock load only (ZigZag C_DFF); the clock tree's "
-    "wires and buffers are not modelled",
+    "memory": "model: SRAM reads, writes and leakage (CACTI 7); see SpmatRead (no read buffer)",
+    "clock network": "model: the flip-flops' clock load only (ZigZag C_DFF); missing: the clock "
+    "tree's wires and buffers",
     "register": "model: Aladdin register energy of free-running registers and register files "
-    "(their address decoders included), flip-flop leakage",
-    "combinational": "model: MAC, codebook decode, arithmetic leakage; control, muxes and "
-    "the bypass path are not modelled",
+    "(their address decoders included), flip-flop leakage; missing: data-dependent toggling",
+    "combinational": "model: MAC, codebook decode, arithmetic leakage; missing: control, muxes, "
+    "the bypass path",
 }
 
 
@@ -176,13 +190,18 @@ def check_eie_power(seed: int = 0) -> list[dict]:
         return joules / seconds * 1e3
 
     source = f"{TABLE_II}, power by module"
+    cycles_per_read = (
+        sum(r.total_cycles for r in results) * n / sum(r.counts.sram_words for r in results)
+    )
     rows = [
         row(
             f"power, {module}",
             per_pe[0] * n,
             mw(by_module[module]),
             "mW",
-            f"{per_pe[0]} mW/PE × {n} on Alex-6/7/8; {MODULE_NOTES[module]}; context only",
+            f"{per_pe[0]} mW/PE × {n} on Alex-6/7/8; "
+            + MODULE_NOTES[module].format(cycles_per_read=cycles_per_read)
+            + "; context only",
             source=source,
         )
         for module, per_pe in EIE_MODULE_PER_PE.items()
@@ -269,7 +288,7 @@ def check_eie_area(seed: int = 0) -> list[dict]:
             per_pe[1],
             modules[module],
             "um2",
-            f"one PE; {MODULE_NOTES[module].replace('model:', 'model (area):')}",
+            f"one PE; {AREA_NOTES[module]}",
             source=source,
         )
         for module, per_pe in EIE_MODULE_PER_PE.items()
