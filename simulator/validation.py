@@ -114,7 +114,7 @@ def _clear_shared_layers() -> None:
 
 # EIE Table IV (arXiv:1602.01528v2), 64 PEs at 800 MHz: (actual, theoretical) time in µs.
 # NT-LSTM's actual time was 14.6 µs here until issue 10, whose reading of Table IV gives
-# 7.5 µs (theoretical 6.5 µs); the search tool held no copy of the table to re-check it.
+# 7.5 µs (theoretical 6.5 µs); issue 15 re-checked all nine pairs against the arXiv text.
 EIE_TABLE_IV = "EIE Table IV (Han et al., ISCA 2016, arXiv:1602.01528v2)"
 EIE_PUBLISHED_US = {
     "alex-6": (30.3, 28.1),

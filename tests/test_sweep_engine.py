@@ -84,9 +84,9 @@ def test_tidy_table_has_layers_totals_and_units(tmp_path):
     assert (totals["accuracy_source"] == "not measured").all()
     assert totals["top1"].isna().all()
     # area = Σ components; the efficiency figures follow from their definitions
+    from dcsim.point_evaluation import point_accelerator as point_arch
     from reports.area_columns import AREA_COLUMN_NAMES
     from simulator.area_table import area_mm2
-    from dcsim.point_evaluation import point_accelerator as point_arch
 
     for point, (_, total) in zip(points, totals.iterrows(), strict=True):
         assert total["area_mm2"] == pytest.approx(
