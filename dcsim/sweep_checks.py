@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dcsim.config import DesignPoint
+from dcsim.config import WEIGHT_SOURCES, DesignPoint
 
 
 def check_output_folder(out_dir: str | Path) -> Path:
@@ -28,7 +28,7 @@ def _check_network_inputs(points: list[DesignPoint]) -> None:
     from workloads.user_files import input_file
 
     for entry in dict.fromkeys(point.network for point in points):
-        if entry.weights not in ("digits", "synthetic"):
+        if entry.weights not in WEIGHT_SOURCES:  # digits, synthetic, own: not a file
             input_file(
                 entry.weights,
                 f"network {entry.label!r} weights file",
