@@ -22,6 +22,7 @@ Config layout (all top-level keys optional except `networks`):
     density_profile = "digits"   # the network's density profile unless the grid / a point sets one
     grid = { fc_bits = [4, 2] }  # axes that replace the [grid]'s for this network only
     max_points = 100000          # refuse larger grids (the default; raise it deliberately)
+    verify = 20                  # re-run 20 random analytical points on the cycle model
     [grid]                       # each axis a value or a list; the grid is their product
     density_profile = "paper"    # recipe name or TOML path giving per-layer densities
     density_scale = [0.5, 1.0]   # multiplies every layer density (the sparsity axis)
@@ -46,7 +47,9 @@ import hashlib
 import itertools
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -60,11 +63,13 @@ TOP_KEYS: tuple[str, ...] = (
     "target_fps",
     "sim_model",
     "max_points",
+    "verify",
     "networks",
     "grid",
     "points",
 )
 DEFAULT_MAX_POINTS = 100_000
+MAX_VERIFY = 1000  # cycle-model re-runs of a sweep (each costs about a second per network)
 MAX_SRAM_PER_PE_KB = 2**30  # 1 TiB per PE: the accelerator's sparse_sram_bytes_per_pe bound
 NETWORK_KEYS: tuple[str, ...] = (
     "name",
@@ -139,19 +144,24 @@ class DesignPoint:
 
     def as_dict(self) -> dict:
         """Everything that defines the point (its network's own grid is not part of it)."""
-        data = asdict(self)
-        data["network"] = {
-            k: v
-            for k, v in asdict(self.network).items()
-            if k != "grid" and not (k == "input_shape" and v is None)  # ids as before
-        }
-        return data
+        return json.loads(self._canonical)
 
-    @property
+    @cached_property
+    def _canonical(self) -> str:
+        network = {
+            f.name: getattr(self.network, f.name)
+            for f in fields(self.network)
+            if f.name != "grid"
+            and not (f.name == "input_shape" and self.network.input_shape is None)  # ids as before
+        }
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "network"}
+        data["network"] = network
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+    @cached_property
     def point_id(self) -> str:
         """Stable id: a hash of everything that defines the point."""
-        canonical = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return hashlib.sha256(self._canonical.encode()).hexdigest()[:16]
 
     @property
     def compression_key(self) -> tuple:
@@ -180,6 +190,7 @@ class SweepConfig:
     points: tuple[dict, ...] = ()
     source: str = "<default>"
     max_points: int = DEFAULT_MAX_POINTS
+    verify: int = 0  # analytical points re-run on the cycle model (`dcsim.verification`)
 
     def point_count(self) -> int:
         """How many points the config defines (duplicates counted), computed from the axis
@@ -205,42 +216,64 @@ class SweepConfig:
             )
         return count
 
-    def design_points(self) -> list[DesignPoint]:
-        """The grid's points (network-major, then axes in declaration order), then the explicit
-        points; duplicates are kept once, in first-seen order. A config with more than
-        `max_points` points is refused before anything is built."""
-        self.check_size()
-        out: list[DesignPoint] = []
-        seen: set[str] = set()
+    def _point(self, entry: NetworkEntry, values: dict) -> DesignPoint:
+        defaults = dict(AXES)
+        if entry.density_profile is not None:
+            defaults["density_profile"] = entry.density_profile
+        return DesignPoint(
+            network=entry,
+            seed=self.seed,
+            target_fps=self.target_fps,
+            sim_model=self.sim_model,
+            **{k: values.get(k, defaults[k]) for k in AXES},
+        )
 
-        def add(entry: NetworkEntry, values: dict) -> None:
-            defaults = dict(AXES)
-            if entry.density_profile is not None:
-                defaults["density_profile"] = entry.density_profile
-            point = DesignPoint(
-                network=entry,
-                seed=self.seed,
-                target_fps=self.target_fps,
-                sim_model=self.sim_model,
-                **{k: values.get(k, defaults[k]) for k in AXES},
-            )
-            if point.point_id not in seen:
-                seen.add(point.point_id)
-                out.append(point)
+    def _entry_grid(self, entry: NetworkEntry) -> dict:
+        return {**self.grid, **dict(entry.grid)}
 
+    def _in_grid(self, entry: NetworkEntry, point: DesignPoint) -> bool:
+        grid = self._entry_grid(entry)
+        if not grid:
+            return False
+        default = self._point(entry, {})
+        return all(
+            getattr(point, k) in grid[k] if k in grid else getattr(point, k) == getattr(default, k)
+            for k in AXES
+        )
+
+    def iter_design_points(self) -> Iterator[DesignPoint]:
+        """The points, lazily, grouped by compression setting (`DesignPoint.compression_key`):
+        per network entry, its grid's compression axes vary slowest (in declaration order) and
+        its hardware axes fastest; then the explicit [[points]] not already in a grid, grouped
+        by compression setting in first-seen order. Axis values are distinct, so a grid has no
+        duplicate points; memory does not grow with the number of points."""
         for entry in self.networks:
-            grid = {**self.grid, **dict(entry.grid)}
+            grid = self._entry_grid(entry)
             if not grid:
                 continue
-            keys = list(grid)
-            for combo in itertools.product(*(grid[k] for k in keys)):
-                add(entry, dict(zip(keys, combo)))
+            compression = [k for k in grid if k in COMPRESSION_AXES]
+            hardware = [k for k in grid if k in HARDWARE_AXES]
+            for setting in itertools.product(*(grid[k] for k in compression)):
+                fixed = dict(zip(compression, setting))
+                for variant in itertools.product(*(grid[k] for k in hardware)):
+                    yield self._point(entry, {**fixed, **dict(zip(hardware, variant))})
+        explicit: dict[tuple, dict[str, DesignPoint]] = {}
         for values in self.points:
             label = values.get("network")
             for entry in self.networks:
                 if label is None or entry.label == label:
-                    add(entry, {k: v for k, v in values.items() if k != "network"})
-        return out
+                    point = self._point(entry, {k: v for k, v in values.items() if k != "network"})
+                    if not self._in_grid(entry, point):
+                        group = explicit.setdefault(point.compression_key, {})
+                        group.setdefault(point.point_id, point)
+        for group in explicit.values():
+            yield from group.values()
+
+    def design_points(self) -> list[DesignPoint]:
+        """Every point (`iter_design_points`) as a list. A config with more than `max_points`
+        points is refused before anything is built."""
+        self.check_size()
+        return list(self.iter_design_points())
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -324,7 +357,8 @@ def _axis_values(where: str, key: str, value: object) -> tuple:
     values = value if isinstance(value, list) else [value]
     if not values:
         raise _error(f"{where}.{key}", value, "a value or a non-empty list")
-    return tuple(_check_axis_value(key, v) for v in values)
+    checked = [_check_axis_value(key, v) for v in values]
+    return tuple(dict.fromkeys(checked))  # distinct values, first-seen order
 
 
 def _check_source(key: str, value: object) -> str:
@@ -372,6 +406,11 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
     sim_model = data.get("sim_model", "cycle")
     if sim_model not in SIM_MODELS:
         raise _error("sim_model", sim_model, ", ".join(SIM_MODELS))
+    verify = data.get("verify", 0)
+    if isinstance(verify, bool) or not isinstance(verify, int) or not 0 <= verify <= MAX_VERIFY:
+        raise _error("verify", verify, f"an integer in 0..{MAX_VERIFY}")
+    if verify and sim_model != "analytical":
+        raise _error("verify", verify, '0 unless sim_model = "analytical"')
     raw_networks = data.get("networks")
     if not isinstance(raw_networks, list) or not raw_networks:
         raise _error("networks", raw_networks, "a non-empty array of [[networks]] tables")
@@ -480,6 +519,7 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
         points=tuple(points),
         source=source,
         max_points=max_points,
+        verify=verify,
     )
 
 

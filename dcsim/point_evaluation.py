@@ -33,6 +33,7 @@ import os
 import traceback
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from dcsim.config import DesignPoint
@@ -82,21 +83,37 @@ def point_recipe(point: DesignPoint):
 
 
 def point_accelerator(point: DesignPoint):
-    """The accelerator preset (or TOML file) with the point's hardware overrides."""
+    """The accelerator preset (or TOML file) with the point's hardware overrides; built once
+    per distinct combination in a process (a sweep asks for the same ones again and again)."""
     from simulator.accelerator import load_accelerator
 
-    arch = load_accelerator(point.accelerator)
+    return _accelerator_variant_for(
+        load_accelerator(point.accelerator),
+        point.n_pe,
+        point.clock_mhz,
+        point.sram_per_pe_kb,
+        point.fifo_depth,
+        point.node_nm,
+    )
+
+
+@functools.lru_cache(maxsize=65536)
+def _accelerator_variant_for(arch, n_pe, clock_mhz, sram_per_pe_kb, fifo_depth, node_nm):
+    return _with_overrides(arch, n_pe, clock_mhz, sram_per_pe_kb, fifo_depth, node_nm)
+
+
+def _with_overrides(arch, n_pe, clock_mhz, sram_per_pe_kb, fifo_depth, node_nm):
     changes = {}
-    if point.n_pe is not None:
-        changes["n_pe"] = point.n_pe
-    if point.clock_mhz is not None:
-        changes["clock_hz"] = point.clock_mhz * 1e6
-    if point.sram_per_pe_kb is not None:
-        changes["sparse_sram_bytes_per_pe"] = int(round(point.sram_per_pe_kb * 1024))
-    if point.fifo_depth is not None:
-        changes["fifo_depth"] = point.fifo_depth
-    if point.node_nm is not None:
-        changes["technology_node_nm"] = int(point.node_nm)
+    if n_pe is not None:
+        changes["n_pe"] = n_pe
+    if clock_mhz is not None:
+        changes["clock_hz"] = clock_mhz * 1e6
+    if sram_per_pe_kb is not None:
+        changes["sparse_sram_bytes_per_pe"] = int(round(sram_per_pe_kb * 1024))
+    if fifo_depth is not None:
+        changes["fifo_depth"] = fifo_depth
+    if node_nm is not None:
+        changes["technology_node_nm"] = int(node_nm)
     return arch.replace(**changes) if changes else arch
 
 
@@ -304,11 +321,26 @@ def error_rows(point: DesignPoint, error: BaseException) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def _evaluate(point: DesignPoint) -> pd.DataFrame:
-    from simulator.simulate import DEFAULT_HIDDEN_ACTIVATION_DENSITY, simulate_network
+@dataclasses.dataclass(frozen=True)
+class SettingContext:
+    """What every point of one compression setting shares: the compressed network (on one
+    PE), the network (graph), measured activations (or None), accuracy and its source, and
+    the synthetic activation densities that flow through the graph."""
+
+    compressed: object
+    network: object
+    activations: dict | None
+    accuracy: dict | None
+    source: str
+    densities: dict
+
+
+def setting_context(point: DesignPoint) -> SettingContext:
+    """The `SettingContext` of `point`'s compression setting (cached on disk and per process
+    by the functions it calls)."""
+    from simulator.simulate import DEFAULT_HIDDEN_ACTIVATION_DENSITY
     from workloads.activations import synthetic_input_densities
 
-    arch = point_accelerator(point)
     activations = None
     accuracy = None
     source = "not measured"
@@ -328,26 +360,117 @@ def _evaluate(point: DesignPoint) -> pd.DataFrame:
             accuracy = _published_accuracy(point)
             source = "published" if accuracy is not None else "not measured"
     densities = synthetic_input_densities(network, DEFAULT_HIDDEN_ACTIVATION_DENSITY)
-    if point.sim_model == "analytical":  # the real matrices, for any PE count
-        sim = simulate_network(
-            compressed,
-            arch,
-            activations,
-            seed=point.seed,
-            model="analytical",
-            activation_densities=densities,
-        )
-    else:
+    return SettingContext(compressed, network, activations, accuracy, source, densities)
+
+
+def input_densities(context: SettingContext) -> list[float]:
+    """Per layer, the input activation density the simulator uses: measured when the setting
+    has activations, else the density flowing through the graph, else the default."""
+    from simulator.simulate import default_activation_density
+
+    out = []
+    for index, layer in enumerate(context.compressed.layers):
+        x = (context.activations or {}).get(layer.spec.name)
+        if x is not None:
+            x = np.asarray(x)
+            out.append(float(np.count_nonzero(x)) / x.size if x.size else 0.0)
+        elif layer.spec.name in context.densities:
+            out.append(float(context.densities[layer.spec.name]))
+        else:
+            out.append(default_activation_density(layer.spec, index))
+    return out
+
+
+def _evaluate(point: DesignPoint) -> pd.DataFrame:
+    from simulator.simulate import simulate_network
+
+    arch = point_accelerator(point)
+    context = setting_context(point)
+    compressed = context.compressed
+    model = "analytical" if point.sim_model == "analytical" else "cycle"
+    if model == "cycle":
         compressed = interleave(compressed, arch.n_pe)
-        sim = simulate_network(
-            compressed,
-            arch,
-            activations,
-            seed=point.seed,
-            model="cycle",
-            activation_densities=densities,
+    sim = simulate_network(
+        compressed,
+        arch,
+        context.activations,
+        seed=point.seed,
+        model=model,
+        activation_densities=context.densities,
+    )
+    return _rows(
+        point, arch, compressed, sim, context.accuracy, context.source, context.network.graph
+    )
+
+
+def _analytical_unit(points) -> pd.DataFrame:
+    """The rows of analytical points of one compression setting, evaluated as arrays
+    (`simulator.variant_evaluation`); a point whose accelerator is invalid gets its error row."""
+    from dcsim.result_table import tidy_table
+    from simulator.variant_evaluation import HardwareVariants, evaluate_variants
+    from workloads.graph import host_op_summary
+
+    context = setting_context(points[0])
+    good, archs, failed = [], [], {}
+    for i, point in enumerate(points):
+        try:
+            archs.append(point_accelerator(point))
+            good.append(point)
+        except ValueError as error:
+            failed[i] = error_rows(point, error)
+    frames = []
+    if good:
+        variants = HardwareVariants.from_accelerators(archs)
+        results = evaluate_variants(context.compressed.layers, input_densities(context), variants)
+        per_point = [_point_settings(p, a) for p, a in zip(good, archs, strict=True)]
+        settings = {key: [row[key] for row in per_point] for key in per_point[0]}
+        ops, _, elements = host_op_summary(context.network.graph)
+        frames.append(
+            tidy_table(
+                settings,
+                context.compressed.layers,
+                variants,
+                results,
+                target_fps=[p.target_fps for p in good],
+                accuracy=context.accuracy,
+                accuracy_source=context.source,
+                host_ops=(ops, elements),
+            )
         )
-    return _rows(point, arch, compressed, sim, accuracy, source, network.graph)
+    if failed:  # back in the points' order
+        good_frame = frames[0] if frames else None
+        rows_per_point = len(context.compressed.layers) + 1
+        pieces, g = [], 0
+        for i in range(len(points)):
+            if i in failed:
+                pieces.append(failed[i])
+            else:
+                start = g * rows_per_point
+                pieces.append(good_frame.iloc[start : start + rows_per_point])
+                g += 1
+        return pd.concat(pieces, ignore_index=True)
+    return frames[0]
+
+
+def evaluate_unit(points) -> pd.DataFrame:
+    """All rows of the points of one work unit (one compression setting, `dcsim.work_units`):
+    analytical points as arrays in one call, cycle-model points one by one. Never raises: a
+    failure of the whole setting becomes an error row per point."""
+    import torch
+
+    points = list(points)
+    if not points or points[0].sim_model != "analytical":
+        return pd.concat([evaluate_point(p) for p in points], ignore_index=True)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # identical numerics in every executor
+    try:
+        return _analytical_unit(points)
+    except Exception as error:  # recorded, the sweep goes on
+        if os.environ.get("DCSIM_DEBUG"):
+            traceback.print_exc()
+        return pd.concat([error_rows(p, error) for p in points], ignore_index=True)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def evaluate_point(point: DesignPoint) -> pd.DataFrame:

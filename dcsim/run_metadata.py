@@ -1,7 +1,13 @@
 """What a sweep's report shows besides the result table: config, accelerators, energy tables,
-area tables, validation rows and retrieval examples (`run.json` in the output directory).
+area tables, validation and verification rows and retrieval examples (`run.json` in the output
+directory).
 
 Part of the application layer (DESIGN §6). `reports` receives this as a plain JSON-able dict.
+Energy tables are listed for at most `MAX_ACCELERATORS` distinct accelerators (a sweep over
+10^4 hardware variants would otherwise carry 10^4 tables): those of the probe points (every
+hardware axis value, `dcsim.work_units.probe_points`) and of each network's best points;
+`energy_tables_complete` says whether every accelerator of the sweep is listed. The same
+accelerators get their area tables, once per codebook size their points ran on.
 """
 
 from __future__ import annotations
@@ -13,16 +19,22 @@ import pandas as pd
 from dcsim import __version__
 from dcsim.config import DesignPoint, SweepConfig
 
+MAX_ACCELERATORS = 256
 
-def _accelerators(points: list[DesignPoint]) -> tuple[list[dict], list[dict], dict]:
+
+def _accelerators(points) -> tuple[list[dict], list[dict], bool, dict]:
     from dcsim.point_evaluation import accelerator_label, point_accelerator
     from simulator.energy_table import energy_table_rows
 
     specs, table, seen, archs = [], [], set(), {}
+    complete = True
     for point in points:
         label = accelerator_label(point)
         if label in seen:
             continue
+        if len(seen) >= MAX_ACCELERATORS:
+            complete = False
+            break
         seen.add(label)
         try:
             arch = point_accelerator(point)
@@ -31,18 +43,17 @@ def _accelerators(points: list[DesignPoint]) -> tuple[list[dict], list[dict], di
         archs[label] = arch
         specs.append({"accelerator": label, **arch.to_dict()})
         table += [{"accelerator": label, **row} for row in energy_table_rows(arch)]
-    return specs, table, archs
+    return specs, table, complete, archs
 
 
-def _area_tables(archs: dict, results: pd.DataFrame) -> list[dict]:
-    """The area table of every accelerator, once per codebook size its points ran on (the
-    codebook grows to 2^b for a network with wider weights), keyed by (accelerator,
+def _area_tables(archs: dict, totals: pd.DataFrame) -> list[dict]:
+    """The area table of every listed accelerator, once per codebook size its points ran on
+    (the codebook grows to 2^b for a network with wider weights), keyed by (accelerator,
     codebook_entries) like the result table's total rows."""
     from simulator.area_table import area_table_rows
 
     sizes: dict[str, set[int]] = {}
-    if {"row_type", "accelerator", "codebook_entries"} <= set(results.columns):
-        totals = results[results["row_type"] == "total"]
+    if {"accelerator", "codebook_entries"} <= set(totals.columns):
         for label, entries in zip(totals["accelerator"], totals["codebook_entries"]):
             if pd.notna(entries):
                 sizes.setdefault(str(label), set()).add(int(entries))
@@ -56,18 +67,38 @@ def _area_tables(archs: dict, results: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def build_meta(config: SweepConfig, points: list[DesignPoint], results: pd.DataFrame) -> dict:
+def _listed_points(config: SweepConfig, totals: pd.DataFrame) -> list[DesignPoint]:
+    """Points whose accelerators run.json lists: the best point per network first (by energy
+    at the target), then the config's points in order (lazily, until the cap)."""
+    import itertools
+
+    best_ids: set[str] = set()
+    ok = totals[totals["status"] == "ok"] if "status" in totals else totals
+    for _, group in ok.groupby("network", sort=False):
+        meeting = group[group["meets_target"].fillna(False).astype(bool)]
+        pick = meeting if len(meeting) else group
+        best_ids.add(str(pick.sort_values("energy_mj").iloc[0]["point_id"]))
+    best = [p for p in config.iter_design_points() if p.point_id in best_ids] if best_ids else []
+    return list(itertools.chain(best, config.iter_design_points()))
+
+
+def build_meta(config: SweepConfig, totals: pd.DataFrame, *, verification: list[dict] = ()) -> dict:
+    """run.json of a sweep; `totals` are its total rows (`dcsim.sweep.read_totals`)."""
     from dcsim.trained_models import retrieval_examples
     from dcsim.validation_rows import validation_rows
+    from dcsim.verification import summary
 
-    accelerators, energy_table, archs = _accelerators(points)
+    accelerators, energy_table, complete, archs = _accelerators(_listed_points(config, totals))
+    digits_points = [p for p in config.iter_design_points() if p.network.weights == "digits"]
     return {
         "config": config.as_dict(),
         "accelerators": accelerators,
         "energy_table": energy_table,
-        "area_table": _area_tables(archs, results),
+        "energy_tables_complete": complete,
+        "area_table": _area_tables(archs, totals),
         "validation": validation_rows(),
-        "retrieval": retrieval_examples(points, results),
+        "verification": {"summary": summary(list(verification)), "rows": list(verification)},
+        "retrieval": retrieval_examples(digits_points, totals),
         "dcsim_version": __version__,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }

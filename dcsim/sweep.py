@@ -1,25 +1,32 @@
-"""The design-space sweep engine: expand a config into points, evaluate each, store, report.
+"""The design-space sweep engine: expand a config into work units, evaluate them, store, report.
 
-Part of the application layer (DESIGN §6), the last stage of the flow: every point is really
-compressed (cached per compression setting), simulated layer by layer and joined with its
-measured accuracy (`dcsim.point_evaluation`); finished points go to the resumable
-`ResultStore`; at the end the tidy table and the reports are written.
+Part of the application layer (DESIGN §6, §8), the last stage of the flow. The config's points
+come as work units (`dcsim.work_units`: consecutive points of one compression setting — with
+the analytical model thousands of hardware variants evaluated as arrays, with the cycle model
+one point each); every unit is really compressed (cached per compression setting), simulated
+and joined with its accuracy (`dcsim.point_evaluation.evaluate_unit`); finished units go to the
+resumable `ResultStore`; at the end the stored units stream into `results.parquet` and the
+reports are written from it.
 
 Execution: serial, local processes (`workers > 1`, spawn context) or a Dask cluster
-(`scheduler="tcp://host:port"`). Work that trains networks (the digits AlexNet, its pruned and
-quantized versions) is prepared first, in this process, and cached on disk; the points then only
-read those artefacts, so every executor produces identical tables.
+(`scheduler="tcp://host:port"`), with a bounded number of units in flight, so neither the
+points nor the futures of a sweep of 10^6 points are held at once. Work that trains networks
+(the digits AlexNet, its pruned and quantized versions) is prepared first, in this process, and
+cached on disk; the units then only read those artefacts, so every executor produces identical
+tables.
 
 Outputs in the output directory, each written atomically, only when the sweep completes:
-`results.parquet`, `results.csv`, `results.xlsx`, `report.html`, plus `run.json` (the config,
-accelerators, energy tables, validation rows and retrieval examples the report shows).
+`results.parquet` (streamed unit by unit), `results.csv`, `results.xlsx`, `report.html`, plus
+`run.json` (the config, accelerators, energy tables, validation and verification rows and
+retrieval examples the report shows). Rows are in config order: per network entry, points
+grouped by compression setting (`SweepConfig.iter_design_points`).
 
 Before any work and before any folder is created, `dcsim.sweep_checks` checks what would make
-every point fail for the same reason (files, folders, accelerators, recipes), and a Dask
-scheduler is connected; a sweep that stops before storing a point removes the folders it
-created. Temporary files left by a run killed while writing outputs are removed by the next.
-Local worker processes exit when the sweep's process dies (`_exit_with_parent`), even by
-kill -9, instead of computing on as orphans.
+every point fail for the same reason (files, folders, accelerators, recipes) on a few probe
+points covering every distinct value, and a Dask scheduler is connected; a sweep that stops
+before storing a unit removes the folders it created. Temporary files left by a run killed
+while writing outputs are removed by the next. Local worker processes exit when the sweep's
+process dies (`_exit_with_parent`), even by kill -9, instead of computing on as orphans.
 """
 
 from __future__ import annotations
@@ -33,17 +40,20 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from dcsim.config import DesignPoint, SweepConfig
-from dcsim.point_evaluation import compression_only, evaluate_point, prepare_points
-from dcsim.result_store import POINTS_DIR, ResultStore
+from dcsim.config import SweepConfig
+from dcsim.point_evaluation import compression_only, evaluate_unit, prepare_points, trains
+from dcsim.result_store import UNITS_DIR, ResultStore
 from dcsim.sweep_checks import check_sweep_inputs
+from dcsim.work_units import WorkUnit, iter_units, probe_points
 from workloads.atomic_file import atomic_path, stale_temp_files
 
 OUTPUT_FILES: tuple[str, ...] = ("results.parquet", "results.csv", "results.xlsx", "report.html")
+UNITS_IN_FLIGHT_PER_WORKER = 2
 
 
 def _progress(total: int, initial: int, enabled: bool):
@@ -58,26 +68,6 @@ def _progress(total: int, initial: int, enabled: bool):
         file=sys.stderr,
         dynamic_ncols=True,
     )
-
-
-def compression_groups(points: list[DesignPoint]) -> list[list[DesignPoint]]:
-    """Points grouped by compression setting, in first-seen order: a group runs on one worker,
-    so its network is compressed once and re-used for every hardware variant."""
-    groups: dict[DesignPoint, list[DesignPoint]] = {}
-    for point in points:
-        groups.setdefault(compression_only(point), []).append(point)
-    return list(groups.values())
-
-
-def evaluate_group(points: list[DesignPoint]) -> list[pd.DataFrame]:
-    """Rows of each point of one compression group (the unit of work sent to a worker)."""
-    return [evaluate_point(point) for point in points]
-
-
-def _run_serial(groups: list[list[DesignPoint]], on_done: Callable) -> None:
-    for group in groups:
-        for point in group:
-            on_done(point, evaluate_point(point))
 
 
 PARENT_POLL_S = 0.5
@@ -110,22 +100,44 @@ def _exit_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="dcsim-parent-watch", daemon=True).start()
 
 
-def _run_processes(groups: list[list[DesignPoint]], workers: int, on_done: Callable) -> None:
+def evaluate_work_unit(unit: WorkUnit) -> pd.DataFrame:
+    """The rows of one work unit (what a worker runs)."""
+    return evaluate_unit(unit.points)
+
+
+def _run_serial(units: Iterable[WorkUnit], on_done: Callable) -> None:
+    for unit in units:
+        on_done(unit, evaluate_work_unit(unit))
+
+
+def _run_processes(units: Iterable[WorkUnit], workers: int, on_done: Callable) -> None:
     context = multiprocessing.get_context("spawn")
+    units = iter(units)
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
         initializer=_exit_with_parent,
         initargs=(os.getpid(),),
     ) as pool:
-        pending = {pool.submit(evaluate_group, group): group for group in groups}
+        pending: dict = {}
+
+        def submit_next() -> bool:
+            unit = next(units, None)
+            if unit is None:
+                return False
+            pending[pool.submit(evaluate_work_unit, unit)] = unit
+            return True
+
+        for _ in range(workers * UNITS_IN_FLIGHT_PER_WORKER):
+            if not submit_next():
+                break
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    group = pending.pop(future)
-                    for point, rows in zip(group, future.result(), strict=True):
-                        on_done(point, rows)
+                    unit = pending.pop(future)
+                    on_done(unit, future.result())
+                    submit_next()
         except BaseException:
             for future in pending:
                 future.cancel()
@@ -150,16 +162,32 @@ def _dask_client(scheduler: str) -> Iterator:
         yield client
 
 
-def _run_dask(groups: list[list[DesignPoint]], client, on_done: Callable) -> None:
+def _run_dask(units: Iterable[WorkUnit], client, on_done: Callable) -> None:
     from distributed import as_completed
 
-    futures = {client.submit(evaluate_group, group, pure=False): group for group in groups}
+    units = iter(units)
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    pending: dict = {}
+    first = []
+    for _ in range(workers * UNITS_IN_FLIGHT_PER_WORKER):
+        unit = next(units, None)
+        if unit is None:
+            break
+        future = client.submit(evaluate_work_unit, unit, pure=False)
+        pending[future] = unit
+        first.append(future)
+    queue = as_completed(first)
     try:
-        for future in as_completed(list(futures)):
-            for point, rows in zip(futures[future], future.result(), strict=True):
-                on_done(point, rows)
+        for future in queue:
+            unit = pending.pop(future)
+            on_done(unit, future.result())
+            nxt = next(units, None)
+            if nxt is not None:
+                new = client.submit(evaluate_work_unit, nxt, pure=False)
+                pending[new] = nxt
+                queue.add(new)
     except BaseException:
-        client.cancel(list(futures))
+        client.cancel(list(pending))
         raise
 
 
@@ -179,7 +207,7 @@ def remove_stale_output_temps(out_dir: Path) -> list[Path]:
 
 def _folders_to_create(out_dir: Path) -> list[Path]:
     """The folders a sweep into `out_dir` will create, outermost first."""
-    missing = [out_dir / POINTS_DIR]
+    missing = [out_dir / UNITS_DIR]
     folder = out_dir
     while not folder.exists() and folder != folder.parent:
         missing.insert(0, folder)
@@ -189,56 +217,136 @@ def _folders_to_create(out_dir: Path) -> list[Path]:
 
 def _remove_if_empty(folders: list[Path]) -> None:
     for folder in reversed(folders):
-        with contextlib.suppress(OSError):  # not empty (a point was stored) or already gone
+        with contextlib.suppress(OSError):  # not empty (a unit was stored) or already gone
             folder.rmdir()
 
 
 def write_outputs(results: pd.DataFrame, meta: dict, out_dir: Path) -> list[Path]:
-    """Write the four result files and run.json atomically; return their paths."""
-    from reports import write_csv, write_xlsx
-    from reports.html_report import write_report
-
+    """Write the four result files and run.json atomically from an in-memory table (small
+    sweeps, `dcsim report`, the Python API); return their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_output_temps(out_dir)
-    _atomic_write(out_dir / "run.json", lambda p: p.write_text(json.dumps(meta, indent=1)))
     _atomic_write(out_dir / "results.parquet", lambda p: results.to_parquet(p, index=False))
-    write_csv(results, out_dir / "results.csv")
-    write_xlsx(results, meta, out_dir / "results.xlsx")
-    write_report(results, meta, out_dir / "report.html")
+    return write_reports(out_dir, meta)
+
+
+def write_reports(out_dir: Path, meta: dict) -> list[Path]:
+    """run.json, then the CSV, XLSX and HTML outputs from `out_dir/results.parquet`."""
+    import reports
+
+    _atomic_write(out_dir / "run.json", lambda p: p.write_text(json.dumps(meta, indent=1)))
+    parquet = out_dir / "results.parquet"
+    if hasattr(reports, "write_outputs"):  # streaming writers (memory flat in the table)
+        reports.write_outputs(parquet, meta, out_dir)
+    else:
+        results = pd.read_parquet(parquet)
+        reports.write_csv(results, out_dir / "results.csv")
+        reports.write_xlsx(results, meta, out_dir / "results.xlsx")
+        reports.write_report(results, meta, out_dir / "report.html")
     return [out_dir / name for name in ("run.json", *OUTPUT_FILES)]
 
 
-def _evaluate_all(
-    points: list[DesignPoint],
-    todo: list[DesignPoint],
-    store: ResultStore,
-    client,
-    workers: int,
-    progress: bool,
-) -> None:
-    """Evaluate `todo` (serially, on local processes or on the Dask `client`), storing each
-    point as it finishes."""
+TOTAL_COLUMNS: tuple[str, ...] = (
+    "point_id",
+    "network",
+    "network_name",
+    "weight_source",
+    "accelerator",
+    "n_pe",
+    "fifo_depth",
+    "density_profile",
+    "density_scale",
+    "conv_bits",
+    "fc_bits",
+    "cycles",
+    "latency_ms",
+    "fps",
+    "meets_target",
+    "energy_mj",
+    "container_bytes",
+    "compression_ratio",
+    "fits_onchip",
+    "overflow",
+    "binding_memory",
+    "codebook_fits",
+    "codebook_entries",
+    "codebook_need_entries",
+    "codebook_capacity_entries",
+    "model_bytes",
+    "top1",
+    "top5",
+    "retrieval_map",
+    "precision_at_10",
+    "accuracy_source",
+    "status",
+    "error",
+)
 
-    def on_done(point: DesignPoint, rows: pd.DataFrame) -> None:
-        store.write(point.point_id, rows)
-        if bar is not None:
-            bar.update(1)
 
-    bar = None
-    try:
-        if todo:
-            prepare_points(todo, progress)
-            bar = _progress(len(points), len(points) - len(todo), progress)
-            groups = compression_groups(todo)
-            if client is not None:
-                _run_dask(groups, client, on_done)
-            elif workers > 1:
-                _run_processes(groups, workers, on_done)
-            else:
-                _run_serial(groups, on_done)
-    finally:
-        if bar is not None:
-            bar.close()
+def read_totals(parquet: Path, columns: Iterable[str] = TOTAL_COLUMNS) -> pd.DataFrame:
+    """The total rows of a result table (one per point), with the given columns only."""
+    import pyarrow.parquet as pq
+
+    names = pq.read_schema(parquet).names
+    wanted = [c for c in dict.fromkeys(["row_type", *columns]) if c in names]
+    table = pq.read_table(parquet, columns=wanted, filters=[("row_type", "==", "total")])
+    return table.to_pandas().drop(columns=["row_type"]).reset_index(drop=True)
+
+
+@dataclass
+class _Plan:
+    """What a run has to do: every unit's id and size in config order, the ones to compute."""
+
+    unit_ids: list[str] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    todo: set[int] = field(default_factory=set)
+    to_train: dict = field(default_factory=dict)  # compression setting -> a point of it
+
+    @property
+    def points(self) -> int:
+        return sum(self.sizes)
+
+    @property
+    def points_todo(self) -> int:
+        return sum(self.sizes[i] for i in self.todo)
+
+
+def _plan(config: SweepConfig, store: ResultStore, only_units: set | None) -> _Plan:
+    plan = _Plan()
+    for unit in iter_units(config):
+        plan.unit_ids.append(unit.unit_id)
+        plan.sizes.append(len(unit))
+        if store.finished(unit.unit_id):
+            continue
+        if only_units is not None and unit.index not in only_units:
+            continue
+        plan.todo.add(unit.index)
+        first = unit.points[0]
+        if trains(first.network):
+            plan.to_train.setdefault(compression_only(first), first)
+    return plan
+
+
+def _verify(config: SweepConfig, plan: _Plan, store: ResultStore, count: int) -> list[dict]:
+    """`dcsim.verification` on `count` random points of the sweep."""
+    from dcsim.verification import choose_positions, verify_points
+
+    positions = choose_positions(plan.points, count, config.seed)
+    if not positions:
+        return []
+    chosen, wanted, start = [], set(positions), 0
+    units_needed = []
+    for unit in iter_units(config):
+        hits = [p for k, p in enumerate(unit.points) if start + k in wanted]
+        if hits:
+            chosen += hits
+            units_needed.append(unit.unit_id)
+        start += len(unit)
+        if start > positions[-1]:
+            break
+    totals = store.read(units_needed)
+    totals = totals[totals["row_type"] == "total"].set_index("point_id")
+    return verify_points(chosen, totals)
 
 
 def run_sweep(
@@ -249,37 +357,81 @@ def run_sweep(
     scheduler: str | None = None,
     fresh: bool = False,
     progress: bool = True,
-    only_points: Iterable[str] | None = None,
-) -> pd.DataFrame:
-    """Evaluate every point of `config` not already stored in `out_dir`, then write outputs.
+    only_units: Iterable[int] | None = None,
+    verify: int | None = None,
+    load_results: bool = True,
+) -> pd.DataFrame | None:
+    """Evaluate every work unit of `config` not already stored in `out_dir`, then write the
+    outputs.
 
-    Returns the tidy result table of all the config's points (stored and new), in config order.
-    `only_points` (point ids) limits which missing points are computed now (used by tests to
-    simulate an interrupted run); outputs are then not written.
+    Returns the tidy result table of all the config's points (stored and new), in config
+    order, or None with `load_results=False` (a large sweep: read `results.parquet` instead).
+    `only_units` (unit indices in config order) limits which missing units are computed now
+    (used by tests to simulate an interrupted run); outputs are then not written and the
+    stored rows are returned. `verify` overrides the config's `verify` count.
     """
-    if not isinstance(workers, int) or workers < 1:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers={workers!r} is invalid; allowed: an integer >= 1")
     out_dir = Path(out_dir)
-    points = config.design_points()  # refuses a config above its max_points first
-    check_sweep_inputs(points, out_dir)
+    config.check_size()  # refuses a config above its max_points before building any point
+    check_sweep_inputs(probe_points(config), out_dir)
     created = _folders_to_create(out_dir)
+    only = set(only_units) if only_units is not None else None
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(_dask_client(scheduler)) if scheduler else None
         store = ResultStore(out_dir)
         try:
             store.prepare(fresh=fresh)
             remove_stale_output_temps(out_dir)
-            todo = [p for p in points if not store.finished(p.point_id)]
-            if only_points is not None:
-                wanted = set(only_points)
-                todo = [p for p in todo if p.point_id in wanted]
-            _evaluate_all(points, todo, store, client, workers, progress)
+            plan = _plan(config, store, only)
+            _evaluate_units(config, plan, store, client, workers, progress)
         except BaseException:
             _remove_if_empty(created)
             raise
-    results = store.read([p.point_id for p in points])
-    if only_points is None:
-        from dcsim.run_metadata import build_meta
+    if only is not None:
+        return store.read(plan.unit_ids)
+    verify_count = config.verify if verify is None else int(verify)
+    rows = _verify(config, plan, store, verify_count) if verify_count else []
+    parquet = out_dir / "results.parquet"
+    if rows:
+        import pyarrow as pa
 
-        write_outputs(results, build_meta(config, points, results), out_dir)
-    return results
+        from dcsim.verification import VERIFY_COLUMNS, verification_columns
+
+        store.write_table(
+            plan.unit_ids,
+            parquet,
+            verification_columns(rows),
+            [pa.field(name, pa.float64()) for name in VERIFY_COLUMNS],
+        )
+    else:
+        store.write_table(plan.unit_ids, parquet)
+    from dcsim.run_metadata import build_meta
+
+    meta = build_meta(config, read_totals(parquet), verification=rows)
+    write_reports(out_dir, meta)
+    return pd.read_parquet(parquet) if load_results else None
+
+
+def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers, progress) -> None:
+    """Evaluate the plan's units (serially, on local processes or on the Dask `client`),
+    storing each as it finishes."""
+    if not plan.todo:
+        return
+    prepare_points(list(plan.to_train.values()), progress)
+    bar = _progress(plan.points, plan.points - plan.points_todo, progress)
+
+    def on_done(unit: WorkUnit, rows: pd.DataFrame) -> None:
+        store.write(unit.unit_id, rows)
+        bar.update(len(unit))
+
+    units = (unit for unit in iter_units(config) if unit.index in plan.todo)
+    try:
+        if client is not None:
+            _run_dask(units, client, on_done)
+        elif workers > 1:
+            _run_processes(units, workers, on_done)
+        else:
+            _run_serial(units, on_done)
+    finally:
+        bar.close()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dcsim.config import WEIGHT_SOURCES, DesignPoint
+from dcsim.config import DesignPoint
 
 
 def check_output_folder(out_dir: str | Path) -> Path:
@@ -25,14 +25,15 @@ def check_output_folder(out_dir: str | Path) -> Path:
 
 
 def _check_network_inputs(points: list[DesignPoint]) -> None:
+    from dcsim.config import WEIGHT_SOURCES
     from workloads.user_files import input_file
 
     for entry in dict.fromkeys(point.network for point in points):
-        if entry.weights not in WEIGHT_SOURCES:  # digits, synthetic, own: not a file
+        if entry.weights not in WEIGHT_SOURCES:
             input_file(
                 entry.weights,
                 f"network {entry.label!r} weights file",
-                "a torch state_dict file, digits or synthetic",
+                "a torch state_dict file, " + ", ".join(WEIGHT_SOURCES),
             )
         if entry.data is not None:
             from workloads.datasets import ImageFolderDataset
@@ -47,18 +48,24 @@ def _check_recipes(points: list[DesignPoint]) -> None:
     """Each distinct (network, density profile) once: the profile file reads and parses, and
     gives every layer of the network a density and bits — at the smallest density scale its
     points use (a larger scale too large for some layer fails only its own points)."""
-    from dcsim.point_evaluation import point_recipe
-    from workloads import get_network
+    from dcsim.point_evaluation import entry_network, point_recipe, trains
+    from dcsim.trained_models import network_of
 
-    smallest: dict[tuple[str, str], DesignPoint] = {}
+    smallest: dict[tuple, DesignPoint] = {}
     for point in points:
-        key = (point.network.network, point.density_profile)
+        key = (point.network, point.density_profile)
         if key not in smallest or point.density_scale < smallest[key].density_scale:
             smallest[key] = point
-    for (network, profile), point in smallest.items():
+    for (entry, profile), point in smallest.items():
+        network = entry.network
         recipe = point_recipe(point)
         try:
-            recipe.layer_recipes(get_network(network))
+            layers_of = (
+                network_of(point)
+                if trains(entry)
+                else entry_network(entry.network, entry.input_shape, entry.weights)
+            )
+            recipe.layer_recipes(layers_of)
         except ValueError as error:
             raise ValueError(
                 f"density_profile {profile!r} on network {network!r}: {error}"

@@ -106,14 +106,17 @@ def retrieval_examples(points: list[DesignPoint], results: pd.DataFrame) -> list
 
     if results.empty or "top1" not in results:
         return []
-    totals = results[(results["row_type"] == "total") & (results["status"] == "ok")]
+    totals = results[results["row_type"] == "total"] if "row_type" in results else results
+    totals = totals[totals["status"] == "ok"]
     examples = []
     for label in dict.fromkeys(p.network.label for p in points if p.network.weights == "digits"):
         measured = totals[(totals["network"] == label) & totals["top1"].notna()]
         if measured.empty:
             continue
         best = measured.sort_values(["top1", "container_bytes"], ascending=[False, True]).iloc[0]
-        point = next(p for p in points if p.point_id == best["point_id"])
+        point = next((p for p in points if p.point_id == best["point_id"]), None)
+        if point is None:
+            continue
         report = _accuracy_report(compression_only(point))
         split = _seeded_setup(point).split()
         dense, compressed = (

@@ -270,18 +270,41 @@ def accelerator_from_dict(data: dict, *, source: str = "<dict>") -> Accelerator:
 
 
 def load_accelerator(name_or_path: str | Path) -> Accelerator:
-    """A preset by name (`eie`, `edge-16`) or an accelerator TOML file by path."""
+    """A preset by name (`eie`, `edge-16`) or an accelerator TOML file by path. A file is
+    parsed once per content: a sweep asks for the same preset thousands of times."""
     if isinstance(name_or_path, Accelerator):
         return name_or_path
-    from workloads.user_files import read_toml
-
     text = str(name_or_path)
-    allowed = f"a preset ({', '.join(preset_names())}) or the path of an accelerator .toml file"
     path = PRESET_DIR / f"{text}.toml"
     if not path.is_file():
         path = Path(text)
         if not (text.endswith(".toml") or path.exists()):
+            allowed = (
+                f"a preset ({', '.join(preset_names())}) or the path of an accelerator .toml file"
+            )
             raise ValueError(f"arch={text!r} is invalid; allowed: {allowed}")
+    try:
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        key = None
+    if key is not None and key in _LOADED:
+        return _LOADED[key]
+    arch = _parse_accelerator_file(path)
+    if key is not None:
+        if len(_LOADED) >= 256:
+            _LOADED.clear()
+        _LOADED[key] = arch
+    return arch
+
+
+_LOADED: dict[tuple, Accelerator] = {}
+
+
+def _parse_accelerator_file(path: Path) -> Accelerator:
+    from workloads.user_files import read_toml
+
+    allowed = f"a preset ({', '.join(preset_names())}) or the path of an accelerator .toml file"
     data = read_toml(path, "accelerator file", allowed)
     if "name" not in data:
         data["name"] = path.stem

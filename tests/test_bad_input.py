@@ -262,7 +262,7 @@ def work(tmp_path, monkeypatch, sweep_output, tampered_container) -> Path:
     (tmp_path / "a-dir.toml").mkdir()
     (tmp_path / "tampered.dcz").write_bytes(tampered_container)
     for name in ("report-list-meta", "report-no-rows", "report-wrong-columns"):
-        shutil.copytree(sweep_output, tmp_path / name, ignore=shutil.ignore_patterns("points"))
+        shutil.copytree(sweep_output, tmp_path / name, ignore=shutil.ignore_patterns("units"))
     (tmp_path / "report-list-meta" / "run.json").write_text("[]")
     results = pd.read_parquet(sweep_output / "results.parquet")
     results.iloc[:0].to_parquet(tmp_path / "report-no-rows" / "results.parquet")

@@ -15,6 +15,7 @@ from dcsim.cli import main
 from dcsim.config import parse_config
 from dcsim.result_store import ResultStore
 from dcsim.sweep import run_sweep
+from dcsim.work_units import iter_units
 
 RECIPE = 'name = "flat"\ndensity = 0.2\nweight_bits = 4\n'
 
@@ -116,11 +117,10 @@ def test_rerun_skips_finished_points_and_fresh_recomputes(tmp_path):
     out = tmp_path / "out"
     first = run_sweep(config, out, progress=False)
     store = ResultStore(out)
-    stamps = {p.point_id: store.path(p.point_id).stat().st_mtime_ns for p in config.design_points()}
+    units = [u.unit_id for u in iter_units(config)]
+    stamps = {u: store.path(u).stat().st_mtime_ns for u in units}
     second = run_sweep(config, out, progress=False)
-    assert stamps == {
-        p.point_id: store.path(p.point_id).stat().st_mtime_ns for p in config.design_points()
-    }
+    assert stamps == {u: store.path(u).stat().st_mtime_ns for u in units}
     pd.testing.assert_frame_equal(first, second)
     third = run_sweep(config, out, progress=False, fresh=True)
     pd.testing.assert_frame_equal(first, third)
@@ -129,9 +129,8 @@ def test_rerun_skips_finished_points_and_fresh_recomputes(tmp_path):
 def test_resume_after_interruption_equals_uninterrupted(tmp_path):
     config = parse_config(small_config(tmp_path))
     reference = run_sweep(config, tmp_path / "a", progress=False)
-    points = config.design_points()
-    run_sweep(config, tmp_path / "b", progress=False, only_points=[p.point_id for p in points[:2]])
-    stale = tmp_path / "b" / "points" / ".deadbeef.x.tmp"  # a write cut short by the kill
+    run_sweep(config, tmp_path / "b", progress=False, only_units=[0, 1])
+    stale = tmp_path / "b" / "units" / ".deadbeef.x.tmp"  # a write cut short by the kill
     stale.write_bytes(b"PAR1 half")
     assert not (tmp_path / "b" / "results.parquet").exists()  # no partial outputs
     resumed = run_sweep(config, tmp_path / "b", progress=False)
@@ -155,13 +154,13 @@ def test_resume_after_kill_9(tmp_path):
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if len(list((out / "points").glob("*.parquet"))) >= 2:
+        if len(list((out / "units").glob("*.parquet"))) >= 2:
             break
         time.sleep(0.05)
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    finished_before = len(list((out / "points").glob("*.parquet")))
+    finished_before = len(list((out / "units").glob("*.parquet")))
     assert finished_before >= 2
     assert subprocess.run(command, check=False).returncode == 0
     resumed = pd.read_parquet(out / "results.parquet")
@@ -178,9 +177,10 @@ def test_failed_point_is_recorded_and_sweep_goes_on(tmp_path):
     failed = totals[totals["status"] == "error"]
     assert len(failed) == 1 and len(totals) == 5
     assert "density" in failed["error"].iloc[0] and "allowed" in failed["error"].iloc[0]
-    # a rerun retries the failed point (and only it)
+    # a rerun retries the failed point (and only it: its unit)
     store = ResultStore(tmp_path / "out")
-    assert not store.finished(failed["point_id"].iloc[0])
+    finished = [store.finished(u.unit_id) for u in iter_units(config)]
+    assert finished.count(False) == 1
 
 
 def test_serial_processes_and_dask_give_identical_tables(tmp_path):

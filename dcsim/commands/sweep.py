@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
+from pathlib import Path
 
 import pandas as pd
 
 from dcsim.config import load_config
-from dcsim.sweep import OUTPUT_FILES, run_sweep
+from dcsim.sweep import OUTPUT_FILES, read_totals, run_sweep
 
 
 def failed_point_lines(totals: pd.DataFrame) -> list[str]:
@@ -33,19 +35,35 @@ def run(args: argparse.Namespace) -> int:
         if args.max_points < 1:
             raise ValueError(f"--max-points={args.max_points} is invalid; allowed: >= 1")
         config = dataclasses.replace(config, max_points=args.max_points)
-    results = run_sweep(
+    if args.verify is not None and args.verify < 0:
+        raise ValueError(f"--verify={args.verify} is invalid; allowed: >= 0")
+    if args.verify and config.sim_model != "analytical":
+        raise ValueError(
+            f'--verify={args.verify} is invalid; allowed: 0 unless sim_model = "analytical"'
+        )
+    run_sweep(
         config,
         args.out,
         workers=args.workers,
         scheduler=args.scheduler,
         fresh=args.fresh,
         progress=not args.quiet,
+        verify=args.verify,
+        load_results=False,
     )
-    totals = results[results["row_type"] == "total"] if len(results) else results
+    totals = read_totals(Path(args.out) / "results.parquet")
     failed = int((totals["status"] != "ok").sum()) if len(totals) else 0
     for line in failed_point_lines(totals) if failed else []:
         print(line, file=sys.stderr)
     print(f"{len(totals)} points ({failed} failed) -> {args.out}/: " + ", ".join(OUTPUT_FILES))
+    verification = json.loads((Path(args.out) / "run.json").read_text())["verification"]
+    if verification["summary"].get("points"):
+        s = verification["summary"]
+        print(
+            f"  verified {s['points']} points on the cycle model: worst deviation "
+            f"{s['worst_cycles_deviation_pct']:+.2f} % in cycles, "
+            f"{s['worst_energy_deviation_pct']:+.2f} % in energy"
+        )
     if len(totals) and failed < len(totals):
         from dcsim.summary import best_points_lines
 
@@ -59,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sweep",
         help="sweep sparsity x bits x hardware; write results.{parquet,csv,xlsx} and report.html",
         description="Evaluate every design point of CONFIG (default: the embedded default "
-        "sweep), resumably: finished points are kept in DIR/points and skipped on a rerun.",
+        "sweep), resumably: finished work units are kept in DIR/units and skipped on a rerun.",
     )
     parser.add_argument("config", nargs="?", default=None, metavar="CONFIG", help="TOML config")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
@@ -76,5 +94,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="refuse configs with more than N points (default: the config's max_points, "
         "else 100,000)",
+    )
+    parser.add_argument(
+        "--verify",
+        type=int,
+        default=None,
+        metavar="N",
+        help="re-run N random points of an analytical sweep on the cycle model and report the "
+        "worst deviation (default: the config's verify)",
     )
     parser.set_defaults(func=run)
