@@ -21,10 +21,11 @@ The recipe's optional `[training]` table sets the schedules (defaults below):
 quantization and are not part of the stored weights (as in the paper's accounting).
 
 Caching (`workloads.cache`): the pruned stage is keyed by the dense model's key, the
-densities, prune steps, prune schedule and seed; the quantized stage by the pruned key, the
-bits, init, quantize schedule and seed — so a sweep over bits reuses one pruning run, and a
-sweep over densities reuses the dense model. Entries are compact: a packed mask plus the
-surviving values (pruned) or codes (quantized).
+densities, prune steps, prune schedule, training data, seed, thread count and device kind; the
+quantized stage by the pruned key, the bits, init, quantize schedule, data, seed, threads and
+device — everything that changes the retrained weights — so a sweep over bits reuses one
+pruning run, and a sweep over densities reuses the dense model. Entries are compact: a packed
+mask plus the surviving values (pruned) or codes (quantized).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from compression.compressed_layer import DEFAULT_N_PE, layer_from_codes
 from compression.compressed_network import CompressedNetwork
 from compression.recipe import Recipe
 from compression.retraining import bake_shared_weights, iterative_prune, share_module_weights
+from workloads import progress
 from workloads.cache import cache_key, load_entry, store_entry
 from workloads.networks import Network
 from workloads.torch_models import layer_modules
@@ -165,7 +167,11 @@ def prune_with_retraining(
     params = _weight_params(model, network)
 
     def retrain(step: int, enforcer) -> None:
+        kept = sum(int(torch.count_nonzero(m)) for m in enforcer.masks.values())
+        size = sum(m.numel() for m in enforcer.masks.values())
+        label = f"prune step {step + 1}/{steps} (density {kept / size:.2%})"
         if data is None:
+            progress.note(f"{label}: no retraining")
             return
         train_steps(
             model,
@@ -175,6 +181,7 @@ def prune_with_retraining(
             seed=seed + 1000 * (step + 1),
             after_step=enforcer.apply,
             device=device,
+            label=f"{label} retraining",
         )
 
     return iterative_prune(params, {n: densities[n] for n in params}, steps, retrain)
@@ -196,10 +203,14 @@ def quantize_with_retraining(
     modules = layer_modules(model, network)
     for parameter in model.parameters():
         parameter.requires_grad_(False)
-    shared = {
-        name: share_module_weights(module, bits[name], init=init, seed=seed)
-        for name, module in modules.items()
-    }
+    shared = {}
+    with progress.counter(
+        f"weight sharing (k-means, {init} init)", len(modules), "layers"
+    ) as shown:
+        for name, module in modules.items():
+            shown.describe(f"{name} at {bits[name]} bits")
+            shared[name] = share_module_weights(module, bits[name], init=init, seed=seed)
+            shown.update()
     if data is not None:
         train_steps(
             model,
@@ -208,6 +219,7 @@ def quantize_with_retraining(
             settings,
             seed=seed + 7,
             device=device,
+            label="quantization fine-tuning (centroids)",
         )
     result = {name: bake_shared_weights(module) for name, module in modules.items()}
     for parameter in model.parameters():
@@ -241,6 +253,8 @@ def pruned_stage(
             "training": asdict(settings),
             "data": None if data is None else data.identity,
             "seed": seed,
+            "threads": threads,
+            "device": device.type,
         },
     )
     started = time.perf_counter()
@@ -248,8 +262,9 @@ def pruned_stage(
     entry = load_entry("pruned", prune_key) if use_cache else None
     if entry is not None:
         masks = _load_pruned(work, network, entry)
+        progress.note("pruned model: from the cache")
         return work, masks, StageResult(prune_key, True, time.perf_counter() - started)
-    with torch_threads(threads):
+    with progress.stage(f"pruning in {prune_steps} steps"), torch_threads(threads):
         work.to(device)
         masks = prune_with_retraining(
             work, network, densities, prune_steps, data, settings, seed=seed, device=device
@@ -322,6 +337,8 @@ def deep_compress(
             "training": asdict(schedule.quantize),
             "data": data_id,
             "seed": seed,
+            "threads": threads,
+            "device": device.type,
         },
     )
     started = time.perf_counter()
@@ -334,9 +351,10 @@ def deep_compress(
             layer_codes[masks[name]] = entry["codes"][name].numpy().astype(np.uint16)
             codes[name] = layer_codes
         work.load_state_dict(entry["other"], strict=False)
+        progress.note("quantized model: from the cache")
         quantized = StageResult(quant_key, True, time.perf_counter() - started)
     else:
-        with torch_threads(threads):
+        with progress.stage("trained quantization"), torch_threads(threads):
             work.to(device)
             shared = quantize_with_retraining(
                 work, network, bits, recipe.init, data, schedule.quantize, seed=seed, device=device
@@ -359,17 +377,23 @@ def deep_compress(
         quantized = StageResult(quant_key, False, time.perf_counter() - started)
 
     started = time.perf_counter()
-    layers = tuple(
-        layer_from_codes(
-            spec,
-            codebooks[spec.name],
-            codes[spec.name],
-            index_bits=settings[spec.name].index_bits,
-            n_pe=n_pe,
-        )
-        for spec in network.layers
-    )
-    compressed = CompressedNetwork(network.name, layers, recipe.name)
+    layers = []
+    with progress.counter(
+        "encoding (sparse format, Huffman)", len(network.layers), "layers"
+    ) as shown:
+        for spec in network.layers:
+            shown.describe(spec.name)
+            layers.append(
+                layer_from_codes(
+                    spec,
+                    codebooks[spec.name],
+                    codes[spec.name],
+                    index_bits=settings[spec.name].index_bits,
+                    n_pe=n_pe,
+                )
+            )
+            shown.update()
+    compressed = CompressedNetwork(network.name, tuple(layers), recipe.name)
     load_compressed_weights(work, network, compressed)
     encode_seconds = time.perf_counter() - started
     work.eval()

@@ -32,10 +32,15 @@ from compression.deep_compression import (
     retrain_schedule,
 )
 from compression.recipe import Recipe, load_recipe
+from workloads import progress, training
 from workloads.cache import cache_key, load_entry, store_entry
-from workloads.evaluation import Evaluation, evaluate_folder, evaluate_split
+from workloads.evaluation import (
+    EVALUATION_BATCH_SIZE,
+    Evaluation,
+    evaluate_folder,
+    evaluate_split,
+)
 from workloads.training import (
-    DENSE_DIGITS_TRAINING,
     DIGITS_SETUP,
     DigitsSetup,
     FolderData,
@@ -46,7 +51,8 @@ from workloads.training import (
     train_dense_digits,
 )
 
-EVALUATION_VERSION = 1
+# Bump when evaluation code changes in a way that changes its results.
+EVALUATION_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -82,8 +88,24 @@ class AccuracyReport:
         return row
 
 
-def _cached_evaluation(key: str, compute) -> tuple[Evaluation, bool]:
-    eval_key = cache_key("evaluation", {"model": key, "version": EVALUATION_VERSION})
+def evaluation_key(model_key: str, data_digest: str, threads: int, device: str) -> str:
+    """Cache key of an evaluation: the evaluated model's key and everything else that changes
+    the numbers — the data (digest), the thread count and device kind the forward passes ran
+    with (float reductions round differently), the batch size and the evaluation code."""
+    return cache_key(
+        "evaluation",
+        {
+            "model": model_key,
+            "data": data_digest,
+            "threads": threads,
+            "device": device,
+            "batch_size": EVALUATION_BATCH_SIZE,
+            "version": EVALUATION_VERSION,
+        },
+    )
+
+
+def _cached_evaluation(eval_key: str, compute) -> tuple[Evaluation, bool]:
     entry = load_entry("evaluation", eval_key)
     if entry is not None:
         return Evaluation.from_dict(entry), True
@@ -96,12 +118,16 @@ def digits_pipeline(
     recipe: Recipe | str | Path = "digits",
     *,
     setup: DigitsSetup = DIGITS_SETUP,
-    dense_training: TrainingSettings = DENSE_DIGITS_TRAINING,
+    dense_training: TrainingSettings | None = None,
     schedule: RetrainSchedule | None = None,
     n_pe: int | None = None,
     device: str = "cpu",
 ) -> AccuracyReport:
-    """Dense baseline on digits (cached) → Deep Compression with retraining → evaluation."""
+    """Dense baseline on digits (cached) → Deep Compression with retraining → evaluation.
+
+    `dense_training`: the dense schedule (default `workloads.training.DENSE_DIGITS_TRAINING`,
+    looked up at call time). Every stage, evaluation included, runs with its thread count."""
+    dense_training = dense_training or training.DENSE_DIGITS_TRAINING
     if not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
     schedule = schedule or retrain_schedule(recipe)
@@ -128,18 +154,34 @@ def digits_pipeline(
     timings["quantize_s"] = result.quantized.seconds
     timings["encode_s"] = result.encode_seconds
 
-    def evaluate(model):
+    def evaluate(model, which: str):
         def compute() -> Evaluation:
-            with torch_threads(dense_training.threads):
-                return evaluate_split(
-                    model, trained.network, split.x_train, split.y_train, split.x_test, split.y_test
-                )
+            images = f"{len(split.y_test):,} test + {len(split.y_train):,} gallery images"
+            with progress.stage(f"evaluating the {which} model ({images})"):
+                with torch_threads(dense_training.threads):
+                    return evaluate_split(
+                        model,
+                        trained.network,
+                        split.x_train,
+                        split.y_train,
+                        split.x_test,
+                        split.y_test,
+                    )
 
         return compute
 
+    def key(model_key: str) -> str:  # evaluate_split runs on the CPU
+        return evaluation_key(model_key, split.digest, dense_training.threads, "cpu")
+
     started = time.perf_counter()
-    dense_eval, dense_cached = _cached_evaluation(trained.key, evaluate(trained.model))
-    compressed_eval, comp_cached = _cached_evaluation(result.quantized.key, evaluate(result.model))
+    dense_eval, dense_cached = _cached_evaluation(
+        key(trained.key), evaluate(trained.model, "dense")
+    )
+    compressed_eval, comp_cached = _cached_evaluation(
+        key(result.quantized.key), evaluate(result.model, "compressed")
+    )
+    if dense_cached and comp_cached:
+        progress.note("evaluations: from the cache")
     timings["evaluate_s"] = time.perf_counter() - started
     return AccuracyReport(
         result.compressed,
@@ -196,7 +238,10 @@ def folder_pipeline(
     training = None
     if train_data is not None:
         dataset = ImageFolderDataset(train_data)
-        training = FolderData(dataset, {"folder": str(Path(train_data).resolve())})
+        training = FolderData(
+            dataset,
+            {"folder": str(Path(train_data).resolve()), "files": dataset.fingerprint()},
+        )
     network = get_network("alexnet")
     model = build_model(network)
     started = time.perf_counter()
@@ -221,12 +266,15 @@ def folder_pipeline(
     timings["encode_s"] = result.encode_seconds
     started = time.perf_counter()
     with torch_threads(threads):
-        model.to(target)
-        dense_eval = evaluate_folder(model, network, evaluation_loader, target)
-        model.to("cpu")
-        result.model.to(target)
-        compressed_eval = evaluate_folder(result.model, network, evaluation_loader, target)
-        result.model.to("cpu")
+        images = f"{len(evaluation_loader.dataset):,} images"
+        with progress.stage(f"evaluating the dense model ({images})"):
+            model.to(target)
+            dense_eval = evaluate_folder(model, network, evaluation_loader, target)
+            model.to("cpu")
+        with progress.stage(f"evaluating the compressed model ({images})"):
+            result.model.to(target)
+            compressed_eval = evaluate_folder(result.model, network, evaluation_loader, target)
+            result.model.to("cpu")
     timings["evaluate_s"] = time.perf_counter() - started
     return AccuracyReport(
         result.compressed,

@@ -202,18 +202,29 @@ def interleave(compressed, n_pe: int):
     return CompressedNetwork(compressed.name, layers, compressed.recipe_name)
 
 
-def prepare_points(points: list[DesignPoint], progress: bool = False) -> None:
+def compression_label(point: DesignPoint) -> str:
+    """A compression setting in words, e.g. `alexnet-digits digits x1 conv 6 / fc 4 bits`."""
+    return (
+        f"{point.network.label} {Path(point.density_profile).stem} x{point.density_scale:g} "
+        f"conv {point.conv_bits} / fc {point.fc_bits} bits, {point.centroid_init} init"
+    )
+
+
+def prepare_points(points: list[DesignPoint]) -> None:
     """Build, in this process, the cached artefacts that need training (digits networks and a
-    user's weights with data): once per compression setting, with a progress bar."""
-    from tqdm import tqdm
+    user's weights with data): once per compression setting, each a progress stage whose
+    training, pruning, quantization, encoding and evaluation report inside it."""
+    from workloads import progress
 
     settings = list(dict.fromkeys(compression_only(p) for p in points if trains(p.network)))
     if not settings:
         return
     from dcsim.trained_models import prepare_trained
 
-    for point in tqdm(settings, desc="train", unit="setting", disable=not progress):
-        prepare_trained(point)
+    for index, point in enumerate(settings, 1):
+        label = f"train {index}/{len(settings)}: {compression_label(point)}"
+        with progress.stage(label):
+            prepare_trained(point)
 
 
 def accelerator_label(point: DesignPoint) -> str:
@@ -477,10 +488,15 @@ def evaluate_point(point: DesignPoint) -> pd.DataFrame:
     """All rows of one point (layers + total); a failure becomes an error row, never raises."""
     import torch
 
+    from workloads.progress import reporting
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # identical numerics in every executor
     try:
-        return _evaluate(point)
+        # silent in every executor: the training was reported by prepare_points, and a point
+        # only reads it back from the cache (workers have no reporter anyway)
+        with reporting(enabled=False):
+            return _evaluate(point)
     except Exception as error:  # recorded, the sweep goes on
         if os.environ.get("DCSIM_DEBUG"):
             traceback.print_exc()

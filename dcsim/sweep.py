@@ -50,24 +50,11 @@ from dcsim.point_evaluation import compression_only, evaluate_unit, prepare_poin
 from dcsim.result_store import UNITS_DIR, ResultStore
 from dcsim.sweep_checks import check_sweep_inputs
 from dcsim.work_units import WorkUnit, iter_units, probe_points
+from workloads import progress as feedback
 from workloads.atomic_file import atomic_path, stale_temp_files
 
 OUTPUT_FILES: tuple[str, ...] = ("results.parquet", "results.csv", "results.xlsx", "report.html")
 UNITS_IN_FLIGHT_PER_WORKER = 2
-
-
-def _progress(total: int, initial: int, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        initial=initial,
-        unit="point",
-        desc="sweep",
-        disable=not enabled,
-        file=sys.stderr,
-        dynamic_ncols=True,
-    )
 
 
 PARENT_POLL_S = 0.5
@@ -234,15 +221,22 @@ def write_reports(out_dir: Path, meta: dict) -> list[Path]:
     """run.json, then the CSV, XLSX and HTML outputs from `out_dir/results.parquet`."""
     import reports
 
-    _atomic_write(out_dir / "run.json", lambda p: p.write_text(json.dumps(meta, indent=1)))
+    def writing(name: str):
+        return feedback.stage(f"writing {out_dir / name}")
+
+    with writing("run.json"):
+        _atomic_write(out_dir / "run.json", lambda p: p.write_text(json.dumps(meta, indent=1)))
     parquet = out_dir / "results.parquet"
     if hasattr(reports, "write_outputs"):  # streaming writers (memory flat in the table)
-        reports.write_outputs(parquet, meta, out_dir)
+        reports.write_outputs(parquet, meta, out_dir, progress=feedback.note)
     else:
         results = pd.read_parquet(parquet)
-        reports.write_csv(results, out_dir / "results.csv")
-        reports.write_xlsx(results, meta, out_dir / "results.xlsx")
-        reports.write_report(results, meta, out_dir / "report.html")
+        with writing("results.csv"):
+            reports.write_csv(results, out_dir / "results.csv")
+        with writing("results.xlsx"):
+            reports.write_xlsx(results, meta, out_dir / "results.xlsx")
+        with writing("report.html"):
+            reports.write_report(results, meta, out_dir / "report.html")
     return [out_dir / name for name in ("run.json", *OUTPUT_FILES)]
 
 
@@ -368,7 +362,9 @@ def run_sweep(
     order, or None with `load_results=False` (a large sweep: read `results.parquet` instead).
     `only_units` (unit indices in config order) limits which missing units are computed now
     (used by tests to simulate an interrupted run); outputs are then not written and the
-    stored rows are returned. `verify` overrides the config's `verify` count.
+    stored rows are returned. `verify` overrides the config's `verify` count. `progress`:
+    report each stage on stderr (`workloads.progress`: bars on a terminal, plain lines
+    otherwise); it changes no result.
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers={workers!r} is invalid; allowed: an integer >= 1")
@@ -377,61 +373,69 @@ def run_sweep(
     check_sweep_inputs(probe_points(config), out_dir)
     created = _folders_to_create(out_dir)
     only = set(only_units) if only_units is not None else None
-    with contextlib.ExitStack() as stack:
-        client = stack.enter_context(_dask_client(scheduler)) if scheduler else None
-        store = ResultStore(out_dir)
-        try:
-            store.prepare(fresh=fresh)
-            remove_stale_output_temps(out_dir)
-            plan = _plan(config, store, only)
-            _evaluate_units(config, plan, store, client, workers, progress)
-        except BaseException:
-            _remove_if_empty(created)
-            raise
-    if only is not None:
-        return store.read(plan.unit_ids)
-    verify_count = config.verify if verify is None else int(verify)
-    rows = _verify(config, plan, store, verify_count) if verify_count else []
-    parquet = out_dir / "results.parquet"
-    if rows:
-        import pyarrow as pa
+    with feedback.reporting(enabled=progress):
+        with contextlib.ExitStack() as stack:
+            client = stack.enter_context(_dask_client(scheduler)) if scheduler else None
+            store = ResultStore(out_dir)
+            try:
+                store.prepare(fresh=fresh)
+                remove_stale_output_temps(out_dir)
+                plan = _plan(config, store, only)
+                _evaluate_units(config, plan, store, client, workers)
+            except BaseException:
+                _remove_if_empty(created)
+                raise
+        if only is not None:
+            return store.read(plan.unit_ids)
+        verify_count = config.verify if verify is None else int(verify)
+        rows = []
+        if verify_count:
+            with feedback.stage(f"verifying {verify_count} random points on the cycle model"):
+                rows = _verify(config, plan, store, verify_count)
+        parquet = out_dir / "results.parquet"
+        with feedback.stage(f"writing {parquet}"):
+            if rows:
+                import pyarrow as pa
 
-        from dcsim.verification import VERIFY_COLUMNS, verification_columns
+                from dcsim.verification import VERIFY_COLUMNS, verification_columns
 
-        store.write_table(
-            plan.unit_ids,
-            parquet,
-            verification_columns(rows),
-            [pa.field(name, pa.float64()) for name in VERIFY_COLUMNS],
-        )
-    else:
-        store.write_table(plan.unit_ids, parquet)
-    from dcsim.run_metadata import build_meta
+                store.write_table(
+                    plan.unit_ids,
+                    parquet,
+                    verification_columns(rows),
+                    [pa.field(name, pa.float64()) for name in VERIFY_COLUMNS],
+                )
+            else:
+                store.write_table(plan.unit_ids, parquet)
+        from dcsim.run_metadata import build_meta
 
-    meta = build_meta(config, read_totals(parquet), verification=rows)
-    write_reports(out_dir, meta)
+        with feedback.stage("collecting the report's metadata (validation, retrieval)"):
+            meta = build_meta(config, read_totals(parquet), verification=rows)
+        write_reports(out_dir, meta)
     return pd.read_parquet(parquet) if load_results else None
 
 
-def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers, progress) -> None:
+def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers) -> None:
     """Evaluate the plan's units (serially, on local processes or on the Dask `client`),
     storing each as it finishes."""
+    if plan.points_todo < plan.points:
+        feedback.note(f"sweep: {plan.points - plan.points_todo:,} of {plan.points:,} points stored")
     if not plan.todo:
         return
-    prepare_points(list(plan.to_train.values()), progress)
-    bar = _progress(plan.points, plan.points - plan.points_todo, progress)
+    prepare_points(list(plan.to_train.values()))
+    todo = plan.points_todo
+    with feedback.counter(
+        "sweep", todo, "points", milestones=feedback.percent_milestones(todo)
+    ) as bar:
 
-    def on_done(unit: WorkUnit, rows: pd.DataFrame) -> None:
-        store.write(unit.unit_id, rows)
-        bar.update(len(unit))
+        def on_done(unit: WorkUnit, rows: pd.DataFrame) -> None:
+            store.write(unit.unit_id, rows)
+            bar.update(len(unit))
 
-    units = (unit for unit in iter_units(config) if unit.index in plan.todo)
-    try:
+        units = (unit for unit in iter_units(config) if unit.index in plan.todo)
         if client is not None:
             _run_dask(units, client, on_done)
         elif workers > 1:
             _run_processes(units, workers, on_done)
         else:
             _run_serial(units, on_done)
-    finally:
-        bar.close()

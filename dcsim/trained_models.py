@@ -42,8 +42,9 @@ def _accuracy_report(point: DesignPoint):
     recipe = point_recipe(point)
     if point.network.weights == "digits":
         return digits_pipeline(recipe, setup=_seeded_setup(point), n_pe=1)
+    # the same call (threads included) as `dcsim compress --weights PATH --data DIR`
     return folder_pipeline(
-        point.network.weights, point.network.data, recipe, n_pe=1, seed=point.seed, threads=1
+        point.network.weights, point.network.data, recipe, n_pe=1, seed=point.seed
     )
 
 

@@ -4,17 +4,27 @@ temporary cache (dense training, pruning with retraining, trained quantization, 
 evaluation), then served again from the cache.
 
 The same numbers come from `dcsim compress alexnet --weights digits --recipe digits --out
-digits.dcz`, recorded in the README ("Accuracy on digits"); training is deterministic.
+digits.dcz`, recorded in the README ("Accuracy on digits") for each instruction set of torch's
+CPU kernels (they round differently, so the trained weights differ); training is deterministic
+otherwise (any thread count, any run). `test_readme_records_what_this_machine_gets` checks the
+README's row for the kernels this machine runs, so a recorded claim that stops reproducing
+fails here (issue 10) instead of being found by a user.
 """
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from compression import load_container
 from dcsim.accuracy import digits_pipeline
+from workloads.cache import cpu_kernels
 from workloads.training import DENSE_DIGITS_TRAINING
+
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 # The schedule: the default dense training and the recipe's own retraining schedule. Shorter
 # schedules were tried and do not hold the claim (dense 6 epochs + 1 epoch per prune step:
@@ -51,6 +61,51 @@ def test_second_run_is_served_from_the_cache(reports):
     assert second.metric_row() == first.metric_row()
     for a, b in zip(first.compressed.layers, second.compressed.layers):
         assert np.array_equal(a.codebook, b.codebook) and np.array_equal(a.codes(), b.codes())
+
+
+def recorded_rows() -> dict[str, dict[str, float]]:
+    """The README's table of recorded runs: kernels → metric (percent, bytes, ratio)."""
+    rows = {}
+    pair = r"([\d.]+) → ([\d.]+) %"
+    for line in README.read_text(encoding="utf-8").splitlines():
+        match = re.match(
+            r"\| `(\w+)`[^|]*\|" + (rf" {pair} \|" * 4) + r" ([\d,]+) bytes \| ([\d.]+)× \|$", line
+        )
+        if match:
+            values = [float(v.replace(",", "")) for v in match.groups()[1:]]
+            names = [
+                f"{metric}_{model}"
+                for metric in ("top1", "top5", "map", "precision_at_10")
+                for model in ("dense", "compressed")
+            ]
+            rows[match.group(1)] = {
+                **dict(zip(names, values[:8], strict=True)),
+                "container_bytes": values[8],
+                "compression_ratio": values[9],
+            }
+    return rows
+
+
+def test_readme_records_what_this_machine_gets(reports, tmp_path):
+    from compression import save_container
+
+    rows = recorded_rows()
+    assert {"AVX512", "AVX2"} <= set(rows), "the README's table of recorded runs moved"
+    capability, _, limit = cpu_kernels().partition("/onednn<=")
+    if limit and limit != capability:
+        pytest.skip(f"torch kernels {cpu_kernels()} mix instruction sets; none recorded")
+    if capability not in rows:
+        pytest.skip(f"no run recorded in the README for torch's {capability} kernels")
+    recorded = rows[capability]
+    report, _ = reports
+    row = report.metric_row(save_container(tmp_path / "digits.dcz", report.compressed).file_bytes)
+    for name, value in recorded.items():
+        if name == "container_bytes":
+            assert row[name] == value, (name, row[name], value)
+        elif name == "compression_ratio":
+            assert round(row[name], 2) == value, (name, row[name], value)
+        else:
+            assert round(row[name] * 100, 2) == value, (name, row[name], value)
 
 
 def test_container_holds_the_evaluated_weights(reports, tmp_path):

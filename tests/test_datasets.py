@@ -1,11 +1,18 @@
 """Digits split determinism and normalisation; the image-folder loader on generated files."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from workloads.datasets import ImageFolderDataset, image_folder_loader, load_digits_split
+from workloads.datasets import (
+    ImageFolderDataset,
+    image_folder_loader,
+    load_digits_split,
+    normalisation_statistics,
+)
 
 
 def test_digits_split_is_deterministic_and_disjoint():
@@ -23,6 +30,37 @@ def test_digits_split_is_deterministic_and_disjoint():
     # within a class at 8x8 that would matter here) -> compare by row hashes
     train = {bytes(x.numpy().tobytes()) for x in a.x_train}
     assert not any(bytes(x.numpy().tobytes()) in train for x in a.x_test)
+
+
+def test_digits_split_does_not_depend_on_the_torch_thread_count():
+    """The README's digits claim did not reproduce because the split itself changed with
+    torch's intra-op thread count: a float32 torch mean over the train images sums in an order
+    that depends on it (1 thread vs 2+ gave means one ulp apart), which moved every pixel and
+    so every trained weight. The split must be bit-identical under any thread setting."""
+    previous = torch.get_num_threads()
+    try:
+        splits = {}
+        for threads in (1, 2, 3):
+            torch.set_num_threads(threads)
+            splits[threads] = load_digits_split(resolution=64, seed=0)
+    finally:
+        torch.set_num_threads(previous)
+    reference = splits[1]
+    for threads, split in splits.items():
+        assert torch.equal(split.x_train, reference.x_train), threads
+        assert torch.equal(split.x_test, reference.x_test), threads
+    assert len({split.digest for split in splits.values()}) == 1
+
+
+def test_normalisation_statistics_are_the_float64_values():
+    rng = np.random.default_rng(0)
+    images = torch.from_numpy(rng.random((7, 3, 5, 5), dtype=np.float32))
+    mean, std = normalisation_statistics(images)
+    values = [float(v) for v in images.numpy().ravel()]
+    exact_mean = math.fsum(values) / len(values)
+    exact_std = math.sqrt(math.fsum((v - exact_mean) ** 2 for v in values) / (len(values) - 1))
+    assert mean == np.float32(exact_mean) and std == np.float32(exact_std)
+    assert mean.dtype == np.float32 and std.dtype == np.float32
 
 
 def test_digits_normalised_with_train_statistics():
@@ -107,3 +145,20 @@ def test_a_decompression_bomb_is_one_line_naming_the_file(tmp_path):
         dataset[index]
     message = str(info.value)
     assert "bomb.png' is too large to decode" in message and "\n" not in message
+
+
+def test_image_folder_fingerprint_follows_the_files(tmp_path):
+    """The folder's identity in retraining cache keys: the same files give the same
+    fingerprint; a rewritten, an added or a renamed image gives another."""
+    _write_folder(tmp_path)
+    first = ImageFolderDataset(tmp_path).fingerprint()
+    assert ImageFolderDataset(tmp_path).fingerprint() == first
+    image = tmp_path / "n01" / "0.png"
+    Image.fromarray(np.zeros((9, 9, 3), np.uint8)).save(image)
+    rewritten = ImageFolderDataset(tmp_path).fingerprint()
+    assert rewritten != first
+    Image.fromarray(np.zeros((9, 9, 3), np.uint8)).save(tmp_path / "n02" / "9.png")
+    added = ImageFolderDataset(tmp_path).fingerprint()
+    assert added not in (first, rewritten)
+    (tmp_path / "n02" / "9.png").rename(tmp_path / "n02" / "8.png")
+    assert ImageFolderDataset(tmp_path).fingerprint() not in (first, rewritten, added)

@@ -217,3 +217,37 @@ def test_cli_sweep_and_bad_config(tmp_path, capsys):
     assert not (tmp_path / "bad-out").exists()  # nothing half-written
     assert main(["report", str(out)]) == 0
     assert main(["report", str(tmp_path)]) == 2
+
+
+def test_progress_names_each_stage_and_output_file_and_changes_no_result(tmp_path, capsys):
+    """With progress on and stderr not a terminal, the sweep writes plain lines (no carriage
+    returns): the points, the report's metadata and each output file as it is written; the
+    table is the one a quiet run gives; `--quiet` writes nothing on stderr."""
+    from dcsim.sweep import OUTPUT_FILES
+
+    config = parse_config(small_config(tmp_path))
+    quiet = run_sweep(config, tmp_path / "quiet", progress=False)
+    assert capsys.readouterr().err == ""
+    out = tmp_path / "shown"
+    shown = run_sweep(config, out, progress=True)
+    pd.testing.assert_frame_equal(quiet, shown)
+    err = capsys.readouterr().err
+    assert "\r" not in err and "\x1b" not in err
+    lines = err.splitlines()
+    assert any(line.startswith("sweep: 4/4 points in ") for line in lines)
+    assert "collecting the report's metadata (validation, retrieval) ..." in lines
+    # results.parquet streams from the stored units first; run.json is built from it
+    order = ("results.parquet", "run.json", *[f for f in OUTPUT_FILES if f != "results.parquet"])
+    written = [f"writing {out / name}" for name in order]
+    starts = [lines.index(f"{w} ...") for w in written]
+    ends = [
+        next(i for i, line in enumerate(lines) if line.startswith(f"{w}: done in "))
+        for w in written
+    ]
+    assert starts == sorted(starts) and all(s < e for s, e in zip(starts, ends, strict=True))
+    # a rerun finds every point stored and says so before rewriting the outputs
+    run_sweep(config, out, progress=True)
+    assert "sweep: 4 of 4 points stored" in capsys.readouterr().err.splitlines()
+    config_path = write_config(tmp_path, small_config(tmp_path))
+    assert main(["sweep", str(config_path), "--out", str(tmp_path / "cli"), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""

@@ -62,26 +62,54 @@ def _variants(instance):
         yield f.name, dataclasses.replace(instance, **{f.name: new})
 
 
-def test_dense_key_changes_when_any_setting_changes():
-    base = dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING)
+@pytest.fixture(scope="module")
+def split():
+    return DIGITS_SETUP.split()
+
+
+def test_dense_key_changes_when_any_setting_changes(split):
+    base = dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING, split)
     keys = {base}
     for name, setup in _variants(DIGITS_SETUP):
-        key = dense_digits_key(setup, DENSE_DIGITS_TRAINING)
+        key = dense_digits_key(setup, DENSE_DIGITS_TRAINING, split)
         assert key not in keys, name
         keys.add(key)
     for name, settings in _variants(DENSE_DIGITS_TRAINING):
-        key = dense_digits_key(DIGITS_SETUP, settings)
+        key = dense_digits_key(DIGITS_SETUP, settings, split)
         assert key not in keys, name
         keys.add(key)
 
 
-def test_key_changes_with_torch_and_code_version(monkeypatch):
-    base = dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING)
+def test_dense_key_covers_the_data_and_the_device(split):
+    """A model trained on other data (one changed pixel) or on another device kind is another
+    cache entry: the key holds the digest of the split's tensors, not only its settings."""
+    base = dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING, split)
+    x_train = split.x_train.clone()
+    x_train[0, 0, 0, 0] = torch.nextafter(x_train[0, 0, 0, 0], torch.tensor(1e9))
+    other = dataclasses.replace(split, x_train=x_train)
+    assert other.digest != split.digest
+    assert dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING, other) != base
+    assert dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING, split, "cuda") != base
+    assert dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING, split) == base
+
+
+def test_key_changes_with_torch_code_version_and_cpu(monkeypatch, split):
+    base = dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING, split)
     monkeypatch.setattr(cache, "TRAINING_CODE_VERSION", cache.TRAINING_CODE_VERSION + 1)
-    assert dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING) != base
+    assert dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING, split) != base
     monkeypatch.undo()
     monkeypatch.setattr(torch, "__version__", "0.0.1")
-    assert dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING) != base
+    assert dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING, split) != base
+    monkeypatch.undo()
+    capability = "AVX2" if torch.backends.cpu.get_cpu_capability() != "AVX2" else "AVX512"
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    other_kernels = dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING, split)
+    assert other_kernels != base
+    monkeypatch.undo()
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "avx2")
+    assert cache.cpu_kernels().endswith("/onednn<=AVX2")
+    assert dense_digits_key(DIGITS_SETUP, DENSE_DIGITS_TRAINING, split) not in (base, other_kernels)
 
 
 def test_recipe_contents_reach_the_stage_keys():

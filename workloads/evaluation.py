@@ -30,6 +30,7 @@ from workloads.torch_models import layer_modules
 RETRIEVAL_EXAMPLE_QUERIES: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
 RETRIEVAL_TOP = 5
 PRECISION_AT = 10
+EVALUATION_BATCH_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def model_outputs(
     return Outputs(torch.cat(logits), torch.cat(captured)), torch.cat(labels)
 
 
-def tensor_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int = 256):
+def tensor_batches(x: torch.Tensor, y: torch.Tensor, batch_size: int = EVALUATION_BATCH_SIZE):
     """(images, labels) batches of in-memory tensors, in order."""
     for start in range(0, len(y), batch_size):
         yield x[start : start + batch_size], y[start : start + batch_size]

@@ -66,11 +66,13 @@ def _with_seed(seed: int):
 
 
 def run(args: argparse.Namespace) -> int:
+    from workloads.progress import reporting
     from workloads.user_files import output_file
 
     output_file(args.out, "--out")  # before the work, so a typo costs nothing
-    report = _measured(args)
-    compressed = report.compressed if report is not None else compress_from_args(args)
+    with reporting(enabled=not args.quiet):  # stage lines on stderr while it trains
+        report = _measured(args)
+        compressed = report.compressed if report is not None else compress_from_args(args)
     info = save_container(args.out, compressed, coding=args.coding)
     container = {
         "container_file": str(args.out),
@@ -136,4 +138,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="where training and evaluation run (default cpu)",
     )
     parser.add_argument("--format", choices=STORAGE_FORMATS, default="table")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress of training and evaluation on stderr"
+    )
     parser.set_defaults(func=run)
