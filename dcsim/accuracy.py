@@ -235,9 +235,11 @@ def folder_pipeline(
     target = resolve_device(device)
     timings: dict[str, float] = {}
     evaluation_loader = image_folder_loader(data, batch_size=batch_size)  # checks the folder
+    evaluation_loader.dataset.check_headers()  # a bad image fails now, not after compressing
     training = None
     if train_data is not None:
         dataset = ImageFolderDataset(train_data)
+        dataset.check_headers()
         training = FolderData(
             dataset,
             {"folder": str(Path(train_data).resolve()), "files": dataset.fingerprint()},

@@ -28,7 +28,8 @@ Config layout (all top-level keys optional except `networks`):
     density_scale = [0.5, 1.0]   # multiplies every layer density (the sparsity axis)
     conv_bits = [8, 4]           fc_bits = [5, 2]     index_bits = 4   centroid_init = "linear"
     accelerator = ["eie", "edge-16"]                  # preset name or TOML path
-    n_pe, clock_mhz, sram_per_pe_kb, fifo_depth, node_nm   # optional hardware overrides
+    n_pe, clock_mhz, sram_per_pe_kb, pointer_sram_per_pe_kb, activation_sram_per_pe_kb,
+    registers_per_pe, fifo_depth, node_nm        # optional hardware overrides
     [[points]]                   # explicit points: any grid key with a single value, plus
     network = "alexnet-digits"   # optionally the network label it applies to (default: all)
 
@@ -93,9 +94,30 @@ HARDWARE_AXES: dict[str, object] = {
     "n_pe": None,
     "clock_mhz": None,
     "sram_per_pe_kb": None,
+    "pointer_sram_per_pe_kb": None,
+    "activation_sram_per_pe_kb": None,
+    "registers_per_pe": None,
     "fifo_depth": None,
     "node_nm": None,
 }
+#: Hardware axes -> (the Accelerator field they override, the unit factor to the field's unit).
+HARDWARE_OVERRIDES: dict[str, tuple[str, float]] = {
+    "n_pe": ("n_pe", 1),
+    "clock_mhz": ("clock_hz", 1e6),
+    "sram_per_pe_kb": ("sparse_sram_bytes_per_pe", 1024),
+    "pointer_sram_per_pe_kb": ("pointer_sram_bytes_per_pe", 1024),
+    "activation_sram_per_pe_kb": ("activation_sram_bytes_per_pe", 1024),
+    "registers_per_pe": ("activation_registers_per_pe", 1),
+    "fifo_depth": ("fifo_depth", 1),
+    "node_nm": ("technology_node_nm", 1),
+}
+# Axes added after point ids were first defined: left out of a point's id while unset, so the
+# ids of existing configs do not change.
+_LATER_AXES: tuple[str, ...] = (
+    "pointer_sram_per_pe_kb",
+    "activation_sram_per_pe_kb",
+    "registers_per_pe",
+)
 AXES: dict[str, object] = {**COMPRESSION_AXES, **HARDWARE_AXES}
 
 
@@ -141,6 +163,9 @@ class DesignPoint:
     seed: int
     target_fps: float
     sim_model: str
+    pointer_sram_per_pe_kb: float | None = None
+    activation_sram_per_pe_kb: float | None = None
+    registers_per_pe: int | None = None
 
     def as_dict(self) -> dict:
         """Everything that defines the point (its network's own grid is not part of it)."""
@@ -154,7 +179,11 @@ class DesignPoint:
             if f.name != "grid"
             and not (f.name == "input_shape" and self.network.input_shape is None)  # ids as before
         }
-        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "network"}
+        data = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name != "network" and not (f.name in _LATER_AXES and getattr(self, f.name) is None)
+        }
         data["network"] = network
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
@@ -326,10 +355,10 @@ def _check_axis_value(key: str, value: object) -> object:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 16:
             raise _error(key, value, "an integer in 1..16")
         return value
-    if key in ("n_pe", "fifo_depth"):
+    if key in ("n_pe", "fifo_depth", "registers_per_pe"):
         from simulator.accelerator import INT_FIELD_RANGES
 
-        low, high = INT_FIELD_RANGES[key]
+        low, high = INT_FIELD_RANGES[HARDWARE_OVERRIDES[key][0]]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise _error(key, value, f"an integer in {low}..{high}")
         return value
@@ -343,9 +372,15 @@ def _check_axis_value(key: str, value: object) -> object:
         if isinstance(value, bool) or value not in TECHNOLOGY_NODES_NM:
             raise _error(key, value, ", ".join(map(str, TECHNOLOGY_NODES_NM)))
         return float(value)
-    if key in ("clock_mhz", "sram_per_pe_kb"):
-        if not _finite_positive(value) or (key == "sram_per_pe_kb" and value > MAX_SRAM_PER_PE_KB):
-            high = f" and <= {MAX_SRAM_PER_PE_KB:,}" if key == "sram_per_pe_kb" else ""
+    if key in (
+        "clock_mhz",
+        "sram_per_pe_kb",
+        "pointer_sram_per_pe_kb",
+        "activation_sram_per_pe_kb",
+    ):
+        bounded = key != "clock_mhz"
+        if not _finite_positive(value) or (bounded and value > MAX_SRAM_PER_PE_KB):
+            high = f" and <= {MAX_SRAM_PER_PE_KB:,}" if bounded else ""
             raise _error(key, value, f"a finite number > 0{high}")
         return float(value)
     raise ConfigError(f"config key {key!r} is unknown; allowed: {', '.join(AXES)}")

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dcsim.config import DesignPoint
+from dcsim.config import HARDWARE_OVERRIDES, DesignPoint
 
 # Deep Compression, Table 1 / Table 4 (AlexNet on ImageNet, pruned + quantized + Huffman):
 # top-1 error 42.78 %, top-5 error 19.70 % -> accuracy 57.22 % / 80.30 %.
@@ -83,37 +83,27 @@ def point_recipe(point: DesignPoint):
 
 
 def point_accelerator(point: DesignPoint):
-    """The accelerator preset (or TOML file) with the point's hardware overrides; built once
-    per distinct combination in a process (a sweep asks for the same ones again and again)."""
+    """The accelerator preset (or TOML file) with the point's hardware overrides
+    (`dcsim.config.HARDWARE_OVERRIDES`); built once per distinct combination in a process (a
+    sweep asks for the same ones again and again)."""
     from simulator.accelerator import load_accelerator
 
-    return _accelerator_variant_for(
-        load_accelerator(point.accelerator),
-        point.n_pe,
-        point.clock_mhz,
-        point.sram_per_pe_kb,
-        point.fifo_depth,
-        point.node_nm,
-    )
+    overrides = tuple(getattr(point, axis) for axis in HARDWARE_OVERRIDES)
+    return _accelerator_variant_for(load_accelerator(point.accelerator), overrides)
 
 
 @functools.lru_cache(maxsize=65536)
-def _accelerator_variant_for(arch, n_pe, clock_mhz, sram_per_pe_kb, fifo_depth, node_nm):
-    return _with_overrides(arch, n_pe, clock_mhz, sram_per_pe_kb, fifo_depth, node_nm)
-
-
-def _with_overrides(arch, n_pe, clock_mhz, sram_per_pe_kb, fifo_depth, node_nm):
+def _accelerator_variant_for(arch, overrides: tuple):
     changes = {}
-    if n_pe is not None:
-        changes["n_pe"] = n_pe
-    if clock_mhz is not None:
-        changes["clock_hz"] = clock_mhz * 1e6
-    if sram_per_pe_kb is not None:
-        changes["sparse_sram_bytes_per_pe"] = int(round(sram_per_pe_kb * 1024))
-    if fifo_depth is not None:
-        changes["fifo_depth"] = fifo_depth
-    if node_nm is not None:
-        changes["technology_node_nm"] = int(node_nm)
+    for (field, factor), value in zip(HARDWARE_OVERRIDES.values(), overrides, strict=True):
+        if value is None:
+            continue
+        if factor == 1:
+            changes[field] = int(value) if isinstance(getattr(arch, field), int) else value
+        elif field == "clock_hz":
+            changes[field] = value * factor
+        else:
+            changes[field] = int(round(value * factor))
     return arch.replace(**changes) if changes else arch
 
 
@@ -126,6 +116,9 @@ def compression_only(point: DesignPoint) -> DesignPoint:
         n_pe=None,
         clock_mhz=None,
         sram_per_pe_kb=None,
+        pointer_sram_per_pe_kb=None,
+        activation_sram_per_pe_kb=None,
+        registers_per_pe=None,
         fifo_depth=None,
         node_nm=None,
         target_fps=0.0,
@@ -231,7 +224,7 @@ def accelerator_label(point: DesignPoint) -> str:
     """The preset name, plus the point's hardware overrides (they change the energy table)."""
     overrides = [
         f"{name}={getattr(point, name):g}"
-        for name in ("n_pe", "clock_mhz", "sram_per_pe_kb", "fifo_depth", "node_nm")
+        for name in HARDWARE_OVERRIDES
         if getattr(point, name) is not None
     ]
     name = (
@@ -261,6 +254,9 @@ def _point_settings(point: DesignPoint, arch) -> dict:
         "n_pe": arch.n_pe,
         "clock_mhz": arch.clock_hz / 1e6,
         "sram_per_pe_kb": arch.sparse_sram_bytes_per_pe / 1024,
+        "pointer_sram_per_pe_kb": arch.pointer_sram_bytes_per_pe / 1024,
+        "activation_sram_per_pe_kb": arch.activation_sram_bytes_per_pe / 1024,
+        "registers_per_pe": arch.activation_registers_per_pe,
         "fifo_depth": arch.fifo_depth,
         "node_nm": arch.technology_node_nm,
         "density_profile": point.density_profile,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dcsim.config import DesignPoint
+from dcsim.config import HARDWARE_AXES, DesignPoint
 
 
 def check_output_folder(out_dir: str | Path) -> Path:
@@ -78,14 +78,7 @@ def _check_accelerators(points: list[DesignPoint]) -> None:
 
     seen = set()
     for point in points:
-        key = (
-            point.accelerator,
-            point.n_pe,
-            point.clock_mhz,
-            point.sram_per_pe_kb,
-            point.fifo_depth,
-            point.node_nm,
-        )
+        key = tuple(getattr(point, axis) for axis in HARDWARE_AXES)
         if key in seen:
             continue
         seen.add(key)

@@ -118,6 +118,31 @@ _CATALOGUE: list[ColumnInfo] = [
         "#,##0.0",
         "sparse-matrix SRAM per PE",
     ),
+    _c(
+        "pointer_sram_per_pe_kb",
+        "KiB",
+        "Pointer SRAM capacity per PE, both banks (1 KiB = 1024 bytes).",
+        "float",
+        "#,##0.0",
+        "pointer SRAM per PE",
+    ),
+    _c(
+        "activation_sram_per_pe_kb",
+        "KiB",
+        "Activation SRAM per PE, besides the source/destination registers (1 KiB = 1024 bytes).",
+        "float",
+        "#,##0.0",
+        "activation SRAM per PE",
+    ),
+    _c(
+        "registers_per_pe",
+        "registers",
+        "Destination (accumulator) registers per PE; a layer with more rows per PE runs in "
+        "output batches.",
+        "int",
+        FORMAT_INT,
+        "registers per PE",
+    ),
     _c("fifo_depth", "entries", "Activation FIFO depth per PE.", "int", FORMAT_INT, "FIFO depth"),
     _c(
         "node_nm",

@@ -250,6 +250,164 @@ def work_from_structure(
     return entries, fillers, words
 
 
+@numba.njit(cache=True)
+def segment_reductions(
+    col_ptr,
+    rows_of,
+    n_rows,
+    n_pe,
+    registers,
+    batches,
+    groups,
+    index_bits,
+    entry_bits,
+    word_bits,
+    weights,
+):
+    """What `layer_statistics` needs of `work_from_structure`'s arrays, reduced on the fly
+    (no [types, N] arrays): per segment s = batch·groups + group, with w_j the column weights
+    (summing to 1) and e = entries, c = max(1, e) of (s, column j, PE p):
+    hist[s, p, c] = Σ_j w_j [c(s,j,p) = c]; max_cost[s] = Σ_j w_j max_p c; e_mean[s, p] =
+    Σ_j w_j e; e_sq[s, p] = Σ_j w_j e²; fillers[s] and words[s] = Σ_j w_j Σ_p of each; and the
+    entries each PE stores. The same walk as `work_from_structure` (the tests check both)."""
+    cols = col_ptr.shape[0] - 1
+    span = 1 << index_bits
+    rows_per_group = n_rows // groups
+    n_seg = batches * groups
+    pe_of = np.empty(n_rows, np.int64)
+    batch_of = np.empty(n_rows, np.int64)
+    inner_of = np.empty(n_rows, np.int64)
+    group_of = np.empty(n_rows, np.int64)
+    for row in range(n_rows):
+        local = row // n_pe
+        pe_of[row] = row - local * n_pe
+        batch_of[row] = local // registers
+        inner_of[row] = local - batch_of[row] * registers
+        g = row // rows_per_group
+        group_of[row] = g if g < groups else groups - 1
+    # pass 1: entries per (batch, PE) for the storage offsets, and the largest cost
+    totals = np.zeros((batches, n_pe), np.int64)
+    column_count = np.zeros((batches, n_pe), np.int64)
+    prev = np.empty(n_pe, np.int64)
+    prev_batch = np.empty(n_pe, np.int64)
+    largest = 1
+    for j in range(cols):
+        for p in range(n_pe):
+            prev[p] = -1
+            prev_batch[p] = -1
+        for k in range(col_ptr[j], col_ptr[j + 1]):
+            row = rows_of[k]
+            p = pe_of[row]
+            b = batch_of[row]
+            inner = inner_of[row]
+            if prev_batch[p] != b:
+                prev[p] = -1
+                prev_batch[p] = b
+            n = 1 + ((inner - prev[p] - 1) >> index_bits)
+            totals[b, p] += n
+            column_count[b, p] += n
+            if column_count[b, p] > largest:
+                largest = column_count[b, p]
+            prev[p] = inner
+        for k in range(col_ptr[j], col_ptr[j + 1]):
+            row = rows_of[k]
+            column_count[batch_of[row], pe_of[row]] = 0
+    next_offset = np.zeros((batches, n_pe), np.int64)
+    for p in range(n_pe):
+        running = 0
+        for b in range(batches):
+            next_offset[b, p] = running
+            running += totals[b, p]
+    hist = np.zeros((n_seg, n_pe, largest + 1))
+    max_cost = np.zeros(n_seg)
+    e_mean = np.zeros((n_seg, n_pe))
+    e_sq = np.zeros((n_seg, n_pe))
+    fillers_sum = np.zeros(n_seg)
+    words_sum = np.zeros(n_seg)
+    ent = np.zeros((n_seg, n_pe), np.int64)
+    fil = np.zeros((n_seg, n_pe), np.int64)
+    wrd = np.zeros((n_seg, n_pe), np.int64)
+    cursor = np.empty(n_pe, np.int64)
+    current = np.empty(n_pe, np.int64)  # open segment of the PE in this column, -1 none
+    first = np.empty(n_pe, np.int64)
+    for j in range(cols):
+        w = weights[j]
+        for p in range(n_pe):
+            prev[p] = -1
+            prev_batch[p] = -1
+            current[p] = -1
+        for k in range(col_ptr[j], col_ptr[j + 1]):
+            row = rows_of[k]
+            p = pe_of[row]
+            b = batch_of[row]
+            inner = inner_of[row]
+            if prev_batch[p] != b:
+                if current[p] >= 0:
+                    wrd[current[p], p] = (
+                        (cursor[p] * entry_bits - 1) // word_bits
+                        - (first[p] * entry_bits) // word_bits
+                        + 1
+                    )
+                    current[p] = -1
+                if prev_batch[p] >= 0:
+                    next_offset[prev_batch[p], p] = cursor[p]
+                prev[p] = -1
+                prev_batch[p] = b
+                cursor[p] = next_offset[b, p]
+            gap = inner - prev[p] - 1
+            n_fill = gap >> index_bits
+            for f in range(n_fill + 1):
+                if f < n_fill and groups > 1:
+                    g = group_of[(b * registers + prev[p] + span * (f + 1)) * n_pe + p]
+                else:
+                    g = group_of[row]
+                t = b * groups + g
+                if t != current[p]:
+                    if current[p] >= 0:
+                        wrd[current[p], p] = (
+                            (cursor[p] * entry_bits - 1) // word_bits
+                            - (first[p] * entry_bits) // word_bits
+                            + 1
+                        )
+                    current[p] = t
+                    first[p] = cursor[p]
+                ent[t, p] += 1
+                if f < n_fill:
+                    fil[t, p] += 1
+                cursor[p] += 1
+            prev[p] = inner
+        for p in range(n_pe):
+            if current[p] >= 0:
+                wrd[current[p], p] = (
+                    (cursor[p] * entry_bits - 1) // word_bits
+                    - (first[p] * entry_bits) // word_bits
+                    + 1
+                )
+            if prev_batch[p] >= 0:
+                next_offset[prev_batch[p], p] = cursor[p]
+        for t in range(n_seg):
+            most = 1
+            for p in range(n_pe):
+                e = ent[t, p]
+                c = e if e > 1 else 1
+                hist[t, p, c] += w
+                if c > most:
+                    most = c
+                e_mean[t, p] += w * e
+                e_sq[t, p] += w * e * e
+                fillers_sum[t] += w * fil[t, p]
+                words_sum[t] += w * wrd[t, p]
+                ent[t, p] = 0
+                fil[t, p] = 0
+                wrd[t, p] = 0
+            max_cost[t] += w * most
+    stored = np.zeros(n_pe, np.int64)
+    for p in range(n_pe):
+        for b in range(batches):
+            stored[p] += totals[b, p]
+    return hist, max_cost, e_mean, e_sq, fillers_sum, words_sum, stored
+
+
 # --------------------------------------------------------------------------- frequencies
 def _in_bounds_counts(size: int, out: int, kernel: int, stride: int, padding: int, dilation: int):
     """int64 [kernel]: output positions at which tap k of one axis lies inside the input."""
@@ -342,7 +500,115 @@ def layer_statistics(
     entry_bits: int,
     word_bits: int,
 ) -> LayerStatistics:
-    """Statistics of a layer with non-zero `structure` (`nonzero_structure`) on `n_pe` PEs."""
+    """Statistics of a layer with non-zero `structure` (`nonzero_structure`) on `n_pe` PEs
+    (module docstring), in O(nnz + columns · segments · N) without per-item-type arrays."""
+    col_ptr, rows_of = structure
+    rows, cols = spec.matrix_shape
+    groups = spec.groups if spec.kind == "conv" else 1
+    batches = output_batches(rows, n_pe, registers)
+    regs = int(registers) if registers is not None else max(1, -(-rows // n_pe))
+    frequency = column_frequencies(spec)
+    scanned_per_group = float(frequency.sum())
+    weights = frequency / scanned_per_group
+    hist, max_cost, e_mean, e_sq, fillers, words, stored = segment_reductions(
+        col_ptr,
+        rows_of,
+        rows,
+        n_pe,
+        regs,
+        batches,
+        groups,
+        index_bits,
+        entry_bits,
+        word_bits,
+        np.ascontiguousarray(weights, dtype=np.float64),
+    )
+    seg_rows = segment_rows(rows, groups, n_pe, registers)
+    nz_batch = (rows_of // n_pe) // regs if batches > 1 else np.zeros_like(rows_of)
+    nz_group = np.minimum(rows_of // (rows // groups), groups - 1)
+    nz_segment = np.bincount(nz_batch * groups + nz_group, minlength=batches * groups)
+    fraction = 1.0 / (batches * groups)
+    segments = []
+    for s in range(batches * groups):
+        segments.append(
+            _segment_from_reductions(
+                hist[s],
+                float(max_cost[s]),
+                e_mean[s],
+                e_sq[s],
+                seg_rows[s],
+                int(nz_segment[s]),
+                cols,
+                fraction,
+            )
+        )
+    busy = fraction * e_mean.sum(axis=0)
+    return LayerStatistics(
+        positions=spec.output_positions if spec.kind == "conv" else 1,
+        n_pe=n_pe,
+        batches=batches,
+        segments=tuple(segments),
+        scanned_activations=int(round(scanned_per_group)) * groups,
+        entries_per_item=float(busy.sum()),
+        fillers_per_item=fraction * float(fillers.sum()),
+        words_per_item=fraction * float(words.sum()),
+        busy_per_item=busy,
+        stored_entries_per_pe=stored,
+    )
+
+
+def _segment_from_reductions(
+    hist, max_cost, e_mean, e_sq, rows_in_segment, nonzeros, cols, fraction
+) -> SegmentStatistics:
+    """SegmentStatistics from `segment_reductions`' per-PE cost histograms and moments."""
+    n_pe = hist.shape[0]
+    last = int(np.flatnonzero(hist.sum(axis=0))[-1]) if hist.any() else 1
+    support = max(last + 1, 2)
+    hist = hist[:, :support]
+    classes, pe_class = np.unique(rows_in_segment, return_inverse=True)
+    pe_class = pe_class.reshape(-1)
+    counts = np.bincount(pe_class, minlength=classes.shape[0]).astype(np.int64)
+    pmfs = np.zeros((classes.shape[0], support))
+    np.add.at(pmfs, pe_class, hist)
+    pmfs /= np.maximum(pmfs.sum(axis=1, keepdims=True), 1e-300)
+    values = np.arange(support, dtype=np.float64)
+    mean_c = pmfs @ values
+    var_c = np.maximum(pmfs @ values**2 - mean_c**2, 0.0)
+    sd_c = np.sqrt(var_c)
+    slowest = int(np.argmax(mean_c))
+    lead_classes = mean_c >= mean_c[slowest] - max(sd_c[slowest], 1e-12)
+    lead = np.isin(rows_in_segment, classes[lead_classes])
+    lead_mean = float(e_mean[lead].mean()) if lead.any() else 0.0
+    lead_sq = float(e_sq[lead].mean()) if lead.any() else 0.0
+    holding = rows_in_segment[rows_in_segment > 0]
+    weights_total = float(rows_in_segment.sum()) * cols
+    return SegmentStatistics(
+        items_fraction=fraction,
+        rows_per_pe=float(holding.mean()) if holding.size else 0.0,
+        density=float(nonzeros) / weights_total if weights_total else 0.0,
+        pmfs=pmfs,
+        counts=counts,
+        mean_cost=float(counts @ mean_c) / n_pe,
+        sd_cost=math.sqrt(float(counts @ var_c) / n_pe),
+        max_cost=max_cost,
+        lead_pes=int(lead.sum()),
+        lead_entries_mean=lead_mean,
+        lead_entries_var=max(lead_sq - lead_mean * lead_mean, 0.0),
+        pe_class=pe_class,
+    )
+
+
+def layer_statistics_from_work(
+    structure: tuple[np.ndarray, np.ndarray],
+    spec: LayerSpec,
+    n_pe: int,
+    registers: int | None,
+    index_bits: int,
+    entry_bits: int,
+    word_bits: int,
+) -> LayerStatistics:
+    """`layer_statistics` computed from `work_from_structure`'s full [types, N] arrays — the
+    plain reference the fused `segment_reductions` path is tested against."""
     col_ptr, rows_of = structure
     rows, cols = spec.matrix_shape
     groups = spec.groups if spec.kind == "conv" else 1

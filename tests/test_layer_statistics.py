@@ -15,6 +15,7 @@ from simulator.layer_statistics import (
     column_frequencies,
     density_statistics,
     layer_statistics,
+    layer_statistics_from_work,
     nonzero_structure,
     slice_entries_pmf,
     structure_from_codes,
@@ -75,6 +76,19 @@ def test_work_from_structure_equals_the_lowering(layer, n_pe, registers, index_b
         stats.stored_entries_per_pe,
         onchip_entries_per_pe(encode_sparse(codes, n_pe, index_bits), registers),
     )
+    # the fused reductions equal the statistics of the full per-item-type arrays
+    reference = layer_statistics_from_work(
+        (col_ptr, rows_of), spec, n_pe, registers, index_bits, entry, word
+    )
+    for name in ("entries_per_item", "fillers_per_item", "words_per_item"):
+        assert getattr(stats, name) == pytest.approx(getattr(reference, name), rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(stats.busy_per_item, reference.busy_per_item, atol=1e-12)
+    for fused, plain in zip(stats.segments, reference.segments, strict=True):
+        assert fused.counts.tolist() == plain.counts.tolist() and fused.lead_pes == plain.lead_pes
+        width = min(fused.pmfs.shape[1], plain.pmfs.shape[1])
+        np.testing.assert_allclose(fused.pmfs[:, :width], plain.pmfs[:, :width], atol=1e-12)
+        for name in ("mean_cost", "sd_cost", "max_cost", "lead_entries_mean", "density"):
+            assert getattr(fused, name) == pytest.approx(getattr(plain, name), rel=1e-9, abs=1e-12)
 
 
 @settings(max_examples=40)

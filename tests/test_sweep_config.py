@@ -12,13 +12,16 @@ def test_default_config_loads_and_expands():
     points = config.design_points()
     labels = {p.network.label for p in points}
     assert labels == {"alexnet-digits", "alexnet-caffe"}
-    assert {p.accelerator for p in points} == {"eie", "edge-16"}
+    assert {p.accelerator for p in points} == {"edge-16"}
     digits = [p for p in points if p.network.label == "alexnet-digits"]
-    assert len(digits) == 1 * 1 * 2 * 2  # its own grid: fc bits x accelerators
-    assert {(p.density_profile, p.conv_bits) for p in digits} == {("digits", 6)}
-    assert len(points) - len(digits) == 2 * 2 * 2 * 2  # density x conv x fc x accelerators
+    settings = 5 * 3 * 3  # density x conv bits x fc bits
+    variants = 4 * 3 * 2 * 2 * 2  # PEs x clock x sparse, pointer and activation SRAM
+    assert len(digits) == settings * variants
+    assert {p.density_profile for p in digits} == {"digits"}
+    assert len(points) - len(digits) == settings * variants
+    assert len(points) >= 1000  # issue 12: the main job shows the trade-off
     assert len({p.point_id for p in points}) == len(points)
-    assert config.target_fps == 30.0
+    assert config.target_fps == 30.0 and config.sim_model == "analytical" and config.verify
 
 
 def test_grid_is_the_product_and_points_are_appended():
@@ -208,3 +211,64 @@ def test_a_huge_grid_is_refused_before_any_point_is_built(monkeypatch):
         small.design_points()
     raised = parse_config({**BASE, "grid": {"fc_bits": [5, 4, 3]}, "max_points": 3})
     assert len(raised.design_points()) == 3
+
+
+def test_point_ids_do_not_depend_on_axes_added_later():
+    """A point that leaves the newer SRAM/register axes unset keeps the id it always had: the
+    hash of the canonical JSON of the original fields (computed here by hand)."""
+    import hashlib
+    import json
+
+    (point,) = parse_config({**BASE, "grid": {"fc_bits": 5, "n_pe": 8}}).design_points()
+    original = {
+        "network": {
+            "label": point.network.label,
+            "network": point.network.network,
+            "weights": point.network.weights,
+            "data": point.network.data,
+            "density_profile": point.network.density_profile,
+        },
+        "density_profile": point.density_profile,
+        "density_scale": point.density_scale,
+        "conv_bits": point.conv_bits,
+        "fc_bits": 5,
+        "index_bits": point.index_bits,
+        "centroid_init": point.centroid_init,
+        "accelerator": point.accelerator,
+        "n_pe": 8,
+        "clock_mhz": None,
+        "sram_per_pe_kb": None,
+        "fifo_depth": None,
+        "node_nm": None,
+        "seed": point.seed,
+        "target_fps": point.target_fps,
+        "sim_model": point.sim_model,
+    }
+    canonical = json.dumps(original, sort_keys=True, separators=(",", ":"))
+    assert point.point_id == hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    (with_sram,) = parse_config(
+        {**BASE, "grid": {"fc_bits": 5, "n_pe": 8, "pointer_sram_per_pe_kb": 64}}
+    ).design_points()
+    assert with_sram.point_id != point.point_id
+
+
+def test_sram_and_register_axes_set_the_accelerator():
+    from dcsim.point_evaluation import point_accelerator
+
+    grid = {
+        "fc_bits": 5,
+        "accelerator": "edge-16",
+        "sram_per_pe_kb": 96,
+        "pointer_sram_per_pe_kb": 48,
+        "activation_sram_per_pe_kb": 4,
+        "registers_per_pe": 128,
+    }
+    (point,) = parse_config({**BASE, "grid": grid}).design_points()
+    arch = point_accelerator(point)
+    assert arch.sparse_sram_bytes_per_pe == 96 * 1024
+    assert arch.pointer_sram_bytes_per_pe == 48 * 1024
+    assert arch.activation_sram_bytes_per_pe == 4 * 1024
+    assert arch.activation_registers_per_pe == 128
+    for key, value in (("registers_per_pe", 0), ("pointer_sram_per_pe_kb", float("inf"))):
+        with pytest.raises(ConfigError, match=key):
+            parse_config({**BASE, "grid": {key: value}})

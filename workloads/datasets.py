@@ -163,6 +163,29 @@ class ImageFolderDataset(torch.utils.data.Dataset):
             digest.update(f"{stat.st_mtime_ns}\n".encode())
         return digest.hexdigest()
 
+    def check_headers(self) -> None:
+        """Read every image's header (not its pixels) and raise the one-line error that decoding
+        would raise later: a file that is not an image, or one above Pillow's pixel limit (a
+        decompression bomb). Run before long work so a bad file fails the command at once."""
+        from PIL import Image, UnidentifiedImageError
+
+        for path, _ in self.samples:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                    with Image.open(path) as image:
+                        w, h = image.size
+            except (UnidentifiedImageError, OSError) as error:
+                message = " ".join(str(error).split())
+                raise ValueError(f"image {str(path)!r} cannot be decoded ({message})") from None
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                w, h = Image.MAX_IMAGE_PIXELS + 1, 1
+            if Image.MAX_IMAGE_PIXELS is not None and w * h > Image.MAX_IMAGE_PIXELS:
+                raise ValueError(
+                    f"image {str(path)!r} is too large to decode (a decompression bomb?); "
+                    f"allowed: at most {Image.MAX_IMAGE_PIXELS:,} pixels"
+                )
+
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         from PIL import Image, UnidentifiedImageError
 
