@@ -19,6 +19,17 @@ from simulator.validation import (
 )
 
 ACCURACY_CHECKS = ("accuracy-bits", "accuracy-init", "accuracy-prune-quant")
+#: `markdown`: for documentation (`dcsim.validation_markdown`; the README's EIE Table II table).
+VALIDATE_FORMATS = (*FORMATS, "markdown")
+
+
+def _print(rows: list[dict], fmt: str) -> None:
+    if fmt == "markdown":
+        from dcsim.validation_markdown import validation_markdown
+
+        print(validation_markdown(rows))
+    else:
+        print_table(rows, fmt)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if args.weights is None and args.network in ALEXNET_LAYOUTS:
         if args.data is not None:
             raise ValueError("--data needs --weights (the AlexNet whose inputs it measures)")
-        print_table(validation_rows(args.check, seed=args.seed), args.format)
+        _print(validation_rows(args.check, seed=args.seed), args.format)
         return 0
     from dcsim.measured_layers import measured_alexnet_layers
 
@@ -42,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             rows += eie_layer_rows(EIE_ALEXNET, args.seed, measured)
         else:
             rows += CHECKS[name](args.seed)
-    print_table(rows, args.format)
+    _print(rows, args.format)
     return 0
 
 
@@ -92,5 +103,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"frames to average over with --data (default {DEFAULT_IMAGES})",
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--format", choices=FORMATS, default="table")
+    parser.add_argument(
+        "--format",
+        choices=VALIDATE_FORMATS,
+        default="table",
+        help="table (default), csv, json, or markdown for documentation (EIE Table II rows: "
+        "power and area side by side per module)",
+    )
     parser.set_defaults(func=run)
