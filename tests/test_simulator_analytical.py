@@ -204,6 +204,28 @@ def test_variant_arrays_equal_the_single_point_model(small_network):
         clock_hz=[1e8, 5e8],
         sparse_sram_bytes_per_pe=[256, 65536],
     )
+    _assert_variants_equal_single_points(small_network, variants)
+
+
+def test_variant_arrays_follow_the_sram_and_register_axes(small_network):
+    """The sweep's pointer/activation SRAM and register axes (dcsim.config.HARDWARE_OVERRIDES):
+    every variant's events, energy and area equal the single-point model's, and the areas they
+    size differ between variants."""
+    variants = variants_from(
+        load_accelerator("edge-16"),
+        n_pe=[4, 16],
+        pointer_sram_bytes_per_pe=[8 * 1024, 64 * 1024],
+        activation_sram_bytes_per_pe=[1024, 16 * 1024],
+        activation_registers_per_pe=[16, 128],
+    )
+    results = _assert_variants_equal_single_points(small_network, variants)
+    for component in ("pointer_sram", "activation_sram", "activation_registers"):
+        assert len(np.unique(results.area_mm2[component])) == 4, component  # × 2 PE counts
+    assert len(np.unique(results.energy_per_event_j["pointer_read"])) == 2
+    assert len(np.unique(results.energy_per_event_j["register_access"])) == 2
+
+
+def _assert_variants_equal_single_points(small_network, variants):
     densities = [1.0, 0.5, 0.5, 0.5]
     results = evaluate_variants(small_network.layers, densities, variants)
     for v, arch in enumerate(variants.accelerators):
@@ -223,6 +245,7 @@ def test_variant_arrays_equal_the_single_point_model(small_network):
         for row in sim.area_table:
             assert results.area_mm2[row["component"]][v] == row["area_mm2"]
         assert results.area_tables[results.area_table_index[v]] == sim.area_table
+    return results
 
 
 def test_energy_fields_are_all_the_table_reads():
