@@ -29,6 +29,7 @@ computed exactly (a dynamic programme over the rows: a non-zero after a zero run
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import weakref
 from dataclasses import dataclass
@@ -807,23 +808,57 @@ def density_statistics(
 
 # --------------------------------------------------------------------------- caching
 _LAYER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_DIGESTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Statistics by content (structure digest, layer shape, N, R, index/entry/word bits), shared
+#: by compression settings that prune alike: a sweep's bit-width axes change the codes, not the
+#: positions, so every setting of one density reuses them (bounded, least recently used).
+_BY_CONTENT: dict[tuple, LayerStatistics] = {}
+CONTENT_CACHE_ENTRIES = 512
+
+
+def structure_digest(sparse) -> str:
+    """blake2b of a matrix's non-zero structure (`nonzero_structure`): equal for matrices with
+    non-zeros at the same positions, whatever their codes; cached per matrix object."""
+    cached = _DIGESTS.get(sparse)
+    if cached is None:
+        col_ptr, rows_of = nonzero_structure(sparse)
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(np.ascontiguousarray(col_ptr, dtype=np.int64).tobytes())
+        digest.update(np.ascontiguousarray(rows_of, dtype=np.int64).tobytes())
+        cached = _DIGESTS[sparse] = digest.hexdigest()
+    return cached
 
 
 def compressed_layer_statistics(
     layer, n_pe: int, registers: int | None, entry_bits: int, word_bits: int
 ) -> LayerStatistics:
     """`layer_statistics` of a compressed (or pruned) layer's real matrix, cached per layer
-    object and (N, R, entry bits, word bits)."""
+    object and (N, R, entry bits, word bits), and by the matrix's content (`structure_digest`)
+    so that another layer object with the same non-zeros and the same spec reuses them (the
+    statistics are a function of exactly these inputs)."""
     key = (int(n_pe), registers, int(entry_bits), int(word_bits))
     per_layer = _LAYER_CACHE.setdefault(layer.sparse, {})
     if key not in per_layer:
-        per_layer[key] = layer_statistics(
-            nonzero_structure(layer.sparse),
-            layer.spec,
-            int(n_pe),
-            registers,
+        spec = layer.spec
+        content = (
+            structure_digest(layer.sparse),
+            spec,
             int(layer.index_bits),
-            int(entry_bits),
-            int(word_bits),
+            *key,
         )
+        stats = _BY_CONTENT.pop(content, None)
+        if stats is None:
+            stats = layer_statistics(
+                nonzero_structure(layer.sparse),
+                spec,
+                int(n_pe),
+                registers,
+                int(layer.index_bits),
+                int(entry_bits),
+                int(word_bits),
+            )
+        _BY_CONTENT[content] = stats  # most recently used last
+        while len(_BY_CONTENT) > CONTENT_CACHE_ENTRIES:
+            del _BY_CONTENT[next(iter(_BY_CONTENT))]
+        per_layer[key] = stats
     return per_layer[key]

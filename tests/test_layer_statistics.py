@@ -159,3 +159,37 @@ def test_density_statistics_match_a_large_iid_matrix():
     np.testing.assert_allclose(
         expected.stored_entries_per_pe, measured.stored_entries_per_pe, rtol=0.02
     )
+
+
+def test_statistics_are_shared_by_layers_with_the_same_structure():
+    """Two compression settings that prune alike (other codes, same positions) share the
+    statistics; another structure, spec or bit width does not."""
+    from types import SimpleNamespace
+
+    from simulator.layer_statistics import compressed_layer_statistics, structure_digest
+
+    rng = np.random.default_rng(7)
+    spec = LayerSpec("fc", "fc", 40, 64)
+    mask = rng.random((64, 40)) < 0.3
+    codes_a = (mask * rng.integers(1, 16, mask.shape)).astype(np.uint16)
+    codes_b = (mask * rng.integers(1, 4, mask.shape)).astype(np.uint16)
+    codes_c = codes_a.copy()
+    codes_c[0, 0], codes_c[1, 0] = (0, 5) if codes_c[0, 0] else (5, 0)  # one non-zero moved
+
+    def layer(codes, spec=spec):
+        return SimpleNamespace(sparse=encode_sparse(codes, 4, 4), spec=spec, index_bits=4)
+
+    a, b, c = layer(codes_a), layer(codes_b), layer(codes_c)
+    assert structure_digest(a.sparse) == structure_digest(b.sparse)
+    assert structure_digest(a.sparse) != structure_digest(c.sparse)
+    first = compressed_layer_statistics(a, 8, None, 8, 64)
+    assert compressed_layer_statistics(b, 8, None, 8, 64) is first
+    assert compressed_layer_statistics(c, 8, None, 8, 64) is not first
+    assert compressed_layer_statistics(b, 8, None, 6, 64) is not first
+    other_spec = layer(codes_a, LayerSpec("fc2", "fc", 40, 64))
+    assert compressed_layer_statistics(other_spec, 8, None, 8, 64) is not first
+    # and what is shared is what a fresh computation gives
+    fresh = layer_statistics(structure_from_codes(codes_b), spec, 8, None, 4, 8, 64)
+    assert fresh.entries_per_item == first.entries_per_item
+    assert fresh.words_per_item == first.words_per_item
+    np.testing.assert_array_equal(fresh.stored_entries_per_pe, first.stored_entries_per_pe)
