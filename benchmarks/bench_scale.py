@@ -90,7 +90,11 @@ def main() -> list[dict]:
                 )
             )
         big = EXAMPLES / "explore-100k.toml"
-        env_cold = {**env, "DCSIM_CACHE_DIR": str(tmp / "cache-big"), "NUMBA_CACHE_DIR": str(tmp / "numba-big")}
+        env_cold = {
+            **env,
+            "DCSIM_CACHE_DIR": str(tmp / "cache-big"),
+            "NUMBA_CACHE_DIR": str(tmp / "numba-big"),
+        }
         r = _sweep(big, tmp / "big-cold", env_cold)
         rows.append(
             _row(
