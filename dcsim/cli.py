@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "inspect",
     "simulate",
     "energy-table",
+    "area-table",
     "validate",
     "sweep",
     "report",

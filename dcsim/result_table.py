@@ -17,7 +17,12 @@ Columns (units in the names; the catalogue is `reports.column_catalogue`):
 - per point (total rows): sums of the layers, density weighted by weights, load balance
   weighted by cycles, fps, meets_target, the point's fit (needs vs capacities, overflow,
   binding memory), accuracy (top1, top5, retrieval_map, precision_at_10) and its source,
-  the host ops outside the engine; status "ok".
+  the host ops outside the engine; status "ok";
+- per point, the silicon (total rows; `simulator.area_table`): area_mm2 and one
+  area_<component>_mm2 per area component, and the figures architects compare designs by:
+  power_mw (energy per frame / latency per frame), fps_per_mm2, frames_per_j and
+  tops_per_w_dense (dense-equivalent operations, 2 × the dense layers' MACs per frame, per
+  joule, in TOPS/W); dense_ops on every row.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from simulator.area_table import AREA_COMPONENTS
 from simulator.energy_table import ACTIONS
 from simulator.lowering import input_shape
 from simulator.memory_fit import memory_fit_arrays
@@ -47,6 +53,34 @@ def _rows_of(layer_values: np.ndarray, total_values: np.ndarray) -> np.ndarray:
     out[:, :-1] = layer_values
     out[:, -1] = total_values
     return out.reshape(-1)
+
+
+def _area_and_efficiency(columns, results, layers, shape, energy_mj, fps) -> None:
+    """Area per component and in total, power, fps/mm², frames/J and dense-equivalent TOPS/W
+    (total rows; module docstring); dense_ops on every row."""
+    v = shape[0]
+    nan_layers = np.full(shape, math.nan)
+    area = {c: np.asarray(results.area_mm2[c], dtype=np.float64) for c in AREA_COMPONENTS}
+    total_area = sum(area.values()) if area else np.zeros(v)
+    columns["area_mm2"] = _rows_of(nan_layers, total_area)
+    for component, values in area.items():
+        columns[f"area_{component}_mm2"] = _rows_of(nan_layers, values)
+    dense_ops = np.broadcast_to(
+        np.asarray([2.0 * x.spec.macs for x in layers], dtype=np.float64), shape
+    )
+    ops_total = dense_ops.sum(axis=1)
+    columns["dense_ops"] = _rows_of(dense_ops, ops_total)
+    energy_j = (sum(energy_mj.values()) if energy_mj else np.zeros(shape)).sum(axis=1) * 1e-3
+    latency_s = results.layers["latency_s"].sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power_mw = np.where(latency_s > 0, energy_j / latency_s * 1e3, math.nan)
+        fps_per_mm2 = np.where(total_area > 0, fps / total_area, math.nan)
+        frames_per_j = np.where(energy_j > 0, 1.0 / energy_j, math.inf)
+        tops_per_w = np.where(energy_j > 0, ops_total / energy_j / 1e12, math.nan)
+    columns["power_mw"] = _rows_of(nan_layers, power_mw)
+    columns["fps_per_mm2"] = _rows_of(nan_layers, fps_per_mm2)
+    columns["frames_per_j"] = _rows_of(nan_layers, frames_per_j)
+    columns["tops_per_w_dense"] = _rows_of(nan_layers, tops_per_w)
 
 
 def tidy_table(
@@ -185,6 +219,7 @@ def tidy_table(
     for name in ACCURACY_COLUMNS:
         value = math.nan if accuracy is None else accuracy.get(name, math.nan)
         columns[name] = _rows_of(np.full(shape, math.nan), np.full(v, value, dtype=np.float64))
+    _area_and_efficiency(columns, results, layers, shape, energy_mj, fps)
     rows = v * (n_layers + 1)
     columns["accuracy_source"] = np.full(rows, accuracy_source, dtype=object)
     columns["status"] = np.full(rows, "ok", dtype=object)

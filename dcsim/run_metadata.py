@@ -1,11 +1,13 @@
 """What a sweep's report shows besides the result table: config, accelerators, energy tables,
-validation and verification rows and retrieval examples (`run.json` in the output directory).
+area tables, validation and verification rows and retrieval examples (`run.json` in the output
+directory).
 
 Part of the application layer (DESIGN §6). `reports` receives this as a plain JSON-able dict.
 Energy tables are listed for at most `MAX_ACCELERATORS` distinct accelerators (a sweep over
 10^4 hardware variants would otherwise carry 10^4 tables): those of the probe points (every
 hardware axis value, `dcsim.work_units.probe_points`) and of each network's best points;
-`energy_tables_complete` says whether every accelerator of the sweep is listed.
+`energy_tables_complete` says whether every accelerator of the sweep is listed. The same
+accelerators get their area tables, once per codebook size their points ran on.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from dcsim.config import DesignPoint, SweepConfig
 MAX_ACCELERATORS = 256
 
 
-def _accelerators(points) -> tuple[list[dict], list[dict], bool]:
+def _accelerators(points) -> tuple[list[dict], list[dict], bool, dict]:
     from dcsim.point_evaluation import accelerator_label, point_accelerator
     from simulator.energy_table import energy_table_rows
 
-    specs, table, seen = [], [], set()
+    specs, table, seen, archs = [], [], set(), {}
     complete = True
     for point in points:
         label = accelerator_label(point)
@@ -38,9 +40,31 @@ def _accelerators(points) -> tuple[list[dict], list[dict], bool]:
             arch = point_accelerator(point)
         except (ValueError, OSError):
             continue  # the point fails and says why; nothing to tabulate
+        archs[label] = arch
         specs.append({"accelerator": label, **arch.to_dict()})
         table += [{"accelerator": label, **row} for row in energy_table_rows(arch)]
-    return specs, table, complete
+    return specs, table, complete, archs
+
+
+def _area_tables(archs: dict, totals: pd.DataFrame) -> list[dict]:
+    """The area table of every listed accelerator, once per codebook size its points ran on
+    (the codebook grows to 2^b for a network with wider weights), keyed by (accelerator,
+    codebook_entries) like the result table's total rows."""
+    from simulator.area_table import area_table_rows
+
+    sizes: dict[str, set[int]] = {}
+    if {"accelerator", "codebook_entries"} <= set(totals.columns):
+        for label, entries in zip(totals["accelerator"], totals["codebook_entries"]):
+            if pd.notna(entries):
+                sizes.setdefault(str(label), set()).add(int(entries))
+    rows = []
+    for label, arch in archs.items():
+        for entries in sorted(sizes.get(label) or {arch.codebook_entries}):
+            rows += [
+                {"accelerator": label, "codebook_entries": entries, **row}
+                for row in area_table_rows(arch, entries)
+            ]
+    return rows
 
 
 def _listed_points(config: SweepConfig, totals: pd.DataFrame) -> list[DesignPoint]:
@@ -64,13 +88,14 @@ def build_meta(config: SweepConfig, totals: pd.DataFrame, *, verification: list[
     from dcsim.validation_rows import validation_rows
     from dcsim.verification import summary
 
-    accelerators, energy_table, complete = _accelerators(_listed_points(config, totals))
+    accelerators, energy_table, complete, archs = _accelerators(_listed_points(config, totals))
     digits_points = [p for p in config.iter_design_points() if p.network.weights == "digits"]
     return {
         "config": config.as_dict(),
         "accelerators": accelerators,
         "energy_table": energy_table,
         "energy_tables_complete": complete,
+        "area_table": _area_tables(archs, totals),
         "validation": validation_rows(),
         "verification": {"summary": summary(list(verification)), "rows": list(verification)},
         "retrieval": retrieval_examples(digits_points, totals),

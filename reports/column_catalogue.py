@@ -1,12 +1,15 @@
 """The catalogue data of the result table's columns: unit, meaning, kind, format, label.
 
 Place in the flow: part of ``reports`` (see :mod:`reports.columns`, which describes any
-column — static or dynamic — and builds headers from this data). Imports nothing else.
+column — static or dynamic — and builds headers from this data). Imports nothing else but
+:mod:`reports.area_columns` (the area and efficiency columns' data).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from reports.area_columns import AREA_COLUMNS
 
 #: Units that say "no physical unit": the header shows no parentheses for them.
 NO_UNIT = ("text", "true/false", "JSON", "identifier")
@@ -525,5 +528,6 @@ _CATALOGUE: list[ColumnInfo] = [
     _text("error", 'Error message of a failed point ("" when ok).'),
 ]
 
+_CATALOGUE += [ColumnInfo(*entry) for entry in AREA_COLUMNS]  # silicon area and efficiency
 #: name → ColumnInfo for every static column of the contract.
 COLUMNS: dict[str, ColumnInfo] = {c.name: c for c in _CATALOGUE}

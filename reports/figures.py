@@ -29,6 +29,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from reports.area_figure import energy_area_figure
 from reports.best_point import ACCURACY_METRICS, BEST_POINT_RULE, best_points
 from reports.figure_common import (
     ACC_LABEL,
@@ -347,6 +348,7 @@ def figures_of(data: ReportData) -> list[Figure]:
             footprint_points(drawn, best_ids), total_points=data.n_ok, total_fit=data.n_fit
         )
     )
+    figs.append(energy_area_figure(drawn))
     if data.tradeoff is not None:
         figs.append(tradeoff_figure(data.tradeoff, drawn))
         figs.append(knee_figure(data.tradeoff))

@@ -372,6 +372,8 @@ def _tradeoff_html(data: ReportData, by_id: dict) -> str:
                 }
             )
         parts.append(_figure_html(by_id["knees"]) + _table(knees, table="knees"))
+    else:
+        parts.append(_figure_html(by_id["knees"]))
     return "".join(parts)
 
 
@@ -406,6 +408,7 @@ def report_html(data: ReportData, meta: dict) -> str:
             "On-chip memory: need vs capacity",
             _figure_html(by_id["footprint"]),
         ),
+        ("energy-area", "Energy vs area", _figure_html(by_id["energy-area"])),
         ("retrieval", "Retrieval examples", _retrieval_html(list(meta.get("retrieval") or []))),
         (
             "validation",
@@ -427,6 +430,11 @@ def report_html(data: ReportData, meta: dict) -> str:
                 "no energy table",
                 table="energy_table",
             ),
+        ),
+        (
+            "area-table",
+            "Area table",
+            _table(meta.get("area_table") or [], None, "no area table", table="area_table"),
         ),
         (
             "accelerators",

@@ -11,8 +11,9 @@ A. counts (points, failures, fits, binding memories, codebook shortfalls, failur
    the best-point rule's first pass, which accuracy metric is measured, the facets of the
    heatmaps, the number of layer rows;
 B. the best-point rule's second pass; every Pareto front the report draws, per network —
-   energy vs latency, and accuracy vs latency, energy and model size where accuracy is
-   measured (:class:`reports.pareto.ParetoFront`, O(n log n)); the deterministic sample; the
+   energy vs latency, energy vs area among the points meeting the target frame rate, and
+   accuracy vs latency, energy and model size where accuracy is measured
+   (:class:`reports.pareto.ParetoFront`, O(n log n)); the deterministic sample; the
    lowest-energy points (the breakdown's dropdown);
 C. the full rows of the points to draw; the heatmap cells of the facets to draw; the first
    failed points;
@@ -156,6 +157,12 @@ def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame:
         return np.full(len(frame), np.nan)
     return pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
+
+
+def _flags(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[column].fillna(False).astype(bool).to_numpy()
 
 
 def point_hash(point_ids) -> np.ndarray:
@@ -314,6 +321,12 @@ def _pass_b(source, data: ReportData, best: BestPointScan, quotas: dict[str, int
                 y = _numbers(frame, y_col)[sel]
                 front = fronts.setdefault((network, name), ParetoFront())
                 front.add(_numbers(frame, x_col)[sel], -y if minimise_y else y, ordinals[sel])
+            if "area_mm2" in frame and "energy_mj" in frame:
+                # energy vs area among the points that meet the target (others: NaN, left out)
+                meets = _flags(frame, "meets_target")[sel]
+                area = np.where(meets, _numbers(frame, "area_mm2")[sel], np.nan)
+                front = fronts.setdefault((network, "energy-area"), ParetoFront())
+                front.add(area, -_numbers(frame, "energy_mj")[sel], ordinals[sel])
         if "energy_mj" in frame:
             part = pd.DataFrame(
                 {

@@ -16,6 +16,7 @@ Workbook sheets:
   every layer; the ``summary`` energies of the points on ``per_layer`` are ``SUMIFS`` over it,
   so their totals update too;
 - ``accelerator``: one row per accelerator spec; ``energy_table``: the energy reference table;
+  ``area_table``: the area table, with the ``summary`` area cells as live formulas over it;
 - ``validation``: published vs model; ``about``: version, creation time, the sweep config and
   what ``summary`` and ``per_layer`` hold (rows left out, and why);
 - ``units``: every column, its header, unit and meaning.
@@ -48,6 +49,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from reports import workbook_plan as plans
+from reports.area_sheet import (
+    AREA_POINT_COLUMNS,
+    AreaRefs,
+    area_sheet,
+    area_summary_formulas,
+)
 from reports.columns import (
     column_info,
     component_of,
@@ -69,6 +76,7 @@ __all__ = ["PER_LAYER_DROP", "SUMMARY_DROP", "write_csv", "write_workbook", "wri
 SUMMARY_DROP = ("row_type", "layer", "layer_kind")
 #: Columns left out of ``per_layer`` (only defined on total rows).
 PER_LAYER_DROP = (
+    *AREA_POINT_COLUMNS,
     "row_type",
     "fps",
     "meets_target",
@@ -83,6 +91,7 @@ PER_LAYER_DROP = (
     "error",
     "binding_memory",
     "binding_utilization",
+    *AREA_POINT_COLUMNS,
 )
 _REL_TOL = 1e-6
 _XML_ROWS = 4_096  # table rows per streamed chunk of sheet XML (~18 MB at 95 columns)
@@ -246,7 +255,9 @@ def _per_layer_rows(data, plan, lcols, refs: _EnergyRefs, fallbacks: _Fallbacks)
     return rows
 
 
-def _summary_rows(data, plan, scols, lletters: dict[str, str], fallbacks: _Fallbacks):
+def _summary_rows(
+    data, plan, scols, lletters: dict[str, str], fallbacks: _Fallbacks, area: AreaRefs
+):
     comps = energy_component_columns(scols)
     energy_cols = [c for c in ["energy_mj", *comps] if c in scols and c in lletters]
     last = plan.per_layer_rows + 1
@@ -279,6 +290,9 @@ def _summary_rows(data, plan, scols, lletters: dict[str, str], fallbacks: _Fallb
                         f"SUMIFS({rng},{key},{layout.letters['point_id']}", numbers, ")", ""
                     )
                     formulas[c] = _formula_at(good, text)
+            area_formulas, plain = area_summary_formulas(table, layout.letters, first, area)
+            formulas.update(area_formulas)
+            fallbacks.count += plain
             yield rows_xml(table, layout, first, formulas)
             first += n
             left -= n
@@ -323,6 +337,7 @@ def write_workbook(data: ReportData, meta: dict, path: os.PathLike | str) -> Pat
         _per_layer_rows(data, plan, lcols, refs, fallbacks),
     )
     lletters = SheetLayout(lcols).letters
+    area, area_refs = area_sheet(meta)
     summary = TableSheet(
         "summary",
         scols,
@@ -330,7 +345,7 @@ def write_workbook(data: ReportData, meta: dict, path: os.PathLike | str) -> Pat
         [column_info(c).number_format for c in scols],
         plan.summary_rows,
         _first_rows(data, scols, "total") if has_rows else [],
-        _summary_rows(data, plan, scols, lletters, fallbacks),
+        _summary_rows(data, plan, scols, lletters, fallbacks, area_refs),
     )
     urows = units_rows(columns, energy_rows)
     units = _record_sheet("units", urows, ("column", "header", "unit", "meaning"))
@@ -340,6 +355,7 @@ def write_workbook(data: ReportData, meta: dict, path: os.PathLike | str) -> Pat
         per_layer,
         _record_sheet("accelerator", list(meta.get("accelerators") or [])),
         energy,
+        area,
         _record_sheet("validation", list(meta.get("validation") or [])),
         units,
     ]
@@ -357,8 +373,9 @@ def write_workbook(data: ReportData, meta: dict, path: os.PathLike | str) -> Pat
         write_package(temp, package, sheets, created)
     if fallbacks.count:
         warnings.warn(
-            f"write_xlsx: {fallbacks.count} energy cells do not equal events × energy_table "
-            f"(or the sum of their parts); written as plain values, not formulas",
+            f"write_xlsx: {fallbacks.count} energy or area cells do not equal events × "
+            f"energy_table (area_table entries, or the sum of their parts); written as plain "
+            f"values, not formulas",
             stacklevel=2,
         )
     return Path(path)

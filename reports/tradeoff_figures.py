@@ -22,6 +22,8 @@ from reports.tradeoff import TradeoffData, knee_index
 
 __all__ = ["knee_figure", "tradeoff_figure", "MAX_CAPACITY_LINES"]
 
+#: Points from which the latency panel draws with WebGL (as the report's other scatters).
+WEBGL_POINTS = 1_000
 #: Most on-chip capacity lines drawn per panel (the smallest, the largest and evenly between).
 MAX_CAPACITY_LINES = 4
 _MAX_NETWORKS = 4
@@ -119,8 +121,9 @@ def tradeoff_figure(data: TradeoffData, drawn: pd.DataFrame) -> Figure:
             keep = np.isfinite(acc)
             points = points[keep]
             size = pd.to_numeric(points.get("model_bytes"), errors="coerce")
+            scatter = go.Scattergl if len(points) >= WEBGL_POINTS else go.Scatter
             fig.add_trace(
-                go.Scattergl(
+                scatter(
                     x=pd.to_numeric(points["latency_ms"], errors="coerce").to_numpy(float),
                     y=acc[keep] * 100,
                     mode="markers",

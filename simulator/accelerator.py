@@ -11,6 +11,18 @@ every key is validated and an unknown key or a bad value raises a one-line Value
 field, the value and what is allowed: integers within stated ranges (`INT_FIELD_RANGES`, e.g.
 n_pe in [1, 4096]), floats finite and > 0 (no inf, no nan). An empty file is an error, not the
 defaults. Units are SI and carried in the names.
+
+Technology: `technology_node_nm` is one of `TECHNOLOGY_NODES_NM` (7 … 180 nm, the reach of the
+Stillmaker–Baas scaling data, `simulator.technology_scaling`); SRAM outside CACTI's 22–65 nm
+scales by Accelergy's rules (`simulator.sram_model`).
+
+Per-action overrides: a `[energy]` table sets any entry of the energy reference table directly
+(`sparse_sram_read_pj = 25.0`: pJ per event of that action) and an `[area]` table any entry of
+the area table (`sparse_sram_um2 = 400000.0`: µm² per instance of that component) — an
+architect's own SRAM compiler or library numbers. The tables record such an entry's source as
+"user". They are held as sorted (key, value) pairs in `energy_overrides_pj` /
+`area_overrides_um2` (a dict is accepted and normalised); keys are checked against the
+tables' actions and components, values must be finite and ≥ 0.
 """
 
 from __future__ import annotations
@@ -21,11 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compression.sparse_format import MAX_N_PE
+from simulator.sram_model import SRAM_CELLS
+from simulator.technology_scaling import TECHNOLOGY_NODES_NM, logic_scale
 
 PRESET_DIR = Path(__file__).with_name("presets")
-SRAM_CELLS: tuple[str, ...] = ("itrs-hp", "itrs-lstp")
-# Nodes for which energy-sources.md has both CACTI SRAM fits and Stillmaker–Baas logic factors.
-TECHNOLOGY_NODES_NM: tuple[int, ...] = (65, 45, 32, 28, 22)
+OVERRIDE_FIELDS: tuple[str, ...] = ("energy_overrides_pj", "area_overrides_um2")
+# TOML table name -> override field
+OVERRIDE_TABLES: dict[str, str] = {"energy": "energy_overrides_pj", "area": "area_overrides_um2"}
 
 
 @dataclass(frozen=True)
@@ -58,8 +72,20 @@ class Accelerator:
     dram_energy_j_per_bit: float = 20e-12
     dram_bandwidth_bytes_per_s: float = 12.8e9
     description: str = ""
+    energy_overrides_pj: tuple[tuple[str, float], ...] = ()
+    area_overrides_um2: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
+        for name in OVERRIDE_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                value = tuple(value.items())
+            if isinstance(value, list | tuple):
+                try:
+                    pairs = tuple(sorted((str(k), v) for k, v in value))
+                except (TypeError, ValueError):
+                    raise _bad(name, value, "a table of name = number") from None
+                object.__setattr__(self, name, pairs)
         validate_accelerator(self)
 
     # --- derived ---------------------------------------------------------------------------
@@ -97,7 +123,11 @@ class Accelerator:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """Every field; the overrides as {name: value} (what `accelerator_from_dict` reads)."""
+        out = dataclasses.asdict(self)
+        for name in OVERRIDE_FIELDS:
+            out[name] = dict(getattr(self, name))
+        return out
 
 
 # Allowed range of every integer field. The upper bounds keep a mistyped number a clear error
@@ -159,11 +189,13 @@ def validate_accelerator(arch: Accelerator) -> None:
             else ("activation_sram_word_bits")
         )
         raise _bad(name, getattr(arch, name), "a multiple of 8")
-    if arch.technology_node_nm not in TECHNOLOGY_NODES_NM:
+    if isinstance(arch.technology_node_nm, bool) or arch.technology_node_nm not in (
+        TECHNOLOGY_NODES_NM
+    ):
         raise _bad(
             "technology_node_nm",
             arch.technology_node_nm,
-            "one of " + ", ".join(map(str, TECHNOLOGY_NODES_NM)),
+            "one of " + ", ".join(map(str, TECHNOLOGY_NODES_NM)) + " (nm)",
         )
     if arch.sram_cell not in SRAM_CELLS:
         raise _bad("sram_cell", arch.sram_cell, "one of " + ", ".join(SRAM_CELLS))
@@ -176,6 +208,30 @@ def validate_accelerator(arch: Accelerator) -> None:
         )
     if arch.vdd_v > 2.0:
         raise _bad("vdd_v", arch.vdd_v, "a supply voltage in (0, 2] V")
+    logic_scale(arch.technology_node_nm, arch.vdd_v)  # one-line error where the fit is <= 0
+    _validate_overrides(arch)
+
+
+def _validate_overrides(arch: Accelerator) -> None:
+    from simulator.area_table import AREA_COMPONENTS
+    from simulator.energy_table import ACTIONS
+
+    allowed = {
+        "energy_overrides_pj": [f"{action}_pj" for action in ACTIONS],
+        "area_overrides_um2": [f"{component}_um2" for component in AREA_COMPONENTS],
+    }
+    for name, keys in allowed.items():
+        table = next(t for t, f in OVERRIDE_TABLES.items() if f == name)
+        for key, value in getattr(arch, name):
+            if key not in keys:
+                raise _bad(f"[{table}] {key}", value, "one of " + ", ".join(keys))
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value < 0
+            ):
+                raise _bad(f"[{table}] {key}", value, "a finite number >= 0")
 
 
 def preset_names() -> tuple[str, ...]:
@@ -184,12 +240,25 @@ def preset_names() -> tuple[str, ...]:
 
 def accelerator_from_dict(data: dict, *, source: str = "<dict>") -> Accelerator:
     """Build an Accelerator from a dict of TOML keys; unknown keys are an error."""
+    allowed = [*FIELD_NAMES, *OVERRIDE_TABLES]
     for key in data:
-        if key not in FIELD_NAMES:
+        if key not in allowed:
             raise ValueError(
-                f"{source}: unknown accelerator key {key!r}; allowed: {', '.join(FIELD_NAMES)}"
+                f"{source}: unknown accelerator key {key!r}; allowed: {', '.join(allowed)}"
             )
     values = dict(data)
+    for table, name in OVERRIDE_TABLES.items():
+        if table in values:
+            if not isinstance(values[table], dict):
+                raise ValueError(
+                    f"{source}: accelerator [{table}]={values[table]!r} is invalid; allowed: a "
+                    f"table of name = number"
+                )
+            if name in values:
+                raise ValueError(
+                    f"{source}: accelerator [{table}] and {name} both given; allowed: one of them"
+                )
+            values[name] = values.pop(table)
     # TOML writes 800e6 as a float, 64 as an int; accept integral floats for float fields only.
     for key in _POSITIVE_FLOATS:
         if key in values and isinstance(values[key], int) and not isinstance(values[key], bool):

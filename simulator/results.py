@@ -55,6 +55,7 @@ class LayerResult:
     activation_dram_bytes: float = 0.0  # feature-map spill (input read + output write)
     codebook_entries: int = 0  # entries of the codebook it ran on (≥ the spec's; 2^b if larger)
     codebook_fits: bool = True  # 2**weight_bits <= the spec's codebook entries
+    dense_macs: int = 0  # MACs of the dense layer (dense-equivalent work)
 
     @property
     def energy_j(self) -> float:
@@ -89,6 +90,19 @@ class NetworkResult:
     model_bytes: int  # on-chip format (sparse-matrix words + pointers) of all layers
     model_bytes_onchip: int
     energy_table: list[dict] = field(repr=False, default_factory=list)
+    area_table: list[dict] = field(repr=False, default_factory=list)  # simulator.area_table
+
+    @property
+    def area_mm2(self) -> float:
+        """Silicon area of the accelerator: Σ of its area table (NaN without one)."""
+        if not self.area_table:
+            return float("nan")
+        return float(sum(row["area_mm2"] for row in self.area_table))
+
+    @property
+    def dense_ops(self) -> float:
+        """Dense-equivalent operations of one frame: 2 × the layers' dense MACs."""
+        return float(sum(2 * layer.dense_macs for layer in self.layers))
 
     @property
     def model_bytes_dram(self) -> int:
@@ -136,10 +150,20 @@ class NetworkResult:
         for component, joules in self.energy_by_component_j.items():
             row[f"energy_{component}_uj"] = joules * 1e6
         row["fps"] = self.fps
+        seconds = self.latency_s
+        row["power_mw"] = self.energy_j / seconds * 1e3 if seconds > 0 else float("nan")
+        row["area_mm2"] = self.area_mm2
+        row["fps_per_mm2"] = self.fps / self.area_mm2 if self.area_mm2 > 0 else float("nan")
+        row["frames_per_j"] = 1.0 / self.energy_j if self.energy_j > 0 else float("inf")
+        row["tops_per_w_dense"] = (
+            self.dense_ops / self.energy_j / 1e12 if self.energy_j > 0 else float("nan")
+        )
         return row
 
     def rows(self) -> list[dict]:
         rows = [layer.row() for layer in self.layers]
+        total = self.total_row()
         for row in rows:
-            row["fps"] = float("nan")
-        return [*rows, self.total_row()]
+            for name in total:
+                row.setdefault(name, float("nan"))
+        return [*rows, total]

@@ -31,6 +31,7 @@ import math
 import numpy as np
 
 from simulator.accelerator import Accelerator, load_accelerator
+from simulator.area_table import area_table_rows
 from simulator.cycle_model import Timing, cycle_timing
 from simulator.energy_table import (
     build_energy_table,
@@ -111,17 +112,17 @@ def assemble_layer_result(
     events = {
         action: float(count)
         for action, count in layer_events(
+            lambda name: getattr(arch, name),
             sram_words=counts.sram_words,
             broadcasts=counts.broadcasts,
             entries=counts.entries,
             scanned_activations=counts.scanned_activations,
+            input_values=math.prod(input_shape(spec)),
             outputs=counts.outputs,
-            n_pe=n,
-            activation_bits=arch.activation_bits,
-            activation_sram_word_bits=arch.activation_sram_word_bits,
             decode_bits=codebook_decode_bits(codebook_entries),
+            codebook_entries=codebook_entries,
+            compute_cycles=timing.total_cycles,
             latency_s=latency_s,
-            clock_hz=arch.clock_hz,
             dram_bytes=dram_bytes,
         ).items()
     }
@@ -151,6 +152,7 @@ def assemble_layer_result(
         activation_dram_bytes=activation_dram,
         codebook_entries=int(codebook_entries),
         codebook_fits=2**weight_bits <= arch.codebook_entries,
+        dense_macs=int(spec.macs),
     )
 
 
@@ -338,6 +340,7 @@ def simulate_network(
         model_bytes=int(total),
         model_bytes_onchip=int(total - streamed),
         energy_table=energy_table_rows(arch),
+        area_table=area_table_rows(arch, codebook_entries),
     )
 
 
@@ -391,4 +394,5 @@ def analytical_network(
         model_bytes=int(total),
         model_bytes_onchip=int(total - streamed),
         energy_table=energy_table_rows(arch),
+        area_table=area_table_rows(arch, codebook_entries),
     )

@@ -22,9 +22,11 @@ Registered checks
   the cycles idle at depth 1, little gain past 8). Published number only at depth 1 (0.5).
 - `pe-scaling`: speedup vs PE count 1…256 on Alex-7 (EIE Fig. 12: near-linear); published =
   the linear speedup N.
-- `eie-power`: average power over Alex-6/7/8 by EIE module (sparse-matrix read, pointer read,
-  arithmetic, activation read/write, activation queue) and in total, against EIE Table II's
-  post-layout power per PE × 64 (context: EIE's numbers include the clock network).
+- `eie-power`, `eie-area` (`simulator.eie_table2`): power (average over Alex-6/7/8) and area
+  by EIE module (sparse-matrix read, pointer read, arithmetic, activation read/write,
+  activation queue), by component type (memory, clock network, register, combinational), of
+  the LNZD units and in total, against EIE Table II's post-layout numbers per PE (× 64 for
+  power), §VI and Table V; a row that misses names the mechanism the model lacks.
 `SIMULATOR_CHECKS` names these; every sweep report carries them (`dcsim.validation_rows`).
 """
 
@@ -112,7 +114,7 @@ def _clear_shared_layers() -> None:
 
 # EIE Table IV (arXiv:1602.01528v2), 64 PEs at 800 MHz: (actual, theoretical) time in µs.
 # NT-LSTM's actual time was 14.6 µs here until issue 10, whose reading of Table IV gives
-# 7.5 µs (theoretical 6.5 µs); the search tool held no copy of the table to re-check it.
+# 7.5 µs (theoretical 6.5 µs); issue 15 re-checked all nine pairs against the arXiv text.
 EIE_TABLE_IV = "EIE Table IV (Han et al., ISCA 2016, arXiv:1602.01528v2)"
 EIE_PUBLISHED_US = {
     "alex-6": (30.3, 28.1),
@@ -302,62 +304,11 @@ def validation_rows(checks: list[str] | None = None, seed: int = 0) -> list[dict
     return rows
 
 
-# EIE Table II: power per PE by module at 800 MHz, 45 nm (mW); ×64 PEs for the array.
-EIE_PE_POWER_MW = {
-    "SpmatRead": (4.955, ("sparse_sram",)),
-    "PtrRead": (1.807, ("pointer_sram",)),
-    "ArithmUnit": (1.162, ("codebook", "mac")),
-    "ActRW": (1.122, ("registers", "activation_sram")),
-    "Act_queue": (0.112, ("fifo", "lnzd")),
-}
-EIE_PE_TOTAL_POWER_MW = 9.157
+# EIE Table II (power and area by module): registered by simulator.eie_table2, which imports
+# this module's helpers (defined above), so it is imported here, at the end.
+import simulator.eie_table2  # noqa: E402, F401
 
-
-@register_check("eie-power")
-def check_eie_power(seed: int = 0) -> list[dict]:
-    """Average power of Alex-6/7/8 (Σ energy / Σ time) by EIE module, against EIE Table II.
-
-    Context, not pass/fail: EIE's numbers are post-layout and include the clock network
-    (about a fifth of its power), which the event-based energy model has no term for; the
-    table does not say which workload it was measured on.
-    """
-    arch = load_accelerator("eie")
-    results = [_eie_layer_result(name, arch, seed) for name in EIE_ALEXNET]
-    seconds = sum(r.latency_s for r in results)
-    energy: dict[str, float] = {}
-    for r in results:
-        for component, joules in r.energy_by_component_j.items():
-            energy[component] = energy.get(component, 0.0) + joules
-    n = arch.n_pe
-    rows = []
-    for module, (per_pe_mw, components) in EIE_PE_POWER_MW.items():
-        model_mw = sum(energy.get(c, 0.0) for c in components) / seconds * 1e3
-        rows.append(
-            row(
-                f"power, {module}",
-                per_pe_mw * n,
-                model_mw,
-                "mW",
-                f"{per_pe_mw} mW/PE × {n}; model: {' + '.join(components)} on Alex-6/7/8; "
-                "context only",
-                source="EIE Table II (power per PE by module, 45 nm, 800 MHz)",
-            )
-        )
-    rows.append(
-        row(
-            "power, total",
-            EIE_PE_TOTAL_POWER_MW * n,
-            sum(energy.values()) / seconds * 1e3,
-            "mW",
-            f"{EIE_PE_TOTAL_POWER_MW} mW/PE × {n}, clock network included; model: every "
-            "component incl. leakage, no clock network; context only",
-            source="EIE Table II (total power per PE, 45 nm, 800 MHz)",
-        )
-    )
-    return rows
-
-
-# The checks defined above (timing, load balance, scaling, power): cheap, code-only, and the
-# set every sweep report carries. Checks registered later by other packages (the accuracy
+# The checks defined above (timing, load balance, scaling, power, area): cheap, code-only, and
+# the set every sweep report carries. Checks registered later by other packages (the accuracy
 # trends, which train networks) run only when asked for (`dcsim validate`).
 SIMULATOR_CHECKS: tuple[str, ...] = tuple(CHECKS)

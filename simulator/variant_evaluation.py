@@ -12,6 +12,8 @@ variants (`HardwareVariants`, a struct of arrays), and every result is a numpy a
   (`simulator.analytical_model.drain_cycles`); axes that cannot change timing — clock, node,
   voltage, SRAM capacities, DRAM — reuse it;
 - per distinct energy-relevant spec (`simulator.energy_table.ENERGY_FIELDS`): the energy table;
+  per distinct area-relevant spec and codebook size (`simulator.area_table.AREA_FIELDS`): the
+  area table;
 - per variant: storage, placement on chip and DRAM spill (`simulator.memory_fit`), latency and
   events (`simulator.layer_events`, the same functions the single-point path uses) and energy,
   all by broadcasting.
@@ -29,8 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.accelerator import FIELD_NAMES, Accelerator
+from simulator.accelerator import FIELD_NAMES, OVERRIDE_FIELDS, Accelerator
 from simulator.analytical_model import broadcast_items, drain_cycles
+from simulator.area_table import AREA_COMPONENTS, AREA_FIELDS, area_table_rows
 from simulator.energy_table import (
     ACTIONS,
     ENERGY_FIELDS,
@@ -53,7 +56,11 @@ class HardwareVariants:
     @classmethod
     def from_accelerators(cls, accelerators: Sequence[Accelerator]) -> HardwareVariants:
         archs = tuple(accelerators)
-        fields = {name: np.array([getattr(a, name) for a in archs]) for name in FIELD_NAMES}
+        fields = {
+            name: np.array([getattr(a, name) for a in archs])
+            for name in FIELD_NAMES
+            if name not in OVERRIDE_FIELDS  # tables of overrides: read from the specs
+        }
         return cls(fields, archs)
 
     def __len__(self) -> int:
@@ -74,6 +81,9 @@ class VariantResults:
     codebook_entries: np.ndarray  # [V]
     energy_tables: list[list[dict]]  # distinct energy tables (rows)
     energy_table_index: np.ndarray  # [V] -> index into energy_tables
+    area_mm2: dict[str, np.ndarray]  # area component -> [V] (all its instances)
+    area_tables: list[list[dict]]  # distinct area tables (rows)
+    area_table_index: np.ndarray  # [V] -> index into area_tables
 
 
 def _groups(keys: np.ndarray) -> list[tuple[tuple, np.ndarray]]:
@@ -86,6 +96,27 @@ def _groups(keys: np.ndarray) -> list[tuple[tuple, np.ndarray]]:
 
 def _energy_key(arch: Accelerator) -> tuple:
     return tuple(getattr(arch, name) for name in ENERGY_FIELDS)
+
+
+def variant_areas(
+    variants: HardwareVariants, codebook_entries: np.ndarray
+) -> tuple[dict[str, np.ndarray], list[list[dict]], np.ndarray]:
+    """(area component -> [V] mm², distinct area tables, [V] index into them): one area table
+    per distinct area-relevant spec and codebook size (`simulator.area_table`)."""
+    tables: list[list[dict]] = []
+    index = np.zeros(len(variants), np.int64)
+    seen: dict[tuple, int] = {}
+    for v, arch in enumerate(variants.accelerators):
+        key = (*(getattr(arch, name) for name in AREA_FIELDS), int(codebook_entries[v]))
+        if key not in seen:
+            seen[key] = len(tables)
+            tables.append(area_table_rows(arch, int(codebook_entries[v])))
+        index[v] = seen[key]
+    per_table = np.array(
+        [[row["area_mm2"] for row in rows] for rows in tables], dtype=np.float64
+    ).reshape(len(tables), len(AREA_COMPONENTS))
+    area = {c: per_table[index, i] for i, c in enumerate(AREA_COMPONENTS)}
+    return area, tables, index
 
 
 def evaluate_variants(
@@ -168,17 +199,17 @@ def evaluate_variants(
     codebook = np.maximum(variants["codebook_entries"], 2**widest)
     decode = np.array([codebook_decode_bits(int(c)) for c in codebook], dtype=np.float64)
     events = layer_events(
+        lambda name: variants[name][:, None],
         sram_words=words,
         broadcasts=items,
         entries=entries,
         scanned_activations=scanned,
+        input_values=np.broadcast_to(in_values, shape),
         outputs=np.broadcast_to(out_values, shape),
-        n_pe=n_pe[:, None],
-        activation_bits=variants["activation_bits"][:, None],
-        activation_sram_word_bits=variants["activation_sram_word_bits"][:, None],
         decode_bits=decode[:, None],
+        codebook_entries=codebook[:, None],
+        compute_cycles=total_cycles,
         latency_s=latency_s,
-        clock_hz=clock,
         dram_bytes=dram_bytes,
     )
     # energy tables per distinct energy-relevant spec
@@ -222,6 +253,7 @@ def evaluate_variants(
         "weight_dram_bytes": weight_dram,
         "activation_dram_bytes": activation_dram,
     }
+    area, area_tables, area_index = variant_areas(variants, codebook)
     return VariantResults(
         layers=layers_out,
         events=events,
@@ -230,6 +262,9 @@ def evaluate_variants(
         codebook_entries=codebook,
         energy_tables=tables,
         energy_table_index=table_index,
+        area_mm2=area,
+        area_tables=area_tables,
+        area_table_index=area_index,
     )
 
 
@@ -276,6 +311,7 @@ def results_of_network(sim, arch: Accelerator) -> tuple[HardwareVariants, Varian
     events = {a: column(lambda r, a=a: r.events[a]) for a in ACTIONS}
     energy = {a: events[a] * per_event[a][:, None] for a in ACTIONS}
     codebook = np.array([layers[0].codebook_entries if layers else arch.codebook_entries])
+    area_rows = sim.area_table or area_table_rows(arch, int(codebook[0]))
     return variants, VariantResults(
         layers=per_layer,
         events=events,
@@ -284,4 +320,7 @@ def results_of_network(sim, arch: Accelerator) -> tuple[HardwareVariants, Varian
         codebook_entries=codebook,
         energy_tables=[rows],
         energy_table_index=np.zeros(1, np.int64),
+        area_mm2={row["component"]: np.array([row["area_mm2"]]) for row in area_rows},
+        area_tables=[area_rows],
+        area_table_index=np.zeros(1, np.int64),
     )

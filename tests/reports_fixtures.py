@@ -13,21 +13,21 @@ import math
 import numpy as np
 import pandas as pd
 
-ACTIONS = ["sparse_sram_read", "codebook_lookup", "mac", "leakage_cycle", "dram_bit"]
+ACTIONS = ["sparse_sram_read", "codebook_lookup", "mac", "sram_leakage_cycle", "dram_bit"]
 
 ENERGY_PJ = {
     "eie": {
         "sparse_sram_read": 20.0,
         "codebook_lookup": 0.5,
         "mac": 1.1,
-        "leakage_cycle": 3.0,
+        "sram_leakage_cycle": 3.0,
         "dram_bit": 20.0,
     },
     "edge-16": {
         "sparse_sram_read": 10.0,
         "codebook_lookup": 0.4,
         "mac": 0.9,
-        "leakage_cycle": 1.0,
+        "sram_leakage_cycle": 1.0,
         "dram_bit": 20.0,
     },
 }
@@ -43,6 +43,11 @@ CAPACITIES = {
         "activation_capacity_bytes": hw["n_pe"] * 2304.0,
     }
     for acc, hw in HW.items()
+}
+# area table entries (µm² per instance; n_pe instances) as the simulator's area table gives them
+AREA_UM2 = {
+    "eie": {"sparse_sram": 430_000.0, "multiplier": 1_587.5},
+    "edge-16": {"sparse_sram": 91_310.5, "multiplier": 598.0},
 }
 MEMORY_LABELS = {
     "sparse_sram": "sparse-matrix SRAM",
@@ -86,7 +91,7 @@ def _point_rows(pid, network, acc, scale, fc_bits, accuracy, rng):
             "sparse_sram_read": nnz // 8,
             "codebook_lookup": nnz,
             "mac": nnz,
-            "leakage_cycle": cycles,
+            "sram_leakage_cycle": cycles,
             "dram_bit": 0 if acc == "eie" else nnz * fc_bits,
         }
         row = dict(settings)
@@ -161,6 +166,10 @@ def _point_rows(pid, network, acc, scale, fc_bits, accuracy, rng):
     total["codebook_fits"] = False
     total["fps"] = 1000.0 / total["latency_ms"]
     total["meets_target"] = total["fps"] >= 30.0
+    for component, um2 in AREA_UM2[acc].items():
+        total[f"area_{component}_mm2"] = hw["n_pe"] * um2 * 1e-6
+    total["area_mm2"] = sum(total[f"area_{c}_mm2"] for c in AREA_UM2[acc])
+    total["fps_per_mm2"] = total["fps"] / total["area_mm2"]
     top1 = accuracy
     total.update(
         top1=top1,
@@ -218,6 +227,21 @@ def make_meta() -> dict:
                     "source": "Horowitz ISSCC 2014",
                 }
             )
+    area_table = [
+        {
+            "accelerator": acc,
+            "codebook_entries": 256,
+            "component": component,
+            "module": "SpmatRead" if component == "sparse_sram" else "ArithmUnit",
+            "instances": HW[acc]["n_pe"],
+            "area_um2": um2,
+            "area_mm2": HW[acc]["n_pe"] * um2 * 1e-6,
+            "formula": "CACTI" if component == "sparse_sram" else "Aladdin",
+            "source": "CACTI 7" if component == "sparse_sram" else "Aladdin",
+        }
+        for acc, table in AREA_UM2.items()
+        for component, um2 in table.items()
+    ]
     grid = np.linspace(0, 1, 64).reshape(8, 8).tolist()
     example = {"image": grid, "label": 3}
     return {
@@ -227,6 +251,7 @@ def make_meta() -> dict:
             for acc, hw in HW.items()
         ],
         "energy_table": energy_table,
+        "area_table": area_table,
         "validation": [
             {
                 "check": "Alex-6 cycles",

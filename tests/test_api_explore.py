@@ -211,6 +211,7 @@ def test_figures_by_name_from_a_table_or_a_sweep_folder(explored, tmp_path):
         "layer-breakdown",
         "load-balance",
         "footprint",
+        "energy-area",
         "tradeoff",
         "knees",
     ]

@@ -18,6 +18,8 @@ VARIANTS = [
     ("edge-16", {}),
     ("eie", {"technology_node_nm": 22, "sram_cell": "itrs-hp", "vdd_v": 0.8}),
     ("edge-16", {"technology_node_nm": 65, "sparse_sram_word_bits": 128}),
+    ("eie", {"technology_node_nm": 7, "vdd_v": 0.7}),
+    ("eie", {"technology_node_nm": 130, "vdd_v": 1.2, "sram_cell": "itrs-hp"}),
 ]
 
 

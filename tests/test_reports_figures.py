@@ -221,4 +221,4 @@ def test_footprint_of_an_old_table_falls_back_to_model_size():
 
 def test_figures_of_a_table_without_points():
     figs, best = build_figures(make_results().iloc[0:0])
-    assert best.empty and len(figs) == 11
+    assert best.empty and len(figs) == 14

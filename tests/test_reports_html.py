@@ -16,7 +16,10 @@ from reports import build_report, write_report
 from reports.best_point import best_points
 from reports.figures import ok_totals, pareto_mask
 
+# in page order: the trade-off at a glance comes first, after the summary
 FIGURE_IDS = [
+    "tradeoff",
+    "knees",
     "pareto-energy-latency",
     "pareto-latency",
     "pareto-energy",
@@ -28,6 +31,7 @@ FIGURE_IDS = [
     "layer-breakdown",
     "load-balance",
     "footprint",
+    "energy-area",
 ]
 
 
@@ -54,7 +58,14 @@ def test_report_has_every_figure_and_table():
     assert page.count("<script") == 1 + len(FIGURE_IDS)
     assert not re.search(r"<script[^>]+src=", page)
     assert page.count('<img src="data:image/png;base64,') == 11  # query + 5 dense + 5 compressed
-    for section in ["Validation", "Energy reference table", "Sweep configuration", "Failed points"]:
+    for section in [
+        "Validation",
+        "Energy reference table",
+        "Area table",
+        "Energy vs area",
+        "Sweep configuration",
+        "Failed points",
+    ]:
         assert section in page
     failed = page[page.index('id="sec-failed"') :]
     assert "p999" in failed and "leaves conv1 with no weights" in failed
@@ -73,7 +84,8 @@ def test_report_without_accuracy_says_so():
     df, meta = _no_accuracy()
     page = build_report(df, meta)
     assert _figure_ids(page) == FIGURE_IDS
-    assert page.count("accuracy not measured") >= 4  # 3 Pareto fronts + accuracy heatmap
+    # 3 Pareto fronts + accuracy heatmap + trade-off and knee figures
+    assert page.count("accuracy not measured") >= 6
     assert "no retrieval examples" in page
 
 

@@ -22,6 +22,7 @@ from compression.sparse_format import encode_sparse
 from simulator import analytical_layer, load_accelerator, pruned_layer, simulate_layer
 from simulator.accelerator import FIELD_NAMES
 from simulator.analytical_model import broadcast_items, drain_cycles
+from simulator.area_table import AREA_FIELDS, build_area_table
 from simulator.cycle_model import cycle_timing
 from simulator.energy_table import ENERGY_FIELDS, build_energy_table
 from simulator.layer_statistics import layer_statistics, structure_from_codes
@@ -203,6 +204,28 @@ def test_variant_arrays_equal_the_single_point_model(small_network):
         clock_hz=[1e8, 5e8],
         sparse_sram_bytes_per_pe=[256, 65536],
     )
+    _assert_variants_equal_single_points(small_network, variants)
+
+
+def test_variant_arrays_follow_the_sram_and_register_axes(small_network):
+    """The sweep's pointer/activation SRAM and register axes (dcsim.config.HARDWARE_OVERRIDES):
+    every variant's events, energy and area equal the single-point model's, and the areas they
+    size differ between variants."""
+    variants = variants_from(
+        load_accelerator("edge-16"),
+        n_pe=[4, 16],
+        pointer_sram_bytes_per_pe=[8 * 1024, 64 * 1024],
+        activation_sram_bytes_per_pe=[1024, 16 * 1024],
+        activation_registers_per_pe=[16, 128],
+    )
+    results = _assert_variants_equal_single_points(small_network, variants)
+    for component in ("pointer_sram", "activation_sram", "activation_registers"):
+        assert len(np.unique(results.area_mm2[component])) == 4, component  # × 2 PE counts
+    assert len(np.unique(results.energy_per_event_j["pointer_read"])) == 2
+    assert len(np.unique(results.energy_per_event_j["register_access"])) == 2
+
+
+def _assert_variants_equal_single_points(small_network, variants):
     densities = [1.0, 0.5, 0.5, 0.5]
     results = evaluate_variants(small_network.layers, densities, variants)
     for v, arch in enumerate(variants.accelerators):
@@ -218,6 +241,11 @@ def test_variant_arrays_equal_the_single_point_model(small_network):
             assert total == pytest.approx(result.energy_j, rel=1e-12)
             for action, count in result.events.items():
                 assert results.events[action][v, j] == pytest.approx(count, rel=1e-12)
+        # area: the same area table, component by component
+        for row in sim.area_table:
+            assert results.area_mm2[row["component"]][v] == row["area_mm2"]
+        assert results.area_tables[results.area_table_index[v]] == sim.area_table
+    return results
 
 
 def test_energy_fields_are_all_the_table_reads():
@@ -225,21 +253,87 @@ def test_energy_fields_are_all_the_table_reads():
     base = load_accelerator("eie")
     reference = {k: v.energy_j for k, v in build_energy_table(base).items()}
     changes = {
-        "fifo_depth": 2,
         "dram_bandwidth_bytes_per_s": 1e9,
         "pipeline_stages": 7,
         "pe_per_lnzd": 8,
         "codebook_entries": 256,
         "weight_index_bits": 3,
         "relative_index_bits": 3,
-        "activation_registers_per_pe": 32,
         "name": "other",
         "description": "x",
+        "area_overrides_um2": {"sparse_sram_um2": 1.0},
     }
     assert set(changes) | set(ENERGY_FIELDS) == set(FIELD_NAMES)
     for field, value in changes.items():
         table = build_energy_table(dataclasses.replace(base, **{field: value}))
         assert {k: v.energy_j for k, v in table.items()} == reference, field
+    # and every field it reads does change it (FIFO depth: the FIFO pointer comparators)
+    readers = {
+        "n_pe": 16,
+        "clock_hz": 1e9,
+        "fifo_depth": 64,
+        "codebook_value_bits": 8,
+        "sparse_sram_bytes_per_pe": 65536,
+        "sparse_sram_word_bits": 128,
+        "pointer_sram_bytes_per_pe": 65536,
+        "pointer_sram_banks": 4,
+        "pointer_bits": 32,
+        "activation_registers_per_pe": 128,
+        "activation_sram_bytes_per_pe": 4096,
+        "activation_sram_word_bits": 32,
+        "activation_bits": 8,
+        "datapath_bits": 8,
+        "technology_node_nm": 28,
+        "vdd_v": 0.8,
+        "sram_cell": "itrs-hp",
+        "dram_energy_j_per_bit": 8e-12,
+        "energy_overrides_pj": {"mac_pj": 1.0},
+    }
+    assert set(readers) == set(ENERGY_FIELDS)
+    for field, value in readers.items():
+        table = build_energy_table(dataclasses.replace(base, **{field: value}))
+        assert {k: v.energy_j for k, v in table.items()} != reference, field
+
+
+def test_area_fields_are_all_the_area_table_reads():
+    """Changing a field outside AREA_FIELDS never changes the area table; each one in it does."""
+    base = load_accelerator("eie")
+    reference = {k: v.total_mm2 for k, v in build_area_table(base, 16).items()}
+    unread = [f for f in FIELD_NAMES if f not in AREA_FIELDS]
+    assert set(unread) == {
+        "name",
+        "description",
+        "clock_hz",
+        "weight_index_bits",
+        "relative_index_bits",
+        "codebook_entries",  # the codebook size is an argument: the one the network runs on
+        "activation_sram_word_bits",
+        "vdd_v",
+        "dram_energy_j_per_bit",
+        "dram_bandwidth_bytes_per_s",
+        "energy_overrides_pj",
+    }
+    for field in unread:
+        value = {"name": "x", "description": "x", "vdd_v": 1.0, "codebook_entries": 256}.get(
+            field, {"energy_overrides_pj": {"mac_pj": 1.0}}.get(field)
+        )
+        if value is None:
+            value = getattr(base, field) * 2
+        table = build_area_table(dataclasses.replace(base, **{field: value}), 16)
+        assert {k: v.total_mm2 for k, v in table.items()} == reference, field
+    for field in AREA_FIELDS:
+        value = {
+            "technology_node_nm": 28,
+            "sram_cell": "itrs-hp",
+            "area_overrides_um2": {"fifo_um2": 1.0},
+            "pointer_sram_banks": 4,
+        }.get(field)
+        if value is None:
+            value = getattr(base, field) * 2
+        table = build_area_table(dataclasses.replace(base, **{field: value}), 16)
+        assert {k: v.total_mm2 for k, v in table.items()} != reference, field
+    assert build_area_table(base)["codebook"] == build_area_table(base, 16)["codebook"]
+    assert build_area_table(base, 256)["codebook"].area_um2 > 15 * reference["codebook"] / 64e-6
 
 
 @pytest.fixture(scope="module")

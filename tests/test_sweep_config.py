@@ -163,7 +163,7 @@ def test_network_grid_replaces_axes_for_that_network_only():
         ("clock_mhz", float("nan"), "clock_mhz=nan"),
         ("sram_per_pe_kb", float("inf"), "sram_per_pe_kb=inf"),
         ("sram_per_pe_kb", 2.0**31, "sram_per_pe_kb=2147483648.0"),
-        ("node_nm", 7, "node_nm=7 is invalid; allowed: 65, 45, 32, 28, 22"),
+        ("node_nm", 5, "node_nm=5 is invalid; allowed: 180, 130, 90, 65, 55, 45, 40, 32, 28"),
         ("n_pe", 10**9, "n_pe=1000000000 is invalid; allowed: an integer in 1..4096"),
         ("fifo_depth", 10**9, "fifo_depth=1000000000"),
         ("density_scale", float("nan"), "density_scale=nan"),

@@ -84,6 +84,30 @@ def test_tidy_table_has_layers_totals_and_units(tmp_path):
         )
     assert (totals["accuracy_source"] == "not measured").all()
     assert totals["top1"].isna().all()
+    # area = Σ components; the efficiency figures follow from their definitions
+    from dcsim.point_evaluation import point_accelerator as point_arch
+    from reports.area_columns import AREA_COLUMN_NAMES
+    from simulator.area_table import area_mm2
+
+    for point, (_, total) in zip(points, totals.iterrows(), strict=True):
+        assert total["area_mm2"] == pytest.approx(
+            sum(total[c] for c in AREA_COLUMN_NAMES), rel=1e-12
+        )
+        arch = point_arch(point)
+        assert total["area_mm2"] == pytest.approx(
+            area_mm2(arch, int(total["codebook_entries"])), rel=1e-12
+        )
+        assert total["power_mw"] == pytest.approx(total["energy_mj"] / total["latency_ms"] * 1e3)
+        assert total["fps_per_mm2"] == pytest.approx(total["fps"] / total["area_mm2"])
+        assert total["frames_per_j"] == pytest.approx(1e3 / total["energy_mj"])
+        assert total["tops_per_w_dense"] == pytest.approx(
+            total["dense_ops"] / (total["energy_mj"] * 1e-3) / 1e12
+        )
+    assert layers["area_mm2"].isna().all()  # a point's area, not a layer's
+    for _pid, group in results.groupby("point_id"):
+        parts = group[group["row_type"] == "layer"]
+        total = group[group["row_type"] == "total"].iloc[0]
+        assert total["dense_ops"] == parts["dense_ops"].sum()
     for name in ("results.parquet", "results.csv", "results.xlsx", "report.html", "run.json"):
         assert (tmp_path / "out" / name).is_file()
 
@@ -227,3 +251,80 @@ def test_progress_names_each_stage_and_output_file_and_changes_no_result(tmp_pat
     config_path = write_config(tmp_path, small_config(tmp_path))
     assert main(["sweep", str(config_path), "--out", str(tmp_path / "cli"), "--quiet"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_sram_and_register_axes_set_area_and_energy_on_the_array_path(tmp_path):
+    """pointer_sram_per_pe_kb, activation_sram_per_pe_kb and registers_per_pe (analytical
+    points: evaluated as arrays, `simulator.variant_evaluation`) change the area component they
+    size and the energy per access of that memory; every point's area is its accelerator's area
+    table, and the workbook's area cells stay live formulas over the area_table sheet."""
+    import openpyxl
+
+    from dcsim.point_evaluation import point_accelerator
+    from simulator.area_table import build_area_table
+    from simulator.energy_table import build_energy_table
+
+    config = small_config(tmp_path)
+    config["sim_model"] = "analytical"
+    config["grid"] = {
+        **config["grid"],
+        "fc_bits": 4,
+        "accelerator": "edge-16",
+        "pointer_sram_per_pe_kb": [8, 32],
+        "activation_sram_per_pe_kb": [2, 8],
+        "registers_per_pe": [32, 128],
+    }
+    config = parse_config(config)
+    points = config.design_points()
+    results = run_sweep(config, tmp_path / "out", progress=False)
+    totals = results[results["row_type"] == "total"].reset_index(drop=True)
+    assert len(totals) == len(points) == 8 and (totals["status"] == "ok").all()
+    layers = results[results["row_type"] == "layer"]
+    for point, (_, total) in zip(points, totals.iterrows(), strict=True):
+        arch = point_accelerator(point)
+        assert arch.pointer_sram_bytes_per_pe == point.pointer_sram_per_pe_kb * 1024
+        assert arch.activation_sram_bytes_per_pe == point.activation_sram_per_pe_kb * 1024
+        assert arch.activation_registers_per_pe == point.registers_per_pe
+        table = build_area_table(arch, int(total["codebook_entries"]))
+        for component, entry in table.items():
+            assert total[f"area_{component}_mm2"] == pytest.approx(entry.total_mm2, rel=1e-12)
+        assert total["area_mm2"] == pytest.approx(
+            sum(e.total_mm2 for e in table.values()), rel=1e-12
+        )
+        # energy = Σ events × the point's own energy table (pointer reads: its bank size)
+        energy = build_energy_table(arch)
+        parts = layers[layers["point_id"] == total["point_id"]]
+        assert parts["energy_pointer_read_mj"].sum() == pytest.approx(
+            parts["events_pointer_read"].sum() * energy["pointer_read"].energy_j * 1e3,
+            rel=1e-9,
+        )
+
+    def one_axis_changes(axis: str, component: str, addressed=()) -> None:
+        """Points that differ in `axis` only: a larger value, a larger `component` area (and
+        the `addressed` components, whose address width follows it), every other component
+        unchanged."""
+        axes = ("pointer_sram_per_pe_kb", "activation_sram_per_pe_kb", "registers_per_pe")
+        others = [a for a in axes if a != axis]
+        for _, group in totals.groupby(others):
+            small, large = group.sort_values(axis).iloc[0], group.sort_values(axis).iloc[-1]
+            assert large[f"area_{component}_mm2"] > small[f"area_{component}_mm2"]
+            assert large["area_mm2"] > small["area_mm2"]
+            for name in addressed:
+                assert large[f"area_{name}_mm2"] > small[f"area_{name}_mm2"], (axis, name)
+            for name in AREA:
+                if name != component and name not in addressed:
+                    assert large[f"area_{name}_mm2"] == small[f"area_{name}_mm2"], (axis, name)
+
+    from simulator.area_table import AREA_COMPONENTS as AREA
+
+    one_axis_changes("pointer_sram_per_pe_kb", "pointer_sram")
+    one_axis_changes("activation_sram_per_pe_kb", "activation_sram")
+    # the destination-address adder and register grow with log2(registers)
+    one_axis_changes("registers_per_pe", "activation_registers", ("adders", "pipeline_registers"))
+    # the workbook: every point's area cells are formulas over its area_table rows
+    wb = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")
+    rows = list(wb["summary"].iter_rows(values_only=True))
+    from reports.columns import header
+
+    col = rows[0].index(header("area_mm2"))
+    assert all(str(r[col]).startswith("=SUM(") for r in rows[1:])

@@ -93,7 +93,8 @@ def test_every_published_number_names_its_table_or_figure():
     for r in rows:
         assert set(r) == {"check", "published", "model", "error_pct", "unit", "source", "notes"}
         if not math.isnan(r["published"]):
-            assert re.search(r"\b(Table [IVX]+|Fig\. \d+)", r["source"]), r
+            # a table, a figure, or the section of the text that prints it (EIE §VI: LNZD)
+            assert re.search(r"\b(Table [IVX]+|Fig\. \d+)|§[IVX]+", r["source"]), r
     with pytest.raises(ValueError, match="needs its source"):
         row("x", 1.0, 1.0, "us")
 
@@ -159,19 +160,26 @@ def test_validate_cli_errors_are_one_line(alexnet_files, capsys, argv, message):
 
 
 def test_eie_power_rows_partition_the_energy_components():
-    from simulator.energy_table import COMPONENTS
-    from simulator.validation import EIE_PE_POWER_MW, EIE_PE_TOTAL_POWER_MW
+    from simulator import load_accelerator
+    from simulator.eie_table2 import EIE_MODULE_PER_PE, EIE_PE_TOTAL, module_energy_j
+    from simulator.validation import EIE_ALEXNET, _eie_layer_result
 
-    mapped = [c for _, components in EIE_PE_POWER_MW.values() for c in components]
-    assert len(mapped) == len(set(mapped))  # no component counted twice
-    assert set(COMPONENTS) - set(mapped) == {"leakage", "dram"}
     # EIE Table II's modules add up to its total (to the rounding of its last digit).
-    assert sum(p for p, _ in EIE_PE_POWER_MW.values()) == pytest.approx(EIE_PE_TOTAL_POWER_MW, 1e-3)
+    assert sum(p for p, _ in EIE_MODULE_PER_PE.values()) == pytest.approx(EIE_PE_TOTAL[0], 1e-3)
+    arch = load_accelerator("eie")
+    for name in EIE_ALEXNET:
+        result = _eie_layer_result(name, arch, 0)
+        modules = module_energy_j(result, arch)
+        # every joule of the layer is in exactly one module (LNZD and DRAM outside the PEs)
+        assert sum(modules.values()) == pytest.approx(result.energy_j, rel=1e-12)
+        assert all(joules >= 0 for joules in modules.values())
     rows = _by_check(validation_rows(["eie-power"]))
-    modules = sum(rows[f"power, {m}"]["model"] for m in EIE_PE_POWER_MW)
-    total = rows["power, total"]["model"]
-    assert 0 <= total - modules < 0.01 * total  # the rest is leakage (no DRAM on these layers)
+    modules = sum(rows[f"power, {m}"]["model"] for m in EIE_MODULE_PER_PE)
+    assert rows["power, total"]["model"] == pytest.approx(modules, rel=1e-12)
     assert rows["power, total"]["published"] == pytest.approx(9.157 * 64)
+    kinds = sum(rows[f"power, {k}"]["model"] for k in ("memory", "clock network", "register"))
+    kinds += rows["power, combinational"]["model"] + rows["power, LNZD units"]["model"]
+    assert kinds == pytest.approx(modules + rows["power, LNZD units"]["model"], rel=1e-9)
 
 
 def test_sweep_reports_carry_the_simulator_checks_only(tmp_path, monkeypatch):

@@ -13,6 +13,17 @@ from dcsim.tables import FORMATS, print_table
 from simulator.validation import CHECKS
 
 ACCURACY_CHECKS = ("accuracy-bits", "accuracy-init", "accuracy-prune-quant")
+#: `markdown`: for documentation (`dcsim.validation_markdown`; the README's EIE Table II table).
+VALIDATE_FORMATS = (*FORMATS, "markdown")
+
+
+def _print(rows: list[dict], fmt: str) -> None:
+    if fmt == "markdown":
+        from dcsim.validation_markdown import validation_markdown
+
+        print(validation_markdown(rows))
+    else:
+        print_table(rows, fmt)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         network=args.network,
         images=args.images,
     )
-    print_table(rows, args.format)
+    _print(rows, args.format)
     return 0
 
 
@@ -79,5 +90,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"frames to average over with --data (default {DEFAULT_IMAGES})",
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--format", choices=FORMATS, default="table")
+    parser.add_argument(
+        "--format",
+        choices=VALIDATE_FORMATS,
+        default="table",
+        help="table (default), csv, json, or markdown for documentation (EIE Table II rows: "
+        "power and area side by side per module)",
+    )
     parser.set_defaults(func=run)
