@@ -171,6 +171,9 @@ def test_sweep_measures_what_compress_measures(runs, monkeypatch, capsys, tmp_pa
             "name": "same-claim",
             "sim_model": "analytical",
             "networks": [{"network": "alexnet", "weights": "digits", "density_profile": recipe}],
+            # the recipe's own prune epochs and trained quantization (a sweep's defaults are
+            # 0.5 epochs per prune step and k-means only)
+            "accuracy": {"prune_epochs": 1.0, "fine_tune": True},
             "grid": {
                 "conv_bits": 6,
                 "fc_bits": 4,
@@ -194,6 +197,7 @@ def test_sweep_measures_what_compress_measures(runs, monkeypatch, capsys, tmp_pa
     assert any(
         line.startswith("train 1/1: alexnet-digits digits-tiny x1 conv 6 / fc 4") for line in lines
     )
+    assert total["accuracy_source"] == "measured, trained quantization"
     assert "quantized model: from the cache" in lines
     assert any(line.startswith("sweep: 1/1 points in ") for line in lines)
     for name in ("run.json", *OUTPUT_FILES):
