@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "simulate",
     "energy-table",
     "validate",
+    "sensitivity",
     "sweep",
     "report",
 )
