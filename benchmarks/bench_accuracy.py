@@ -6,13 +6,16 @@ Part of `benchmarks/` (speed is measured here, never asserted in tests). Run thr
 The cold run trains for real (minutes on 2 cores); the cache lives in a temporary folder that
 is removed afterwards, so the user's cache is neither used nor filled.
 
-`trajectory_vs_separate()` (`.venv/bin/python benchmarks/bench_accuracy.py trajectory` runs
-only it): the default sweep's digits settings at its 5 density scales (conv 8 / fc 5 bits, the
-sweep's [accuracy] defaults), pruned with retraining (a) along ONE pruning trajectory
-(`compression.pruning_trajectory.walk_trajectory`, what the sweep does) and (b) separately from
-the dense model for every density (what it did before), each timed as process CPU time
-(user + sys, both torch threads) and wall time, with the top-1 of every checkpoint against the
-separate run at that density (evaluation not timed). The dense model is trained first, untimed.
+`trajectory_vs_separate()` (`.venv/bin/python benchmarks/bench_accuracy.py trajectory
+[--dense-cache DIR]` runs only it; DIR: a dcsim cache that already holds the dense digits
+AlexNet, to skip its training): the default sweep's digits settings at its 5 density scales
+(conv 8 / fc 5 bits, the sweep's [accuracy] defaults), pruned with retraining (a) along ONE
+pruning trajectory (`compression.pruning_trajectory.walk_trajectory`, what the sweep does)
+and (b) separately from the dense model for every density (what it did before), each timed
+as process CPU time (user + sys, both torch threads) and wall time, with the top-1 of every
+checkpoint against the separate run at that density (evaluation not timed). The dense model
+is trained first (or read from DIR), untimed; neither side reads or writes pruned
+checkpoints in a cache.
 """
 
 from __future__ import annotations
@@ -66,10 +69,10 @@ def main() -> list[dict]:
 
 
 @contextmanager
-def _temporary_cache():
+def _temporary_cache(dense_cache: str | None = None):
     previous = os.environ.get("DCSIM_CACHE_DIR")
     with tempfile.TemporaryDirectory(prefix="dcsim-bench-trajectory-") as folder:
-        os.environ["DCSIM_CACHE_DIR"] = folder
+        os.environ["DCSIM_CACHE_DIR"] = dense_cache or folder
         try:
             yield folder
         finally:
@@ -85,7 +88,7 @@ def _timed(run) -> tuple[object, float, float]:
     return result, time.process_time() - cpu, time.perf_counter() - wall
 
 
-def trajectory_vs_separate() -> list[dict]:
+def trajectory_vs_separate(dense_cache: str | None = None) -> list[dict]:
     """(module docstring) one row per density plus the totals and the ratio."""
     from importlib import resources
 
@@ -105,7 +108,7 @@ def trajectory_vs_separate() -> list[dict]:
     ]
     settings = sorted(dict.fromkeys(points), key=lambda p: -p.density_scale)
     rows = []
-    with _temporary_cache():
+    with _temporary_cache(dense_cache):
         setup = seeded_setup(settings[0])
         split = setup.split()
         dense = training.train_dense_digits(setup, split=split)
@@ -122,7 +125,9 @@ def trajectory_vs_separate() -> list[dict]:
                     model, network, split.x_train, split.y_train, split.x_test, split.y_test
                 ).top1
 
-        walk = walk_trajectory(dense.model, network, dense.key, hops, data, schedule, **common)
+        walk = walk_trajectory(
+            dense.model, network, dense.key, hops, data, schedule, use_cache=False, **common
+        )
         trajectory = []
         for point in settings:
             checkpoint, cpu_s, wall_s = _timed(lambda walk=walk: next(walk))
@@ -166,7 +171,8 @@ def trajectory_vs_separate() -> list[dict]:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["trajectory"]:
-        trajectory_vs_separate()
+    if sys.argv[1:2] == ["trajectory"]:
+        cache = sys.argv[3] if sys.argv[2:3] == ["--dense-cache"] and len(sys.argv) == 4 else None
+        trajectory_vs_separate(cache)
     else:
         main()
