@@ -146,8 +146,14 @@ def test_compress_cli_reports_stages_and_quiet_silences_them(runs, monkeypatch, 
     # the table names the file written; the two runs wrote a.dcz and b.dcz
     assert quiet.err == "" and quiet.out.replace("b.dcz", "a.dcz") == shown.out
     lines = shown.out.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.startswith("source,"))
-    row = dict(zip(lines[header].split(","), lines[header + 1].split(","), strict=True))
+    # csv: one table, the storage rows then the total row carrying the accuracy (README)
+    header = next(i for i, line in enumerate(lines) if line.startswith("layer,"))
+    rows = [
+        dict(zip(lines[header].split(","), line.split(","), strict=True))
+        for line in lines[header + 1 :]
+        if line
+    ]
+    row = next(r for r in rows if r["layer"] == "total")
     assert float(row["top1_dense"]) == pytest.approx(report.dense.top1, rel=1e-5)
     assert float(row["map_compressed"]) == pytest.approx(report.compressed_eval.map, rel=1e-5)
 
