@@ -7,10 +7,12 @@ Part of `compression` (DESIGN §3), the accuracy-in-the-loop counterpart of
 
 1. **Prune** — `iterative_prune` to the recipe's per-layer densities in `prune_steps` steps;
    after each step every parameter retrains for `[training.prune]` with the masks enforced
-   (pruned weights stay exactly zero).
+   (pruned weights stay exactly zero). With a `prune_path` the pruning walks a trajectory
+   (`compression.pruning_trajectory`): dense → each path checkpoint → the recipe's densities.
 2. **Share + trained quantization** — per layer k-means (`share_module_weights`, the recipe's
    bits and init); then only the centroids train for `[training.quantize]` (each centroid's
-   gradient is the sum of its members'; codes and zeros stay fixed).
+   gradient is the sum of its members'; codes and zeros stay fixed). A quantize schedule of
+   zero epochs (or max_steps = 0) is k-means only.
 3. **Encode** — `layer_from_codes` (relative-index sparse format, Huffman accounting) into a
    `CompressedNetwork`, which `compression.container.save_container` writes as `.dcz`.
 
@@ -20,12 +22,13 @@ The recipe's optional `[training]` table sets the schedules (defaults below):
 `epochs` is per prune step for pruning. Biases are retrained while pruning, kept during
 quantization and are not part of the stored weights (as in the paper's accounting).
 
-Caching (`workloads.cache`): the pruned stage is keyed by the dense model's key, the
-densities, prune steps, prune schedule, training data, seed, thread count and device kind; the
-quantized stage by the pruned key, the bits, init, quantize schedule, data, seed, threads and
-device — everything that changes the retrained weights — so a sweep over bits reuses one
-pruning run, and a sweep over densities reuses the dense model. Entries are compact: a packed
-mask plus the surviving values (pruned) or codes (quantized).
+Caching (`workloads.cache`): the pruned stage is keyed by its parent's key (the dense model, or
+the trajectory checkpoint before it), the densities, prune steps, prune schedule, training
+data, seed, thread count and device kind (`pruning_trajectory.pruned_key`); the quantized stage
+by the pruned key, the bits, init, quantize schedule ("none" for k-means only), data, seed,
+threads and device (`quantized_key`) — everything that changes the retrained weights — so a
+sweep over bits reuses one pruning run, and a sweep over densities walks one trajectory.
+Entries are compact: a packed mask plus the surviving values (pruned) or codes (quantized).
 """
 
 from __future__ import annotations
@@ -39,13 +42,39 @@ from torch import nn
 
 from compression.compressed_layer import DEFAULT_N_PE, layer_from_codes
 from compression.compressed_network import CompressedNetwork
+from compression.pruning_trajectory import (
+    Hop,
+    StageResult,
+    clone_model,
+    other_state,
+    prune_with_retraining,
+    pruned_stage,
+    trajectory_end,
+    weight_params,
+)
 from compression.recipe import Recipe
-from compression.retraining import bake_shared_weights, iterative_prune, share_module_weights
+from compression.retraining import bake_shared_weights, share_module_weights
 from workloads import progress
 from workloads.cache import cache_key, load_entry, store_entry
 from workloads.networks import Network
 from workloads.torch_models import layer_modules
 from workloads.training import TrainingData, TrainingSettings, torch_threads, train_steps
+
+__all__ = [  # the pruning stage lives in compression.pruning_trajectory; re-exported here
+    "DeepCompressionResult",
+    "RetrainSchedule",
+    "StageResult",
+    "clone_model",
+    "deep_compress",
+    "fine_tunes",
+    "load_compressed_weights",
+    "prune_with_retraining",
+    "pruned_stage",
+    "quantize_with_retraining",
+    "quantized_key",
+    "recipe_hops",
+    "retrain_schedule",
+]
 
 DEFAULT_PRUNE_TRAINING = TrainingSettings(epochs=1.0, learning_rate=1e-4, schedule="cosine")
 DEFAULT_QUANTIZE_TRAINING = TrainingSettings(
@@ -113,31 +142,6 @@ def retrain_schedule(recipe: Recipe) -> RetrainSchedule:
     )
 
 
-def _weight_params(model: nn.Module, network: Network) -> dict[str, nn.Parameter]:
-    return {name: module.weight for name, module in layer_modules(model, network).items()}
-
-
-def _other_state(model: nn.Module, network: Network) -> dict[str, torch.Tensor]:
-    weight_keys = {f"{path}.weight" for path in network.module_paths.values()}
-    return {k: v.detach().clone() for k, v in model.state_dict().items() if k not in weight_keys}
-
-
-def _pack_mask(mask: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.packbits(mask.ravel()))
-
-
-def _unpack_mask(packed: torch.Tensor, shape: tuple[int, ...]) -> np.ndarray:
-    count = int(np.prod(shape))
-    return np.unpackbits(packed.numpy(), count=count).astype(bool).reshape(shape)
-
-
-@dataclass(frozen=True)
-class StageResult:
-    key: str
-    from_cache: bool
-    seconds: float
-
-
 @dataclass(frozen=True)
 class DeepCompressionResult:
     """The compressed network, the torch model holding its dequantized weights, and where each
@@ -149,42 +153,6 @@ class DeepCompressionResult:
     pruned: StageResult
     quantized: StageResult
     encode_seconds: float
-
-
-def prune_with_retraining(
-    model: nn.Module,
-    network: Network,
-    densities: dict[str, float],
-    steps: int,
-    data: TrainingData | None,
-    settings: TrainingSettings,
-    *,
-    seed: int = 0,
-    device: torch.device | None = None,
-) -> dict[str, np.ndarray]:
-    """Iteratively prune `model` in place to `densities`, retraining every parameter after each
-    step with the masks enforced; returns the final masks."""
-    params = _weight_params(model, network)
-
-    def retrain(step: int, enforcer) -> None:
-        kept = sum(int(torch.count_nonzero(m)) for m in enforcer.masks.values())
-        size = sum(m.numel() for m in enforcer.masks.values())
-        label = f"prune step {step + 1}/{steps} (density {kept / size:.2%})"
-        if data is None:
-            progress.note(f"{label}: no retraining")
-            return
-        train_steps(
-            model,
-            list(model.parameters()),
-            data,
-            settings,
-            seed=seed + 1000 * (step + 1),
-            after_step=enforcer.apply,
-            device=device,
-            label=f"{label} retraining",
-        )
-
-    return iterative_prune(params, {n: densities[n] for n in params}, steps, retrain)
 
 
 def quantize_with_retraining(
@@ -227,64 +195,50 @@ def quantize_with_retraining(
     return result
 
 
-def pruned_stage(
-    model: nn.Module,
-    network: Network,
-    parent_key: str,
-    densities: dict[str, float],
-    prune_steps: int,
-    data: TrainingData | None,
+def fine_tunes(settings: TrainingSettings) -> bool:
+    """Whether a quantization schedule trains the centroids at all (epochs and max_steps not
+    zero); without it quantization is k-means only."""
+    return settings.epochs > 0 and settings.max_steps != 0
+
+
+def quantized_key(
+    pruned_key: str,
+    bits: dict[str, int],
+    init: str,
     settings: TrainingSettings,
+    data: TrainingData | None,
     *,
-    seed: int = 0,
-    device: torch.device | None = None,
-    threads: int = 2,
-    use_cache: bool = True,
-) -> tuple[nn.Module, dict[str, np.ndarray], StageResult]:
-    """A pruned, retrained copy of `model` (left unchanged) and its masks, from the cache when
-    the same parent, densities, steps, schedule, data and seed were pruned before."""
-    device = device or torch.device("cpu")
-    prune_key = cache_key(
-        "pruned",
+    seed: int,
+    threads: int,
+    device: str,
+) -> str:
+    """Cache key of the quantized stage: the pruned checkpoint, the bits and init, the
+    fine-tuning schedule ("none" for k-means only, whatever its other fields), the data, seed,
+    thread count and device kind."""
+    return cache_key(
+        "quantized",
         {
-            "parent": parent_key,
-            "densities": {name: float(d) for name, d in densities.items()},
-            "prune_steps": prune_steps,
-            "training": asdict(settings),
+            "parent": pruned_key,
+            "bits": bits,
+            "init": init,
+            "training": asdict(settings) if fine_tunes(settings) else "none",
             "data": None if data is None else data.identity,
             "seed": seed,
             "threads": threads,
-            "device": device.type,
+            "device": device,
         },
     )
-    started = time.perf_counter()
-    work = clone_model(model, network)
-    entry = load_entry("pruned", prune_key) if use_cache else None
-    if entry is not None:
-        masks = _load_pruned(work, network, entry)
-        progress.note("pruned model: from the cache")
-        return work, masks, StageResult(prune_key, True, time.perf_counter() - started)
-    with progress.stage(f"pruning in {prune_steps} steps"), torch_threads(threads):
-        work.to(device)
-        masks = prune_with_retraining(
-            work, network, densities, prune_steps, data, settings, seed=seed, device=device
-        )
-        work.to("cpu")
-    if use_cache:
-        weight_params = _weight_params(work, network)
-        store_entry(
-            "pruned",
-            prune_key,
-            {
-                "masks": {n: _pack_mask(m) for n, m in masks.items()},
-                "values": {
-                    n: p.detach()[torch.from_numpy(masks[n])].clone()
-                    for n, p in weight_params.items()
-                },
-                "other": _other_state(work, network),
-            },
-        )
-    return work, masks, StageResult(prune_key, False, time.perf_counter() - started)
+
+
+def recipe_hops(recipe: Recipe, network: Network) -> list[Hop]:
+    """The pruning hops of `recipe` on `network`: dense → each `prune_path` checkpoint →
+    the recipe's densities; the first hop in `prune_steps` steps, each later one in
+    `trajectory_steps` (`compression.pruning_trajectory`)."""
+    checkpoints = [*recipe.path_densities(network), recipe.densities(network)]
+    return [
+        Hop(densities, recipe.prune_steps if index == 0 else recipe.trajectory_steps)
+        for index, densities in enumerate(checkpoints)
+    ]
 
 
 def deep_compress(
@@ -306,47 +260,57 @@ def deep_compress(
     the cache (e.g. `TrainedModel.key`, or a hash of a user's weights file)."""
     schedule = schedule or retrain_schedule(recipe)
     settings = recipe.layer_recipes(network)
-    densities = {name: s.density for name, s in settings.items()}
     bits = {name: s.weight_bits for name, s in settings.items()}
     n_pe = n_pe if n_pe is not None else (recipe.n_pe or DEFAULT_N_PE)
-    data_id = None if data is None else data.identity
     device = device or torch.device("cpu")
 
-    work, masks, pruned = pruned_stage(
-        model,
-        network,
-        parent_key,
-        densities,
-        recipe.prune_steps,
+    hops = recipe_hops(recipe, network)
+    if len(hops) == 1:
+        work, masks, pruned = pruned_stage(
+            model,
+            network,
+            parent_key,
+            hops[0].densities,
+            hops[0].steps,
+            data,
+            schedule.prune,
+            seed=seed,
+            device=device,
+            threads=threads,
+            use_cache=use_cache,
+        )
+    else:
+        with progress.stage(f"pruning trajectory ({len(hops)} checkpoints)"):
+            end = trajectory_end(
+                model,
+                network,
+                parent_key,
+                hops,
+                data,
+                schedule.prune,
+                seed=seed,
+                device=device,
+                threads=threads,
+                use_cache=use_cache,
+            )
+        work, masks, pruned = end.model, end.masks, end.stage
+    params = weight_params(work, network)
+    quant_key = quantized_key(
+        pruned.key,
+        bits,
+        recipe.init,
+        schedule.quantize,
         data,
-        schedule.prune,
         seed=seed,
-        device=device,
         threads=threads,
-        use_cache=use_cache,
-    )
-    weight_params = _weight_params(work, network)
-    prune_key = pruned.key
-
-    quant_key = cache_key(
-        "quantized",
-        {
-            "parent": prune_key,
-            "bits": bits,
-            "init": recipe.init,
-            "training": asdict(schedule.quantize),
-            "data": data_id,
-            "seed": seed,
-            "threads": threads,
-            "device": device.type,
-        },
+        device=device.type,
     )
     started = time.perf_counter()
     entry = load_entry("quantized", quant_key) if use_cache else None
     if entry is not None:
         codebooks = {n: entry["codebooks"][n].numpy() for n in masks}
         codes = {}
-        for name, param in weight_params.items():
+        for name, param in params.items():
             layer_codes = np.zeros(tuple(param.shape), np.uint16)
             layer_codes[masks[name]] = entry["codes"][name].numpy().astype(np.uint16)
             codes[name] = layer_codes
@@ -371,7 +335,7 @@ def deep_compress(
                     "codes": {
                         n: torch.from_numpy(codes[n][masks[n]].astype(np.int16)) for n in codes
                     },
-                    "other": _other_state(work, network),
+                    "other": other_state(work, network),
                 },
             )
         quantized = StageResult(quant_key, False, time.perf_counter() - started)
@@ -410,26 +374,3 @@ def load_compressed_weights(
             weight = modules[layer.name].weight
             weight.copy_(torch.from_numpy(layer.dequantized_weights()).view_as(weight))
     return model
-
-
-def clone_model(model: nn.Module, network: Network) -> nn.Module:
-    import copy
-
-    clone = copy.deepcopy(model).to("cpu")
-    for parameter in clone.parameters():
-        parameter.requires_grad_(True)
-    return clone
-
-
-def _load_pruned(model: nn.Module, network: Network, entry: dict) -> dict[str, np.ndarray]:
-    masks = {}
-    params = _weight_params(model, network)
-    with torch.no_grad():
-        for name, param in params.items():
-            mask = _unpack_mask(entry["masks"][name], tuple(param.shape))
-            values = torch.zeros_like(param)
-            values[torch.from_numpy(mask)] = entry["values"][name]
-            param.copy_(values)
-            masks[name] = mask
-        model.load_state_dict(entry["other"], strict=False)
-    return masks

@@ -8,8 +8,9 @@ exactly zero. Keeping the mask enforced while retraining is `compression.retrain
   |w|. Ties at the threshold magnitude are broken by position (C order, first wins), so the
   count is exact and the result deterministic.
 - `threshold_mask(weights, quality)`: keeps |w| > quality × std(w) (Han et al. 2015).
-- `density_schedule(target, steps)`: the densities of an iterative schedule, geometric from
-  1 to `target` (each step removes the same fraction of the survivors).
+- `density_schedule(target, steps, start=1)`: the densities of an iterative schedule, geometric
+  from `start` (1: the dense layer; a pruning trajectory's previous checkpoint otherwise) to
+  `target` (each step removes the same fraction of the survivors).
 """
 
 from __future__ import annotations
@@ -64,11 +65,21 @@ def apply_mask(weights: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(mask, values, np.float32(0.0)).astype(np.float32)
 
 
-def density_schedule(target_density: float, steps: int) -> list[float]:
-    """Densities of an iterative prune → retrain schedule: target ** (s / steps), s = 1..steps.
+def density_schedule(target_density: float, steps: int, start: float = 1.0) -> list[float]:
+    """Densities of an iterative prune → retrain schedule from density `start` (1: dense):
+    start × (target / start) ** (s / steps), s = 1..steps.
 
-    One step prunes straight to the target; the last density is always exactly the target."""
+    One step prunes straight to the target; the last density is always exactly the target.
+    With start = 1 the values are target ** (s / steps), bit for bit."""
     target_density = check_fraction("density", target_density)
+    start = check_fraction("start density", start)
     steps = check_int("prune_steps", steps, 1, 100)
-    schedule = [target_density ** (s / steps) for s in range(1, steps)]
+    if target_density > start:
+        raise ValueError(
+            f"density={target_density!r} is invalid; allowed: at most the start density {start!r}"
+        )
+    if start == 0.0:
+        return [0.0] * steps
+    ratio = target_density / start
+    schedule = [start * ratio ** (s / steps) for s in range(1, steps)]
     return [*schedule, target_density]

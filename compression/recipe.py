@@ -11,9 +11,15 @@ Recipe keys (all optional except that every layer must end up with a density and
     weight_bits                  global b in [1, 16]
     index_bits                   global r in [1, 16] (default 4)
     init                         k-means init: linear | density | random (default linear)
-    prune_steps                  iterative prune → retrain steps, >= 1 (default 1)
+    prune_steps                  iterative prune → retrain steps, >= 1 (default 1); with a
+                                 prune_path: the steps from dense to its first checkpoint
     density_scale                multiplies every resolved density ("scale a profile"); the
                                  result must stay in [0, 1]
+    prune_path                   density scales the pruning passes through before reaching
+                                 `density_scale`, a pruning trajectory (strictly decreasing,
+                                 each > density_scale; default none: prune from dense)
+    trajectory_steps             prune → retrain steps from one prune_path checkpoint to the
+                                 next, >= 1 (default 1)
     n_pe                         PEs the storage is interleaved over (default: the caller's)
     [kind.conv|depthwise|fc|lstm]  density / weight_bits / index_bits per layer kind;
                                  `depthwise` is a conv with groups = in_channels > 1, which
@@ -56,6 +62,8 @@ TOP_KEYS: tuple[str, ...] = (
     "init",
     "prune_steps",
     "density_scale",
+    "prune_path",
+    "trajectory_steps",
     "n_pe",
     "kind",
     "layers",
@@ -86,6 +94,8 @@ class Recipe:
     init: str = "linear"
     prune_steps: int = 1
     density_scale: float = 1.0
+    prune_path: tuple[float, ...] = ()
+    trajectory_steps: int = 1
     n_pe: int | None = None
     training: dict = field(default_factory=dict)
 
@@ -116,6 +126,16 @@ class Recipe:
                     f"{network.name!r}; allowed: {shown}"
                 )
         resolved = {}
+        for layer, values in self._layer_tables(network):
+            resolved[layer.name] = LayerRecipe(
+                density=self._scaled(layer.name, values["density"], self.density_scale),
+                weight_bits=int(values["weight_bits"]),
+                index_bits=int(values["index_bits"]),
+            )
+        return resolved
+
+    def _layer_tables(self, network: Network):
+        """(layer, its resolved table before scaling) for every layer, in network order."""
         for layer in network.layers:
             depthwise = self.kinds.get("depthwise", {}) if layer.is_depthwise else {}
             values = {
@@ -132,15 +152,31 @@ class Recipe:
                         f"recipe {self.name!r}: layer {layer.name!r} has no {key}; allowed: "
                         f"set layers.{layer.name}.{key}, kind.{kind}.{key} or {key}"
                     )
-            density = values["density"] * self.density_scale
-            resolved[layer.name] = LayerRecipe(
-                density=check_fraction(
-                    f"recipe {self.name!r}: layer {layer.name!r} density (after scale)", density
-                ),
-                weight_bits=int(values["weight_bits"]),
-                index_bits=int(values["index_bits"]),
-            )
-        return resolved
+            yield layer, values
+
+    def _scaled(self, layer: str, density: float, scale: float) -> float:
+        return check_fraction(
+            f"recipe {self.name!r}: layer {layer!r} density (after scale)", density * scale
+        )
+
+    def densities(self, network: Network) -> dict[str, float]:
+        """Layer name → the density the recipe prunes to (after `density_scale`)."""
+        return {name: s.density for name, s in self.layer_recipes(network).items()}
+
+    def path_densities(self, network: Network) -> list[dict[str, float]]:
+        """The per-layer densities of every `prune_path` checkpoint (the recipe's densities
+        with each path scale instead of `density_scale`), in order."""
+        if not self.prune_path:
+            return []
+        tables = list(self._layer_tables(network))
+        self.layer_recipes(network)  # the same checks as the recipe's own densities
+        return [
+            {
+                layer.name: self._scaled(layer.name, values["density"], scale)
+                for layer, values in tables
+            }
+            for scale in self.prune_path
+        ]
 
 
 def _layer_values(where: str, table: object) -> dict:
@@ -172,6 +208,19 @@ def _flatten_layers(table: dict, prefix: str = "") -> dict:
     return out
 
 
+def _prune_path(value: object, density_scale: float) -> tuple[float, ...]:
+    allowed = (
+        f"a list of density scales, strictly decreasing, each > density_scale ({density_scale:g})"
+    )
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"recipe prune_path={value!r} is invalid; allowed: {allowed}")
+    path = tuple(check_positive("recipe prune_path", v) for v in value)
+    steps = [*path, density_scale]
+    if any(a <= b for a, b in zip(steps, steps[1:])):
+        raise ValueError(f"recipe prune_path={list(value)!r} is invalid; allowed: {allowed}")
+    return path
+
+
 def parse_recipe(data: dict, default_name: str = "recipe") -> Recipe:
     """A Recipe from the parsed TOML mapping `data` (validated; see the module docstring)."""
     for key in data:
@@ -198,6 +247,7 @@ def parse_recipe(data: dict, default_name: str = "recipe") -> Recipe:
     if init not in INITS:
         raise ValueError(f"recipe init={init!r} is invalid; allowed: {', '.join(INITS)}")
     n_pe = data.get("n_pe")
+    density_scale = check_positive("recipe density_scale", data.get("density_scale", 1.0))
     training = data.get("training", {})
     if not isinstance(training, dict):
         raise ValueError(f"recipe training={training!r} is invalid; allowed: a table")
@@ -209,7 +259,11 @@ def parse_recipe(data: dict, default_name: str = "recipe") -> Recipe:
         layers=layers,
         init=init,
         prune_steps=check_int("recipe prune_steps", data.get("prune_steps", 1), 1, 100),
-        density_scale=check_positive("recipe density_scale", data.get("density_scale", 1.0)),
+        density_scale=density_scale,
+        prune_path=_prune_path(data.get("prune_path", []), density_scale),
+        trajectory_steps=check_int(
+            "recipe trajectory_steps", data.get("trajectory_steps", 1), 1, 100
+        ),
         n_pe=None if n_pe is None else check_int("recipe n_pe", n_pe, 1, MAX_N_PE),
         training=training,
     )
@@ -227,6 +281,52 @@ def recipe_data(recipe: str | Path) -> tuple[dict, str]:
     if not path.exists() and path.suffix.lower() != ".toml":
         raise ValueError(f"recipe={str(recipe)!r} is invalid; allowed: {allowed}")
     return parse_toml(read_text(path, "recipe", allowed), "recipe", str(path), allowed), path.stem
+
+
+def _toml_value(value: object) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)  # the shortest text that reads back as the same float
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a TOML basic string
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        )
+    raise TypeError(f"recipe value of type {type(value).__name__} cannot be written as TOML")
+
+
+def _toml_key(key: str) -> str:
+    import json
+
+    bare = key and all(c.isalnum() or c in "-_" for c in key)
+    return key if bare else json.dumps(key, ensure_ascii=False)
+
+
+def recipe_toml(data: dict, comment: str = "") -> str:
+    """A recipe mapping (what `parse_recipe` takes) as TOML text that `load_recipe` reads
+    back to the same mapping: top-level keys, then [kind.*], [layers] (one inline table per
+    layer, names quoted when needed) and [training.*]. `comment` goes first, as # lines."""
+    lines = [f"# {line}".rstrip() for line in comment.splitlines()]
+    tables = ("kind", "layers", "training")
+    for key, value in data.items():
+        if key not in tables:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key in ("kind", "training"):
+        for sub, table in data.get(key, {}).items():
+            lines += ["", f"[{key}.{_toml_key(sub)}]"]
+            lines += [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+    if data.get("layers"):
+        lines += ["", "[layers]"]
+        lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data["layers"].items()]
+    return "\n".join(lines) + "\n"
 
 
 def load_recipe(recipe: str | Path) -> Recipe:

@@ -75,14 +75,25 @@ def iterative_prune(
     densities: dict[str, float],
     steps: int,
     retrain: Callable[[int, MaskEnforcer], None],
+    *,
+    start_masks: dict[str, np.ndarray] | None = None,
+    start_densities: dict[str, float] | None = None,
 ) -> dict[str, np.ndarray]:
     """Prune → retrain `steps` times toward each layer's target density; returns the masks.
 
     At step s every layer keeps the round(density_s × n) largest-magnitude weights among its
     current survivors (density_s from `density_schedule`), then `retrain(s, enforcer)` runs
-    with the masks enforced (it should call `enforcer.apply()` after each optimizer step)."""
-    schedules = {name: density_schedule(d, steps) for name, d in densities.items()}
-    masks: dict[str, np.ndarray] = {}
+    with the masks enforced (it should call `enforcer.apply()` after each optimizer step).
+    `start_masks` / `start_densities`: the layers are already pruned (a checkpoint of a pruning
+    trajectory): the schedule starts from those densities and only survivors can be kept."""
+    start_densities = start_densities or {}
+    schedules = {
+        name: density_schedule(d, steps, start_densities.get(name, 1.0))
+        for name, d in densities.items()
+    }
+    masks: dict[str, np.ndarray] = {
+        name: np.asarray(mask, dtype=bool) for name, mask in (start_masks or {}).items()
+    }
     for step in range(steps):
         for name, schedule in schedules.items():
             values = params[name].detach().cpu().numpy()

@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "energy-table",
     "area-table",
     "validate",
+    "sensitivity",
     "sweep",
     "report",
 )

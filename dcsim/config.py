@@ -24,7 +24,9 @@ Config layout (all top-level keys optional except `networks`):
     max_points = 100000          # refuse larger grids (the default; raise it deliberately)
     verify = 20                  # re-run 20 random analytical points on the cycle model
     [grid]                       # each axis a value or a list; the grid is their product
-    density_profile = "paper"    # recipe name or TOML path giving per-layer densities
+    density_profile = "paper"    # recipe name or TOML path giving per-layer densities, or
+                                 # "auto:1.0": each layer at the lowest density whose pruning
+                                 # alone loses <= 1.0 top-1 point (`dcsim.sensitivity`)
     density_scale = [0.5, 1.0]   # multiplies every layer density (the sparsity axis)
     conv_bits = [8, 4]           fc_bits = [5, 2]     index_bits = 4   centroid_init = "linear"
     accelerator = ["eie", "edge-16"]                  # preset name or TOML path
@@ -32,6 +34,12 @@ Config layout (all top-level keys optional except `networks`):
     registers_per_pe, fifo_depth, node_nm        # optional hardware overrides
     [[points]]                   # explicit points: any grid key with a single value, plus
     network = "alexnet-digits"   # optionally the network label it applies to (default: all)
+    [accuracy]                   # networks with measured accuracy (weights = digits, or PATH
+    prune_epochs = 0.5           # with data): retraining epochs per prune step; the pruning
+    trajectory_steps = 1         # walks each profile's density scales highest first, one
+    fine_tune = false            # checkpoint per scale; fine_tune: centroid fine-tuning per
+    sensitivity = false          # (checkpoint, bits) (false: k-means only, accuracy_source
+                                 # says which); sensitivity: per-layer curves into run.json
 
 A config must define some points: a [grid] (or a network's own grid) with at least one axis,
 or [[points]]. An empty [grid] table, or neither grid nor points, is an error (there is no
@@ -68,6 +76,7 @@ TOP_KEYS: tuple[str, ...] = (
     "networks",
     "grid",
     "points",
+    "accuracy",
 )
 DEFAULT_MAX_POINTS = 100_000
 MAX_VERIFY = 1000  # cycle-model re-runs of a sweep (each costs about a second per network)
@@ -119,6 +128,16 @@ _LATER_AXES: tuple[str, ...] = (
     "registers_per_pe",
 )
 AXES: dict[str, object] = {**COMPRESSION_AXES, **HARDWARE_AXES}
+# How a sweep measures accuracy for networks that train (digits, or a user's weights with data);
+# the `[accuracy]` table overrides these defaults. The first three change the measured numbers
+# and are part of every such point's identity (`DesignPoint.retraining`).
+ACCURACY_DEFAULTS: dict[str, object] = {
+    "prune_epochs": 0.5,  # retraining epochs after every prune step of the pruning trajectory
+    "trajectory_steps": 1,  # prune -> retrain steps from one trajectory checkpoint to the next
+    "fine_tune": False,  # centroid fine-tuning per (checkpoint, bits); False: k-means only
+    "sensitivity": False,  # per-layer sensitivity of each trained network into run.json
+}
+RETRAINING_KEYS: tuple[str, ...] = ("prune_epochs", "trajectory_steps", "fine_tune")
 
 
 class ConfigError(ValueError):
@@ -166,6 +185,12 @@ class DesignPoint:
     pointer_sram_per_pe_kb: float | None = None
     activation_sram_per_pe_kb: float | None = None
     registers_per_pe: int | None = None
+    # Networks that train (`dcsim.point_evaluation.trains`) only, else empty: the density
+    # scales of the pruning trajectory above this point's (the config's scales of the same
+    # network and density profile, highest first), and the [accuracy] settings that change
+    # its measured numbers, as sorted (key, value) pairs.
+    prune_path: tuple[float, ...] = ()
+    retraining: tuple[tuple[str, object], ...] = ()
 
     def as_dict(self) -> dict:
         """Everything that defines the point (its network's own grid is not part of it)."""
@@ -182,8 +207,10 @@ class DesignPoint:
         data = {
             f.name: getattr(self, f.name)
             for f in fields(self)
-            if f.name != "network" and not (f.name in _LATER_AXES and getattr(self, f.name) is None)
-        }
+            if f.name != "network"
+            and not (f.name in _LATER_AXES and getattr(self, f.name) is None)
+            and not (f.name in ("prune_path", "retraining") and not getattr(self, f.name))
+        }  # ids of configs without the newer axes, and of untrained networks, as before
         data["network"] = network
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
@@ -220,6 +247,7 @@ class SweepConfig:
     source: str = "<default>"
     max_points: int = DEFAULT_MAX_POINTS
     verify: int = 0  # analytical points re-run on the cycle model (`dcsim.verification`)
+    accuracy: dict = field(default_factory=lambda: dict(ACCURACY_DEFAULTS))
 
     def point_count(self) -> int:
         """How many points the config defines (duplicates counted), computed from the axis
@@ -249,13 +277,49 @@ class SweepConfig:
         defaults = dict(AXES)
         if entry.density_profile is not None:
             defaults["density_profile"] = entry.density_profile
+        axes = {k: values.get(k, defaults[k]) for k in AXES}
+        path, retraining = (), ()
+        if self._trains(entry):
+            scales = self._trajectory_scales.get((entry.label, axes["density_profile"]), ())
+            path = tuple(s for s in scales if s > axes["density_scale"])
+            retraining = tuple(sorted((k, self.accuracy[k]) for k in RETRAINING_KEYS))
         return DesignPoint(
             network=entry,
             seed=self.seed,
             target_fps=self.target_fps,
             sim_model=self.sim_model,
-            **{k: values.get(k, defaults[k]) for k in AXES},
+            prune_path=path,
+            retraining=retraining,
+            **axes,
         )
+
+    def _trains(self, entry: NetworkEntry) -> bool:
+        cache = self.__dict__.setdefault("_trains_cache", {})
+        if entry.label not in cache:
+            from dcsim.point_evaluation import trains
+
+            cache[entry.label] = trains(entry)
+        return cache[entry.label]
+
+    @cached_property
+    def _trajectory_scales(self) -> dict[tuple[str, str], tuple[float, ...]]:
+        """(network label, density profile) → every density scale the config asks of it,
+        highest first: the checkpoints of that network's pruning trajectory for the profile
+        (`compression.pruning_trajectory`)."""
+        scales: dict[tuple[str, str], set] = {}
+        for entry in self.networks:
+            default_profile = entry.density_profile or AXES["density_profile"]
+            grid = self._entry_grid(entry)
+            if grid:
+                for profile in grid.get("density_profile", (default_profile,)):
+                    found = scales.setdefault((entry.label, profile), set())
+                    found.update(grid.get("density_scale", (AXES["density_scale"],)))
+            for values in self.points:
+                if values.get("network", entry.label) == entry.label:
+                    key = (entry.label, values.get("density_profile", default_profile))
+                    found = scales.setdefault(key, set())
+                    found.add(values.get("density_scale", AXES["density_scale"]))
+        return {key: tuple(sorted(found, reverse=True)) for key, found in scales.items()}
 
     def _entry_grid(self, entry: NetworkEntry) -> dict:
         return {**self.grid, **dict(entry.grid)}
@@ -338,8 +402,18 @@ def _check_axis_value(key: str, value: object) -> object:
                 return BUILTIN_RECIPES
 
         allowed = f"{', '.join(names())} or the path of a TOML file"
+        if key == "density_profile":
+            allowed += " or auto:L (per-layer densities from pruning sensitivity, L: top-1 loss)"
         if not isinstance(value, str) or not value:
             raise _error(key, value, allowed)
+        if key == "density_profile" and value.startswith("auto:"):
+            from dcsim.sensitivity import auto_profile_loss
+
+            try:
+                auto_profile_loss(value)
+            except ValueError as error:
+                raise ConfigError(f"config {error}") from None
+            return value
         if value not in names():
             from workloads.user_files import input_file
 
@@ -422,6 +496,31 @@ def _default_label(name: str, kind: str, weights: str) -> str:
     if kind == "onnx":
         return Path(name).stem
     return f"{name}-digits" if weights == "digits" else name
+
+
+def _accuracy_table(table: object) -> dict:
+    """The [accuracy] table over `ACCURACY_DEFAULTS`, each key checked."""
+    if not isinstance(table, dict):
+        raise _error("accuracy", table, "a table of " + ", ".join(ACCURACY_DEFAULTS))
+    out = dict(ACCURACY_DEFAULTS)
+    for key, value in table.items():
+        if key not in ACCURACY_DEFAULTS:
+            raise ConfigError(
+                f"config key accuracy.{key} is unknown; allowed: {', '.join(ACCURACY_DEFAULTS)}"
+            )
+        if key == "prune_epochs":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise _error("accuracy.prune_epochs", value, "a finite number >= 0")
+            if not (math.isfinite(value) and 0 <= value <= 1000):
+                raise _error("accuracy.prune_epochs", value, "a finite number in [0, 1000]")
+            value = float(value)
+        elif key == "trajectory_steps":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
+                raise _error("accuracy.trajectory_steps", value, "an integer in 1..100")
+        elif not isinstance(value, bool):
+            raise _error(f"accuracy.{key}", value, "true or false")
+        out[key] = value
+    return out
 
 
 def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
@@ -555,6 +654,7 @@ def parse_config(data: dict, source: str = "<config>") -> SweepConfig:
         source=source,
         max_points=max_points,
         verify=verify,
+        accuracy=_accuracy_table(data.get("accuracy", {})),
     )
 
 

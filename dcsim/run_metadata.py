@@ -1,6 +1,6 @@
 """What a sweep's report shows besides the result table: config, accelerators, energy tables,
-area tables, validation and verification rows and retrieval examples (`run.json` in the output
-directory).
+area tables, validation and verification rows, retrieval examples and per-layer
+sensitivity curves (`run.json` in the output directory).
 
 Part of the application layer (DESIGN §6). `reports` receives this as a plain JSON-able dict.
 Energy tables are listed for at most `MAX_ACCELERATORS` distinct accelerators (a sweep over
@@ -8,6 +8,11 @@ Energy tables are listed for at most `MAX_ACCELERATORS` distinct accelerators (a
 hardware axis value, `dcsim.work_units.probe_points`) and of each network's best points;
 `energy_tables_complete` says whether every accelerator of the sweep is listed. The same
 accelerators get their area tables, once per codebook size their points ran on.
+
+`sensitivity` lists, for every network with measured accuracy, its per-layer pruning
+sensitivity (`dcsim.sensitivity.Sensitivity.as_dict`, drawn by `reports.sensitivity_figure`)
+with the auto profiles of `SENSITIVITY_LOSSES_POINTS` and of the config's `auto:L` profiles —
+when the config's `[accuracy] sensitivity` is true or a profile is `auto:L`; else it is [].
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dcsim import __version__
 from dcsim.config import DesignPoint, SweepConfig
 
 MAX_ACCELERATORS = 256
+SENSITIVITY_LOSSES_POINTS: tuple[float, ...] = (0.5, 1.0, 2.0)
 
 
 def _accelerators(points) -> tuple[list[dict], list[dict], bool, dict]:
@@ -84,7 +90,7 @@ def _listed_points(config: SweepConfig, totals: pd.DataFrame) -> list[DesignPoin
 
 def build_meta(config: SweepConfig, totals: pd.DataFrame, *, verification: list[dict] = ()) -> dict:
     """run.json of a sweep; `totals` are its total rows (`dcsim.sweep.read_totals`)."""
-    from dcsim.trained_models import retrieval_examples
+    from dcsim.retrieval_examples import retrieval_examples
     from dcsim.validation_rows import validation_rows
     from dcsim.verification import summary
 
@@ -99,6 +105,21 @@ def build_meta(config: SweepConfig, totals: pd.DataFrame, *, verification: list[
         "validation": validation_rows(),
         "verification": {"summary": summary(list(verification)), "rows": list(verification)},
         "retrieval": retrieval_examples(digits_points, totals),
+        "sensitivity": sensitivity_entries(config),
         "dcsim_version": __version__,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
+
+
+def sensitivity_entries(config: SweepConfig) -> list[dict]:
+    """run.json's `sensitivity` (module docstring)."""
+    from dcsim.point_evaluation import trains
+    from dcsim.sensitivity import auto_profile_loss, entry_sensitivity
+
+    profiles = {p.density_profile for p in config.iter_design_points() if trains(p.network)}
+    auto = {auto_profile_loss(p) for p in profiles} - {None}
+    if not (config.accuracy.get("sensitivity") or auto):
+        return []
+    losses = tuple(sorted({*SENSITIVITY_LOSSES_POINTS, *auto}))
+    entries = [entry for entry in config.networks if trains(entry)]
+    return [entry_sensitivity(entry, config.seed, losses).as_dict() for entry in entries]

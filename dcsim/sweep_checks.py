@@ -49,6 +49,7 @@ def _check_recipes(points: list[DesignPoint]) -> None:
     gives every layer of the network a density and bits — at the smallest density scale its
     points use (a larger scale too large for some layer fails only its own points)."""
     from dcsim.point_evaluation import entry_network, point_recipe, trains
+    from dcsim.sensitivity import auto_profile_loss
     from dcsim.trained_models import network_of
 
     smallest: dict[tuple, DesignPoint] = {}
@@ -58,6 +59,14 @@ def _check_recipes(points: list[DesignPoint]) -> None:
             smallest[key] = point
     for (entry, profile), point in smallest.items():
         network = entry.network
+        if auto_profile_loss(profile) is not None:
+            if not trains(entry):  # an auto profile needs measured accuracy
+                raise ValueError(
+                    f"density_profile {profile!r} on network {entry.label!r} is invalid; "
+                    "allowed: networks with measured accuracy (weights = digits, or a weights "
+                    "file with data)"
+                )
+            continue  # its densities come from the measured sensitivity: every layer has one
         recipe = point_recipe(point)
         try:
             layers_of = (

@@ -504,7 +504,9 @@ _CATALOGUE: list[ColumnInfo] = [
     ),
     _text(
         "accuracy_source",
-        'Where the accuracy came from: "measured", "not measured" or "published".',
+        'Where the accuracy came from: "measured, k-means only" (pruning trajectory, then '
+        'k-means without centroid fine-tuning), "measured, trained quantization", '
+        '"not measured" or "published".',
         "accuracy source",
     ),
     _text(

@@ -23,6 +23,7 @@ import html
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ from reports.figures import PARETO_FIGURES, Figure, figures_of
 from reports.formatting import format_number, format_value
 from reports.output_file import atomic_output
 from reports.report_scan import ReportData, scan_table
+from reports.sensitivity_figure import sensitivity_figure
 from reports.workbook_plan import workbook_notes
 
 __all__ = ["build_report", "image_png_base64", "report_html", "write_report"]
@@ -317,9 +319,35 @@ def _limited(records: list, what: str) -> tuple[list, str]:
     return records[:MAX_META_ROWS], note
 
 
-def _tradeoff_html(data: ReportData, by_id: dict) -> str:
+def _sensitivity_html(entries: list) -> str:
+    """One per-layer sensitivity figure per run.json entry (`reports.sensitivity_figure`)."""
+    if not entries:
+        return (
+            '<p class="none">Per-layer sensitivity not computed for this sweep (set '
+            "<code>[accuracy] sensitivity = true</code> or use an <code>auto:L</code> density "
+            "profile; or run <code>dcsim sensitivity</code>).</p>"
+        )
+    parts = []
+    for entry in entries:
+        network = str(entry.get("network", ""))
+        title = f"Per-layer pruning sensitivity: {network}"
+        try:
+            figure = sensitivity_figure(entry)
+        except (KeyError, TypeError, ValueError) as error:
+            parts.append(f'<p class="none">{html.escape(title)}: {html.escape(str(error))}</p>')
+            continue
+        fid = "sensitivity-" + re.sub(r"[^A-Za-z0-9_-]+", "-", network)
+        caption = (
+            "Each layer pruned alone to each density (no retraining), the others dense; the "
+            "dashed line is the dense network's top-1; markers: the auto profiles' densities."
+        )
+        parts.append(_figure_html(Figure(fid, title, figure, caption)))
+    return "".join(parts)
+
+
+def _tradeoff_html(data: ReportData, by_id: dict, meta: dict | None = None) -> str:
     """The trade-off section: the figure, the smallest accelerator per accuracy loss, the
-    knees (figure and table)."""
+    knees (figure and table), the per-layer sensitivity."""
     tradeoff = data.tradeoff
     parts = [_figure_html(by_id["tradeoff"])]
     if tradeoff is not None and tradeoff.networks():
@@ -374,6 +402,7 @@ def _tradeoff_html(data: ReportData, by_id: dict) -> str:
         parts.append(_figure_html(by_id["knees"]) + _table(knees, table="knees"))
     else:
         parts.append(_figure_html(by_id["knees"]))
+    parts.append(_sensitivity_html(list((meta or {}).get("sensitivity") or [])))
     return "".join(parts)
 
 
@@ -387,7 +416,7 @@ def report_html(data: ReportData, meta: dict) -> str:
     accelerators, accelerators_note = _limited(list(meta.get("accelerators") or []), "specs")
     sections: list[tuple[str, str, str]] = [
         ("summary", "Summary", _summary_html(data, _scale_notes(data))),
-        ("tradeoff", "Accuracy, size and speed", _tradeoff_html(data, by_id)),
+        ("tradeoff", "Accuracy, size and speed", _tradeoff_html(data, by_id, meta)),
         (
             "pareto",
             "Pareto fronts",

@@ -191,3 +191,21 @@ def test_report_without_accuracy_says_so():
     text = build_report(frame, {})
     assert 'id="sec-tradeoff"' in text
     assert "Smallest accelerator that meets" not in text
+
+
+def test_report_draws_each_sensitivity_entry_of_the_metadata():
+    entry = {
+        "network": "alexnet-digits",
+        "dense_top1": 0.97,
+        "bits": None,
+        "layers": [
+            {"layer": "conv1", "kind": "conv", "weights": 23232, "densities": [0.5, 0.2],
+             "top1": [0.96, 0.90]},
+            {"layer": "fc6", "kind": "fc", "weights": 37748736, "densities": [0.5, 0.2],
+             "top1": [0.97, 0.95]},
+        ],
+    }  # fmt: skip
+    text = build_report(_table(3), {"sensitivity": [entry]})
+    assert 'id="sensitivity-alexnet-digits"' in text
+    without = build_report(_table(3), {})
+    assert "Per-layer sensitivity not computed" in without

@@ -13,7 +13,13 @@ queries; precision@10 = relevant fraction of the first 10. On digits the test sp
 query set and the train split the gallery. On a single folder (the ImageNet path) the folder is
 both query set and gallery and every query's own image is left out of its gallery
 (`exclude_self=True`). For `RETRIEVAL_EXAMPLE_QUERIES` fixed queries the top-5 gallery indices
-are kept (for a picture of dense vs compressed results in the report).
+are kept (for a picture of dense vs compressed results in the report), and for every query
+the first `PRECISION_AT` gallery indices (`retrieval_top`), so that queries on which two
+networks disagree can be picked afterwards without evaluating again.
+
+`evaluate_split_staged` is `evaluate_split` started part-way through a sequential model
+(`workloads.staged_forward`): given the input of stage `start` for every batch, it runs only
+the stages from there and gives the same `Evaluation`, bit for bit, as the whole model would.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import torch
 from torch import nn
 
 from workloads.networks import Network
+from workloads.staged_forward import model_stages, run_stages
 from workloads.torch_models import layer_modules
 
 RETRIEVAL_EXAMPLE_QUERIES: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
@@ -47,6 +54,8 @@ class RetrievalResult:
     precision_at_10: float
     # query index → the gallery indices of its top-5 results, best first
     examples: dict[int, list[int]] = field(default_factory=dict)
+    # every query's first PRECISION_AT gallery indices, best first
+    top: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,14 +67,20 @@ class Evaluation:
     map: float
     precision_at_10: float
     retrieval_examples: dict[int, list[int]] = field(default_factory=dict)
+    # every query's first PRECISION_AT gallery indices, best first (query order)
+    retrieval_top: tuple[tuple[int, ...], ...] = ()
 
     def as_dict(self) -> dict:
+        """The cache entry (`retrieval_top` as an int32 tensor [queries, PRECISION_AT])."""
         return {
             "top1": self.top1,
             "top5": self.top5,
             "map": self.map,
             "precision_at_10": self.precision_at_10,
             "retrieval_examples": {int(k): list(v) for k, v in self.retrieval_examples.items()},
+            "retrieval_top": torch.tensor(
+                [list(row) for row in self.retrieval_top] or [[]], dtype=torch.int32
+            ),
         }
 
     @classmethod
@@ -78,6 +93,7 @@ class Evaluation:
             retrieval_examples={
                 int(k): [int(i) for i in v] for k, v in data["retrieval_examples"].items()
             },
+            retrieval_top=tuple(tuple(row) for row in data["retrieval_top"].tolist() if row),
         )
 
 
@@ -146,7 +162,7 @@ def retrieval(
     g = g / g.norm(dim=1, keepdim=True).clamp_min(1e-12)
     similarity = (q @ g.T).numpy()
     q_labels, g_labels = query_labels.numpy(), gallery_labels.numpy()
-    average_precisions, precisions, examples = [], [], {}
+    average_precisions, precisions, examples, top = [], [], {}, []
     for i in range(len(q_labels)):
         order = np.argsort(-similarity[i], kind="stable")
         if exclude_self:
@@ -154,6 +170,7 @@ def retrieval(
         relevant = g_labels[order] == q_labels[i]
         if i in example_queries:
             examples[i] = [int(j) for j in order[:RETRIEVAL_TOP]]
+        top.append(tuple(int(j) for j in order[:PRECISION_AT]))
         hits = np.flatnonzero(relevant)
         if hits.size == 0:
             average_precisions.append(0.0)
@@ -164,6 +181,7 @@ def retrieval(
         float(np.mean(average_precisions)) if average_precisions else 0.0,
         float(np.mean(precisions)) if precisions else 0.0,
         examples,
+        tuple(top),
     )
 
 
@@ -186,6 +204,60 @@ def evaluate_split(
         map=found.mean_average_precision,
         precision_at_10=found.precision_at_10,
         retrieval_examples=found.examples,
+        retrieval_top=found.top,
+    )
+
+
+@torch.no_grad()
+def staged_outputs(
+    model: nn.Module,
+    network: Network,
+    start: int,
+    stage_inputs: list[torch.Tensor],
+    labels: torch.Tensor,
+) -> tuple[Outputs, torch.Tensor]:
+    """`model_outputs` of a SequentialNet from the input of stage `start` (one tensor per
+    batch, `workloads.staged_forward.stage_inputs`); the same outputs as the whole model."""
+    stages = model_stages(model)
+    if stages is None:
+        raise ValueError("staged_outputs: the model is not a SequentialNet")
+    captured: list[torch.Tensor] = []
+    hook = descriptor_module(model, network).register_forward_pre_hook(
+        lambda _m, args: captured.append(args[0].detach().float().cpu())
+    )
+    was_training = model.training
+    model.eval()
+    logits = []
+    try:
+        for x in stage_inputs:
+            logits.append(run_stages(stages, x, start).float().cpu())
+    finally:
+        hook.remove()
+        model.train(was_training)
+    return Outputs(torch.cat(logits), torch.cat(captured)), labels
+
+
+def evaluate_split_staged(
+    model: nn.Module,
+    network: Network,
+    start: int,
+    train_inputs: list[torch.Tensor],
+    y_train: torch.Tensor,
+    test_inputs: list[torch.Tensor],
+    y_test: torch.Tensor,
+) -> Evaluation:
+    """`evaluate_split` from the input of stage `start` of every test and train batch (the
+    batches of `tensor_batches`, in order); bit-identical to `evaluate_split`."""
+    test, test_labels = staged_outputs(model, network, start, test_inputs, y_test)
+    train, train_labels = staged_outputs(model, network, start, train_inputs, y_train)
+    found = retrieval(test.features, test_labels, train.features, train_labels)
+    return Evaluation(
+        top1=topk_accuracy(test.logits, test_labels, 1),
+        top5=topk_accuracy(test.logits, test_labels, 5),
+        map=found.mean_average_precision,
+        precision_at_10=found.precision_at_10,
+        retrieval_examples=found.examples,
+        retrieval_top=found.top,
     )
 
 
@@ -201,4 +273,5 @@ def evaluate_folder(
         map=found.mean_average_precision,
         precision_at_10=found.precision_at_10,
         retrieval_examples=found.examples,
+        retrieval_top=found.top,
     )
