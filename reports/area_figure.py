@@ -23,12 +23,17 @@ from reports.figure_common import (
     LAYOUT,
     Figure,
     accelerator_colours,
+    brief_hover,
     hover_text,
     message_figure,
     pareto_mask,
 )
 
 FIGURE_ID = "energy-area"
+#: Beyond this many points in a panel, hovers are brief and the markers drawn with WebGL (the
+#: report's other scatters use the same limits).
+FULL_HOVER_POINTS = 1_000
+WEBGL_POINTS = 1_000
 _TITLE = "Energy vs area at the target frame rate"
 _MISS_COLOUR = "#b0b0b0"
 
@@ -66,6 +71,8 @@ def energy_area_figure(totals: pd.DataFrame) -> Figure:
             else np.ones(len(sub), dtype=bool)
         )
         recs = sub.to_dict("records")
+        hover = brief_hover if len(sub) > FULL_HOVER_POINTS else hover_text
+        scatter = go.Scattergl if len(sub) >= WEBGL_POINTS else go.Scatter
         for acc in accs:
             for hit in (True, False):
                 sel = (sub["accelerator"].astype(str) == acc).to_numpy() & (meets == hit)
@@ -73,7 +80,7 @@ def energy_area_figure(totals: pd.DataFrame) -> Figure:
                     continue
                 name = acc if hit else f"{acc} (misses target)"
                 fig.add_trace(
-                    go.Scatter(
+                    scatter(
                         x=x[sel],
                         y=y[sel],
                         mode="markers",
@@ -86,7 +93,7 @@ def energy_area_figure(totals: pd.DataFrame) -> Figure:
                             symbol="circle" if hit else "circle-open",
                             line_width=1.5,
                         ),
-                        customdata=[hover_text(recs[i]) for i in np.flatnonzero(sel)],
+                        customdata=[hover(recs[i]) for i in np.flatnonzero(sel)],
                         hovertemplate="%{customdata}<extra></extra>",
                     ),
                     row=1,

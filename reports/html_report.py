@@ -414,6 +414,7 @@ def report_html(data: ReportData, meta: dict) -> str:
     by_id = {f.id: f for f in figs}
     energy_rows, energy_note = _limited(list(meta.get("energy_table") or []), "energy rows")
     accelerators, accelerators_note = _limited(list(meta.get("accelerators") or []), "specs")
+    area_rows, area_note = _limited(list(meta.get("area_table") or []), "area rows")
     sections: list[tuple[str, str, str]] = [
         ("summary", "Summary", _summary_html(data, _scale_notes(data))),
         ("tradeoff", "Accuracy, size and speed", _tradeoff_html(data, by_id, meta)),
@@ -463,7 +464,7 @@ def report_html(data: ReportData, meta: dict) -> str:
         (
             "area-table",
             "Area table",
-            _table(meta.get("area_table") or [], None, "no area table", table="area_table"),
+            area_note + _table(area_rows, None, "no area table", table="area_table"),
         ),
         (
             "accelerators",
