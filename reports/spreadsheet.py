@@ -201,7 +201,10 @@ class _EnergyRefs:
         series = pd.Series(accelerators)
         pj = series.map({a: v[1] for a, v in by_acc.items()}).to_numpy(float)
         refs = series.map({a: v[0] for a, v in by_acc.items()})
-        return pj, pa.array(refs.where(refs.notna(), None).tolist(), pa.string())
+        # an accelerator without energy-table rows (the tables are capped per sweep) maps to
+        # NaN: its cells keep their values, no formula
+        cells = [ref if isinstance(ref, str) else None for ref in refs.tolist()]
+        return pj, pa.array(cells, pa.string())
 
 
 class _Fallbacks:

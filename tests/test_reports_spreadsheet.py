@@ -155,3 +155,22 @@ def test_xlsx_deterministic(tmp_path, results):
     a = write_xlsx(results, make_meta(), tmp_path / "a.xlsx").read_bytes()
     b = write_xlsx(results, make_meta(), tmp_path / "b.xlsx").read_bytes()
     assert a == b
+
+
+def test_layer_rows_of_an_accelerator_missing_from_the_energy_table_keep_their_values():
+    """Sweeps list energy tables for at most 256 accelerators: per_layer rows of the others keep
+    their values (no formula) instead of failing the workbook."""
+    import numpy as np
+
+    from reports.spreadsheet import _EnergyRefs
+
+    refs = _EnergyRefs(
+        [{"accelerator": "a", "action": "mac", "energy_pj": 1.5}],
+        ["accelerator", "action", "energy_pj"],
+    )
+    pj, cells = refs.lookup("mac", np.array(["a", "b", "a"], dtype=object))
+    assert pj[0] == 1.5 and np.isnan(pj[1])
+    assert cells.to_pylist() == ["energy_table!$C$2", None, "energy_table!$C$2"]
+    # a batch in which no accelerator is listed (the float-typed case that used to fail)
+    pj, cells = refs.lookup("mac", np.array(["b", "c"], dtype=object))
+    assert np.isnan(pj).all() and cells.to_pylist() == [None, None]
