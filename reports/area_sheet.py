@@ -71,6 +71,13 @@ def _close(a, b) -> bool:
     return abs(a - b) <= _REL_TOL * max(abs(a), abs(b), 1e-300)
 
 
+def _close_arrays(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`_close` element-wise (False where either is not finite)."""
+    scale = np.maximum(np.maximum(np.abs(a), np.abs(b)), 1e-300)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(a) & np.isfinite(b) & (np.abs(a - b) <= _REL_TOL * scale)
+
+
 def _key(accelerator, entries) -> tuple[str, int] | None:
     try:
         return str(accelerator), int(entries)
@@ -178,7 +185,7 @@ def area_summary_formulas(
         formulas[column] = pa.array(text, pa.string())
     if "area_mm2" in letters and "area_mm2" in table.column_names:
         total = _floats(table, "area_mm2")
-        ok = all_good & np.array([_close(p, t) for p, t in zip(parts, total, strict=True)])
+        ok = all_good & _close_arrays(parts, total)
         fallbacks += int((all_good & ~ok).sum())
         cells = ",".join(f"{letters[f'area_{c}_mm2']}{{r}}" for c in components)
         text = [f"SUM({cells.format(r=r)})" if ok[i] else None for i, r in enumerate(rows_numbers)]
@@ -189,7 +196,7 @@ def area_summary_formulas(
             fps, per = _floats(table, "fps"), _floats(table, "fps_per_mm2")
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = fps / total
-            good = ok & np.array([_close(a, b) for a, b in zip(ratio, per, strict=True)])
+            good = ok & _close_arrays(ratio, per)
             area_letter, fps_letter = letters["area_mm2"], letters["fps"]
             formulas["fps_per_mm2"] = pa.array(
                 [

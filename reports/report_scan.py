@@ -49,7 +49,13 @@ from reports.heatmaps import (
     facet_mask,
 )
 from reports.pareto import ParetoFront
-from reports.table_source import TableSource, as_source, string_values
+from reports.table_source import (
+    TableSource,
+    as_source,
+    flag_values,
+    number_values,
+    string_values,
+)
 from reports.tradeoff import TradeoffData, TradeoffScan
 
 __all__ = ["CLOUD_POINTS", "FRONTS", "ReportData", "scan_table"]
@@ -153,18 +159,6 @@ def _ok_mask(frame: pd.DataFrame) -> np.ndarray:
     return (frame["status"].fillna("ok") == "ok").to_numpy()
 
 
-def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame:
-        return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
-
-
-def _flags(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame:
-        return np.zeros(len(frame), dtype=bool)
-    return frame[column].fillna(False).astype(bool).to_numpy()
-
-
 def point_hash(point_ids) -> np.ndarray:
     """The sampling key of each point: a 64-bit hash of its id (fixed key, deterministic)."""
     ids = np.asarray([str(p) for p in point_ids], dtype=object)
@@ -249,7 +243,7 @@ def _pass_a(source: TableSource, data: ReportData, best: BestPointScan):
         network_counts.update(networks.tolist())
         for metric in ACCURACY_METRICS:
             if metric in frame and not metric_seen[metric]:
-                metric_seen[metric] = bool(np.isfinite(_numbers(frame, metric)).any())
+                metric_seen[metric] = bool(np.isfinite(number_values(frame, metric)).any())
         for column in distinct:
             if column in frame and len(distinct[column]) < 2:
                 distinct[column].update(frame[column].dropna().unique().tolist()[:2])
@@ -258,7 +252,7 @@ def _pass_a(source: TableSource, data: ReportData, best: BestPointScan):
             facets.update(zip(pairs["network"], pairs["accelerator"]))
             measured = np.zeros(len(frame), dtype=bool)
             for metric in ACCURACY_METRICS:
-                measured |= np.isfinite(_numbers(frame, metric))
+                measured |= np.isfinite(number_values(frame, metric))
             pairs = frame.loc[measured, ["network", "accelerator"]].drop_duplicates()
             accuracy_facets.update(zip(pairs["network"], pairs["accelerator"]))
         if "fits_onchip" in frame:
@@ -269,8 +263,8 @@ def _pass_a(source: TableSource, data: ReportData, best: BestPointScan):
         if "codebook_fits" in frame:
             short = frame[~frame["codebook_fits"].fillna(True).astype(bool).to_numpy()]
             data.codebook_short += len(short)
-            need = _numbers(short, "codebook_need_entries")
-            capacity = _numbers(short, "codebook_capacity_entries")
+            need = number_values(short, "codebook_need_entries")
+            capacity = number_values(short, "codebook_capacity_entries")
             ok_pair = ~(np.isnan(need) | np.isnan(capacity))
             cases.update(
                 zip(need[ok_pair].astype(int).tolist(), capacity[ok_pair].astype(int).tolist())
@@ -318,19 +312,19 @@ def _pass_b(source, data: ReportData, best: BestPointScan, quotas: dict[str, int
                 y_col = y_col or data.metric
                 if y_col is None or x_col not in frame or y_col not in frame:
                     continue
-                y = _numbers(frame, y_col)[sel]
+                y = number_values(frame, y_col)[sel]
                 front = fronts.setdefault((network, name), ParetoFront())
-                front.add(_numbers(frame, x_col)[sel], -y if minimise_y else y, ordinals[sel])
+                front.add(number_values(frame, x_col)[sel], -y if minimise_y else y, ordinals[sel])
             if "area_mm2" in frame and "energy_mj" in frame:
                 # energy vs area among the points that meet the target (others: NaN, left out)
-                meets = _flags(frame, "meets_target")[sel]
-                area = np.where(meets, _numbers(frame, "area_mm2")[sel], np.nan)
+                meets = flag_values(frame, "meets_target")[sel]
+                area = np.where(meets, number_values(frame, "area_mm2")[sel], np.nan)
                 front = fronts.setdefault((network, "energy-area"), ParetoFront())
-                front.add(area, -_numbers(frame, "energy_mj")[sel], ordinals[sel])
+                front.add(area, -number_values(frame, "energy_mj")[sel], ordinals[sel])
         if "energy_mj" in frame:
             part = pd.DataFrame(
                 {
-                    "energy_mj": _numbers(frame, "energy_mj"),
+                    "energy_mj": number_values(frame, "energy_mj"),
                     "point_id": frame["point_id"],
                     "_o": ordinals,
                 }

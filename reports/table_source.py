@@ -211,3 +211,18 @@ def string_values(column) -> np.ndarray:
         values = values.copy()
         values[missing] = ""
     return np.asarray([v if isinstance(v, str) else str(v) for v in values], dtype=object)
+
+
+def number_values(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """float64 values of a DataFrame column (NaN where missing or not a number; all NaN when
+    the frame lacks the column)."""
+    if column not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
+
+
+def flag_values(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """bool values of a DataFrame column (False where missing, or when the frame lacks it)."""
+    if column not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[column].fillna(False).astype(bool).to_numpy()

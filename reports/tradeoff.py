@@ -34,6 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reports.table_source import flag_values, number_values
+
 __all__ = [
     "FLAT_SPAN",
     "LOSS_LEVELS",
@@ -91,18 +93,6 @@ def knee_index(x, y) -> int | None:
     if bend.max() < MIN_BEND:
         return None
     return int(finite[order[int(np.argmax(bend))]])
-
-
-def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame:
-        return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
-
-
-def _flags(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame:
-        return np.zeros(len(frame), dtype=bool)
-    return frame[column].fillna(False).astype(bool).to_numpy()
 
 
 @dataclass
@@ -224,10 +214,10 @@ class TradeoffScan:
             return
         keys = [c for c in SETTING_COLUMNS if c in frame]
         part = frame[keys].copy()
-        part["accuracy"] = _numbers(frame, metric) if metric else np.nan
-        part["model_bytes"] = _numbers(frame, "model_bytes")
-        part["fastest_ms"] = _numbers(frame, "latency_ms")
-        part["any_meets"] = _flags(frame, "meets_target")
+        part["accuracy"] = number_values(frame, metric) if metric else np.nan
+        part["model_bytes"] = number_values(frame, "model_bytes")
+        part["fastest_ms"] = number_values(frame, "latency_ms")
+        part["any_meets"] = flag_values(frame, "meets_target")
         agg = {"accuracy": "max", "model_bytes": "max", "fastest_ms": "min", "any_meets": "any"}
         grouped = part.groupby(keys, dropna=False, sort=False).agg(agg).reset_index()
         if self._settings is not None:
@@ -236,23 +226,23 @@ class TradeoffScan:
         self._settings = grouped
         if self._target is None and "target_fps" in frame and frame["target_fps"].notna().any():
             self._target = float(frame["target_fps"].dropna().iloc[0])
-        weights = _numbers(frame, "sparse_sram_capacity_bytes") + np.nan_to_num(
-            _numbers(frame, "pointer_sram_capacity_bytes")
+        weights = number_values(frame, "sparse_sram_capacity_bytes") + np.nan_to_num(
+            number_values(frame, "pointer_sram_capacity_bytes")
         )
         if len(self._capacities) < 64:
             self._capacities.update(np.unique(weights[np.isfinite(weights)]).tolist())
-        candidate = _flags(frame, "meets_target") & _flags(frame, "fits_onchip")
+        candidate = flag_values(frame, "meets_target") & flag_values(frame, "fits_onchip")
         if not candidate.any():
             return
         rows = frame.loc[candidate, keys].copy()
         picked = frame[candidate]
         for column in CANDIDATE_COLUMNS:
             if column == "onchip_capacity_bytes":
-                values = sum(np.nan_to_num(_numbers(picked, c)) for c in _CAPACITY)
+                values = sum(np.nan_to_num(number_values(picked, c)) for c in _CAPACITY)
             elif column in ("point_id", "accelerator"):
                 values = picked[column].astype(str).to_numpy() if column in picked else ""
             else:
-                values = _numbers(picked, column)
+                values = number_values(picked, column)
             rows[f"best_{column}"] = values
         area = rows["best_area_mm2"].to_numpy(float)
         rows["best_area"] = np.where(np.isfinite(area), area, np.inf)
