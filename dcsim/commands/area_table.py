@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import argparse
 
-from dcsim.commands.energy_table import _with_reference_keys
-from dcsim.tables import FORMATS, print_table
+from dcsim.commands.energy_table import print_cited_table
+from dcsim.tables import FORMATS
 from simulator import load_accelerator
 from simulator.area_table import area_table_rows
-from simulator.energy_table import references
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,15 +35,11 @@ def run(args: argparse.Namespace) -> int:
         "formula": "Σ instances × area per instance",
         "source": "",
     }
-    rows = [*rows, total]
-    if args.format != "table":
-        print_table(rows, args.format)
-        return 0
-    rows, keys = _with_reference_keys(rows)
-    print_table(rows, args.format)
-    print("\nReferences (dcsim energy-table --sources explains every number, §7 the areas):")
-    for key in keys:
-        print(f"[{key}] {references()[key]}")
+    print_cited_table(
+        [*rows, total],
+        args.format,
+        "dcsim energy-table --sources explains every number, §7 the areas",
+    )
     return 0
 
 

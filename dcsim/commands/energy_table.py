@@ -35,15 +35,22 @@ def run(args: argparse.Namespace) -> int:
         print(energy_sources_text(), end="")
         return 0
     rows = energy_table_rows(accelerator(args.arch))  # `dcsim.energy_table`'s rows
-    if args.format != "table":
-        print_table(rows, args.format)
-        return 0
+    print_cited_table(rows, args.format, "dcsim energy-table --sources explains every number")
+    return 0
+
+
+def print_cited_table(rows: list[dict], fmt: str, explained: str) -> None:
+    """A table whose `source` column holds full citations: as is in csv / json; for people,
+    each citation as its key and the cited references in full below (`explained` says where
+    the numbers are derived)."""
+    if fmt != "table":
+        print_table(rows, fmt)
+        return
     rows, keys = _with_reference_keys(rows)
-    print_table(rows, args.format)
-    print("\nReferences (dcsim energy-table --sources explains every number):")
+    print_table(rows, fmt)
+    print(f"\nReferences ({explained}):")
     for key in keys:
         print(f"[{key}] {references()[key]}")
-    return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
