@@ -36,6 +36,9 @@ from reports.pareto import pareto_mask
 
 NAMES = ("results.csv", "results.xlsx", "report.html")
 LARGE_POINTS = 20_000  # > CLOUD_POINTS and > PER_LAYER_ALL_ROWS / 3 layers: both reductions
+# a sweep's results.parquet holds a row group per work unit (bounded in size), so the synthetic
+# tables do too: then the small and the large table differ in points, not in row-group size
+UNIT_POINTS = 2_000
 
 
 def _dataframe_outputs(df: pd.DataFrame, meta: dict, out) -> dict[str, bytes]:
@@ -160,7 +163,9 @@ def _write_in_subprocess(parquet, out) -> int:
 @pytest.fixture(scope="module")
 def large(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("large")
-    parquet = write_synthetic_results(tmp / "results.parquet", LARGE_POINTS, n_layers=3)
+    parquet = write_synthetic_results(
+        tmp / "results.parquet", LARGE_POINTS, n_layers=3, chunk_points=UNIT_POINTS
+    )
     peak = _write_in_subprocess(parquet, tmp / "out")
     paths = {name: tmp / "out" / name for name in NAMES}
     return parquet, paths, peak
@@ -168,7 +173,9 @@ def large(tmp_path_factory):
 
 def test_large_table_memory_does_not_grow_with_the_points(large, tmp_path):
     parquet, _, peak = large
-    small = write_synthetic_results(tmp_path / "small.parquet", LARGE_POINTS // 5, n_layers=3)
+    small = write_synthetic_results(
+        tmp_path / "small.parquet", LARGE_POINTS // 5, n_layers=3, chunk_points=UNIT_POINTS
+    )
     small_peak = _write_in_subprocess(small, tmp_path / "out")
     grown = pd.read_parquet(parquet).memory_usage(deep=True).sum()
     grown -= pd.read_parquet(small).memory_usage(deep=True).sum()
