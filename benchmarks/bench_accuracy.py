@@ -94,8 +94,8 @@ def trajectory_vs_separate(dense_cache: str | None = None) -> list[dict]:
 
     from compression.deep_compression import recipe_hops, retrain_schedule
     from compression.pruning_trajectory import pruned_stage, walk_trajectory
+    from dcsim.compression_setting import compression_only, point_recipe
     from dcsim.config import load_config
-    from dcsim.point_evaluation import compression_only, point_recipe
     from dcsim.trained_models import seeded_setup
     from workloads import training
     from workloads.evaluation import evaluate_split

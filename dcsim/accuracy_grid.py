@@ -5,7 +5,7 @@ AlexNet; a user's AlexNet weights with a data folder) need, per compression sett
 and retrained network, its quantization and an evaluation. `prepare_settings` (called by
 `dcsim.point_evaluation.prepare_points`, in the sweep's main process) builds all of them into
 the cache (`workloads.cache`), under exactly the keys `dcsim.accuracy.digits_pipeline` — and
-so `dcsim compress` with the point's recipe (`point_evaluation.point_recipe_data`) — uses; the
+so `dcsim compress` with the point's recipe (`compression_setting.point_recipe_data`) — uses; the
 work units then only read them back. Settings are grouped by pruning trajectory: one network
 entry, density profile, seed and [accuracy] settings. Per group:
 
@@ -41,8 +41,8 @@ def trajectory_group(point: DesignPoint) -> tuple:
 
 def prepare_settings(settings: list[DesignPoint]) -> None:
     """Build into the cache what every trained compression setting in `settings` needs
-    (points with hardware blanked, `point_evaluation.compression_only`)."""
-    from dcsim.point_evaluation import compression_label
+    (points with hardware blanked, `compression_setting.compression_only`)."""
+    from dcsim.compression_setting import compression_label
     from dcsim.trained_models import prepare_trained
 
     groups: dict[tuple, list[DesignPoint]] = {}
@@ -82,7 +82,7 @@ def measure_kmeans_grid(points: list[DesignPoint]) -> None:
     from compression.deep_compression import quantized_key, recipe_hops, retrain_schedule
     from compression.pruning_trajectory import trajectory_keys, walk_trajectory
     from dcsim.accuracy import evaluation_key
-    from dcsim.point_evaluation import point_recipe
+    from dcsim.compression_setting import point_recipe
     from workloads.cache import cache_path, load_entry, store_entry
     from workloads.evaluation import evaluate_split
     from workloads.training import digits_training_data, torch_threads

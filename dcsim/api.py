@@ -296,7 +296,7 @@ def _activations(activations, model: CompressedModel) -> dict | None:
                 )
         return {name: np.asarray(x) for name, x in activations.items()}
     if isinstance(activations, str | Path):
-        from dcsim.network_arguments import simulation_activations
+        from dcsim.frame_activations import simulation_activations
 
         return simulation_activations(model.network, model.compressed, activations)
     raise ValueError(

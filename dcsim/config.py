@@ -185,7 +185,7 @@ class DesignPoint:
     pointer_sram_per_pe_kb: float | None = None
     activation_sram_per_pe_kb: float | None = None
     registers_per_pe: int | None = None
-    # Networks that train (`dcsim.point_evaluation.trains`) only, else empty: the density
+    # Networks that train (`dcsim.trained_entries.trains`) only, else empty: the density
     # scales of the pruning trajectory above this point's (the config's scales of the same
     # network and density profile, highest first), and the [accuracy] settings that change
     # its measured numbers, as sorted (key, value) pairs.
@@ -296,7 +296,7 @@ class SweepConfig:
     def _trains(self, entry: NetworkEntry) -> bool:
         cache = self.__dict__.setdefault("_trains_cache", {})
         if entry.label not in cache:
-            from dcsim.point_evaluation import trains
+            from dcsim.trained_entries import trains
 
             cache[entry.label] = trains(entry)
         return cache[entry.label]
@@ -407,7 +407,7 @@ def _check_axis_value(key: str, value: object) -> object:
         if not isinstance(value, str) or not value:
             raise _error(key, value, allowed)
         if key == "density_profile" and value.startswith("auto:"):
-            from dcsim.sensitivity import auto_profile_loss
+            from dcsim.auto_profile_name import auto_profile_loss
 
             try:
                 auto_profile_loss(value)

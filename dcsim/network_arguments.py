@@ -1,5 +1,4 @@
-"""NETWORK on the command line: the model-source argument, `--input-shape`, weights, and the
-activations a simulation runs on.
+"""NETWORK on the command line: the model-source argument, `--input-shape`, and weights.
 
 Part of the application layer (DESIGN §6, §8). Every command that takes a NETWORK
 (`layers`, `storage`, `compress`, `simulate`, `validate --network`) adds it with
@@ -12,9 +11,7 @@ Weights (`--weights`): not given — the source's own (a module's parameters, an
 initializers; synthetic for built-in names); `synthetic` — seeded synthetic weights; a path —
 a torch state_dict (`torch.load(weights_only=True)`), checked against the model.
 
-Activations: measured on the first image of `--data DIR` through the *compressed* network
-(its dequantized, batch-norm-folded weights), else synthetic at the density that flows through
-the network's graph (`workloads.activations.synthetic_input_densities`).
+Activations (`--data DIR`): `dcsim.frame_activations`.
 """
 
 from __future__ import annotations
@@ -50,20 +47,3 @@ def network_from_args(args: argparse.Namespace, weights: str | None = None):
     from dcsim.api import network
 
     return network(args.network, getattr(args, "input_shape", None), weights=weights)
-
-
-def layer_weights(network) -> dict | None:
-    """The network's own weights by layer name (batch-norm folded), None for synthetic."""
-    return network.layer_weights
-
-
-def simulation_activations(network, compressed, data=None, images: int = 1) -> dict | None:
-    """Measured inputs of every layer on the first image of `data` (one frame), run through
-    the compressed network; None without `data`."""
-    if data is None:
-        return None
-    from workloads.activations import first_images, measured_layer_inputs
-
-    weights = {layer.name: layer.dequantized_weights() for layer in compressed.layers}
-    captured = measured_layer_inputs(network, weights, first_images(network, data, images))
-    return {name: x[0] for name, x in captured.items()}

@@ -36,7 +36,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dcsim.compression_setting import (
+    compression_only,
+    measured_source,
+    point_recipe,
+)
 from dcsim.config import HARDWARE_OVERRIDES, DesignPoint
+from dcsim.trained_entries import trains
 
 # Deep Compression, Table 1 / Table 4 (AlexNet on ImageNet, pruned + quantized + Huffman):
 # top-1 error 42.78 %, top-5 error 19.70 % -> accuracy 57.22 % / 80.30 %.
@@ -50,99 +56,6 @@ PUBLISHED_RECIPE = {
     "centroid_init": "linear",
 }
 ACCURACY_COLUMNS = ("top1", "top5", "retrieval_map", "precision_at_10")
-
-
-def point_recipe(point: DesignPoint):
-    """The point's recipe: the density profile's per-layer densities × density_scale, with the
-    point's conv / fc bits, index bits and centroid init; for a network that trains, the
-    pruning trajectory above the point (`prune_path`) and the sweep's [accuracy] settings
-    (`dcsim.config.ACCURACY_DEFAULTS`) as the recipe's training schedules."""
-    from compression.recipe import parse_recipe
-
-    return parse_recipe(point_recipe_data(point))
-
-
-def point_recipe_data(point: DesignPoint) -> dict:
-    """`point_recipe` as the recipe mapping (what a recipe TOML file holds:
-    `compression.recipe.recipe_toml` writes it, and `dcsim compress --recipe FILE` then
-    measures exactly what the sweep measured for the point)."""
-    data, _ = profile_data(point)
-    data = {k: v for k, v in data.items() if k not in ("n_pe", "weight_bits", "index_bits")}
-    kinds = {k: dict(v) for k, v in data.get("kind", {}).items()}
-    for kind, bits in (("conv", point.conv_bits), ("fc", point.fc_bits), ("lstm", point.fc_bits)):
-        kinds.setdefault(kind, {})
-        kinds[kind]["weight_bits"] = bits
-        kinds[kind].pop("index_bits", None)
-    if "depthwise" in kinds:  # depthwise convs are conv layers: conv_bits
-        kinds["depthwise"].update(weight_bits=point.conv_bits)
-        kinds["depthwise"].pop("index_bits", None)
-    layers = {
-        name: {k: v for k, v in table.items() if k == "density"}
-        for name, table in data.get("layers", {}).items()
-    }
-    profile_scale = float(data.get("density_scale", 1.0))
-    data.update(
-        kind=kinds,
-        layers=layers,
-        index_bits=point.index_bits,
-        init=point.centroid_init,
-        density_scale=profile_scale * point.density_scale,
-        name=f"{data.get('name', point.density_profile)}",
-    )
-    data.pop("prune_path", None)  # a sweep's trajectory comes from its grid
-    if point.retraining:
-        settings = dict(point.retraining)
-        path = [profile_scale * s for s in point.prune_path]
-        largest = _largest_density(data)
-        path = [s for s in path if largest is None or largest * s <= 1.0]  # see below
-        if path:
-            data["prune_path"] = path
-        data["trajectory_steps"] = int(settings["trajectory_steps"])
-        training = {k: dict(v) for k, v in data.get("training", {}).items()}
-        training.setdefault("prune", {})["epochs"] = float(settings["prune_epochs"])
-        if not settings["fine_tune"]:
-            training["quantize"] = {"epochs": 0.0}  # k-means only
-        data["training"] = training
-    return data
-
-
-def _largest_density(data: dict) -> float | None:
-    """The largest unscaled density a recipe mapping names (None when it names none). A path
-    scale that would push it above 1 is left out of the trajectory: that scale's own points
-    fail with the recipe's error, and the points below it prune without that checkpoint."""
-    values = [data.get("density")]
-    values += [table.get("density") for table in data.get("kind", {}).values()]
-    values += [table.get("density") for table in data.get("layers", {}).values()]
-    values = [float(v) for v in values if isinstance(v, int | float)]
-    return max(values) if values else None
-
-
-def profile_data(point: DesignPoint) -> tuple[dict, str]:
-    """The parsed mapping of the point's density profile (a built-in recipe, a recipe file,
-    or `auto:L` from the network's measured per-layer sensitivity) and its name."""
-    from compression.recipe import recipe_data
-    from dcsim.sensitivity import auto_profile_loss
-
-    if auto_profile_loss(point.density_profile) is not None:
-        from dcsim.sensitivity import auto_profile_data
-
-        return auto_profile_data(point), point.density_profile
-    return recipe_data(point.density_profile)
-
-
-MEASURED_KMEANS = "measured, k-means only"
-MEASURED_TRAINED = "measured, trained quantization"
-
-
-def measured_source(point: DesignPoint) -> str:
-    """The `accuracy_source` of a trained point: whether its quantization fine-tuned the
-    centroids (trained quantization) or stopped at k-means; a user's weights without
-    training data never retrain."""
-    from compression.deep_compression import fine_tunes, retrain_schedule
-
-    schedule = retrain_schedule(point_recipe(point))
-    retrains = point.network.weights == "digits"  # a sweep has no --train-data folder
-    return MEASURED_TRAINED if retrains and fine_tunes(schedule.quantize) else MEASURED_KMEANS
 
 
 def point_accelerator(point: DesignPoint):
@@ -168,40 +81,6 @@ def _accelerator_variant_for(arch, overrides: tuple):
         else:
             changes[field] = int(round(value * factor))
     return arch.replace(**changes) if changes else arch
-
-
-def compression_only(point: DesignPoint) -> DesignPoint:
-    """The point with its hardware and simulation settings blanked: points that compress the
-    same way map to the same value."""
-    return dataclasses.replace(
-        point,
-        accelerator="",
-        n_pe=None,
-        clock_mhz=None,
-        sram_per_pe_kb=None,
-        pointer_sram_per_pe_kb=None,
-        activation_sram_per_pe_kb=None,
-        registers_per_pe=None,
-        fifo_depth=None,
-        node_nm=None,
-        target_fps=0.0,
-        sim_model="",
-    )
-
-
-def trains(entry) -> bool:
-    """Whether a network entry goes through the accuracy pipeline (`dcsim.trained_models`):
-    the digits AlexNet, or a sequential built-in (AlexNet) with a user's weights and data."""
-    from workloads.model_source import source_kind
-    from workloads.networks import ZOO_NAMES
-
-    if entry.weights == "digits":
-        return True
-    return (
-        bool(entry.data)
-        and source_kind(entry.network) == "builtin"
-        and (entry.network not in ZOO_NAMES)
-    )
 
 
 @functools.lru_cache(maxsize=2)
@@ -237,7 +116,7 @@ def _quantized(point: DesignPoint):
 def _measured_activations(point: DesignPoint) -> dict:
     """Inputs of every layer on the first image of the entry's data folder, run through the
     compressed network (one frame); cached per compression setting."""
-    from dcsim.network_arguments import simulation_activations
+    from dcsim.frame_activations import simulation_activations
 
     return simulation_activations(_network(point), _quantized(point), point.network.data)
 
@@ -256,14 +135,6 @@ def interleave(compressed, n_pe: int):
         for layer in compressed.layers
     )
     return CompressedNetwork(compressed.name, layers, compressed.recipe_name)
-
-
-def compression_label(point: DesignPoint) -> str:
-    """A compression setting in words, e.g. `alexnet-digits digits x1 conv 6 / fc 4 bits`."""
-    return (
-        f"{point.network.label} {Path(point.density_profile).stem} x{point.density_scale:g} "
-        f"conv {point.conv_bits} / fc {point.fc_bits} bits, {point.centroid_init} init"
-    )
 
 
 def prepare_points(points: list[DesignPoint]) -> None:

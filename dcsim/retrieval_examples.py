@@ -38,7 +38,7 @@ RESULTS_SHOWN = 5
 def _settings(points: list[DesignPoint], totals: pd.DataFrame, label: str) -> pd.DataFrame:
     """One row per measured compression setting of network `label`: a point of it, top-1 and
     its median compression ratio over the hardware variants."""
-    from dcsim.point_evaluation import compression_only
+    from dcsim.compression_setting import compression_only
 
     ok = totals
     if "status" in ok:
@@ -115,7 +115,7 @@ def pick_queries(
 
 def retrieval_examples(points: list[DesignPoint], results: pd.DataFrame) -> list[dict]:
     """run.json's `retrieval`: one entry per (network, picked point, query)."""
-    from dcsim.point_evaluation import compression_only
+    from dcsim.compression_setting import compression_only
     from dcsim.trained_models import accuracy_report, seeded_setup, thumbnail
 
     if results.empty or "top1" not in results:

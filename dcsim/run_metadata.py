@@ -113,8 +113,8 @@ def build_meta(config: SweepConfig, totals: pd.DataFrame, *, verification: list[
 
 def sensitivity_entries(config: SweepConfig) -> list[dict]:
     """run.json's `sensitivity` (module docstring)."""
-    from dcsim.point_evaluation import trains
     from dcsim.sensitivity import auto_profile_loss, entry_sensitivity
+    from dcsim.trained_entries import trains
 
     profiles = {p.density_profile for p in config.iter_design_points() if trains(p.network)}
     auto = {auto_profile_loss(p) for p in profiles} - {None}

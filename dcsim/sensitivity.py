@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+
+from dcsim.auto_profile_name import auto_profile_loss
+from dcsim.trained_entries import trains
 
 # Densities of the sensitivity curves (1.0, the dense layer, is the baseline): fine steps near
 # the low end, where the big fc layers of AlexNet cross from harmless to harmful.
@@ -50,28 +52,9 @@ DEFAULT_DENSITIES: tuple[float, ...] = (
     0.02,
     0.01,
 )
-AUTO_PREFIX = "auto:"
 AUTO_PRUNE_STEPS = 3  # prune -> retrain steps from dense to an auto profile's first checkpoint
 SENSITIVITY_VERSION = 1  # bump when the measurement changes its numbers
 LOSS_TOLERANCE_POINTS = 1e-9  # float slack when comparing a loss with the allowed loss
-
-
-def auto_profile_loss(profile: object) -> float | None:
-    """The allowed top-1 loss (points) of an `auto:L` profile name; None for other names.
-    A malformed `auto:` name is a one-line ValueError."""
-    if not isinstance(profile, str) or not profile.startswith(AUTO_PREFIX):
-        return None
-    text = profile[len(AUTO_PREFIX) :]
-    try:
-        loss = float(text)
-    except ValueError:
-        loss = math.nan
-    if not (math.isfinite(loss) and 0 <= loss <= 100):
-        raise ValueError(
-            f"density_profile={profile!r} is invalid; allowed: auto:L with L the allowed top-1 "
-            "loss per layer in points, a number in [0, 100] (e.g. auto:1.0)"
-        )
-    return loss
 
 
 def check_densities(densities: object) -> tuple[float, ...]:
@@ -499,8 +482,6 @@ def auto_recipe_data(densities: dict[str, float], loss: float, description: str 
 
 def auto_profile_data(point) -> dict:
     """The recipe mapping `auto:L` stands for on `point`'s network (module docstring)."""
-    from dcsim.point_evaluation import trains
-
     loss = auto_profile_loss(point.density_profile)
     if not trains(point.network):
         raise ValueError(

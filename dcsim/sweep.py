@@ -45,10 +45,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from dcsim.compression_setting import compression_only
 from dcsim.config import SweepConfig
-from dcsim.point_evaluation import compression_only, evaluate_unit, prepare_points, trains
+from dcsim.point_evaluation import evaluate_unit, prepare_points
 from dcsim.result_store import UNITS_DIR, ResultStore
 from dcsim.sweep_checks import check_sweep_inputs
+from dcsim.trained_entries import trains
 from dcsim.work_units import WorkUnit, iter_units, probe_points
 from workloads import progress as feedback
 from workloads.atomic_file import atomic_path, stale_temp_files

@@ -48,8 +48,10 @@ def _check_recipes(points: list[DesignPoint]) -> None:
     """Each distinct (network, density profile) once: the profile file reads and parses, and
     gives every layer of the network a density and bits — at the smallest density scale its
     points use (a larger scale too large for some layer fails only its own points)."""
-    from dcsim.point_evaluation import entry_network, point_recipe, trains
-    from dcsim.sensitivity import auto_profile_loss
+    from dcsim.auto_profile_name import auto_profile_loss
+    from dcsim.compression_setting import point_recipe
+    from dcsim.point_evaluation import entry_network
+    from dcsim.trained_entries import trains
     from dcsim.trained_models import network_of
 
     smallest: dict[tuple, DesignPoint] = {}

@@ -36,7 +36,7 @@ def accuracy_report(point: DesignPoint):
     """The cached Deep Compression run of a trained point (compressed on one PE); `point` has
     its hardware settings blanked (`compression_only`)."""
     from dcsim.accuracy import digits_pipeline, folder_pipeline
-    from dcsim.point_evaluation import point_recipe
+    from dcsim.compression_setting import point_recipe
 
     recipe = point_recipe(point)
     if point.network.weights == "digits":
@@ -49,7 +49,7 @@ def accuracy_report(point: DesignPoint):
 
 def prepare_trained(point: DesignPoint) -> None:
     """Train / retrain / evaluate (or find in the cache) what `point` needs, in this process."""
-    from dcsim.point_evaluation import compression_only
+    from dcsim.compression_setting import compression_only
 
     accuracy_report(compression_only(point))
 
@@ -64,7 +64,7 @@ def _first_input(point: DesignPoint):
 
 def trained_point(point: DesignPoint):
     """(compressed network on one PE, measured activations by layer, accuracy dict)."""
-    from dcsim.point_evaluation import compression_only
+    from dcsim.compression_setting import compression_only
     from workloads.activations import capture_layer_inputs
 
     report = accuracy_report(compression_only(point))

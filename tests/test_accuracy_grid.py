@@ -14,8 +14,13 @@ import pytest
 
 from dcsim.accuracy import digits_pipeline
 from dcsim.accuracy_grid import prepare_settings
+from dcsim.compression_setting import (
+    MEASURED_KMEANS,
+    compression_only,
+    measured_source,
+    point_recipe,
+)
 from dcsim.config import parse_config
-from dcsim.point_evaluation import MEASURED_KMEANS, compression_only, measured_source, point_recipe
 from dcsim.trained_models import seeded_setup
 from workloads import training
 from workloads.training import TrainingSettings

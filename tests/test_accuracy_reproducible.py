@@ -162,8 +162,8 @@ def test_sweep_measures_what_compress_measures(runs, monkeypatch, capsys, tmp_pa
     stderr shows the accuracy stage and each output file being written."""
     import dcsim.validation_rows
     from dcsim.accuracy import digits_pipeline
+    from dcsim.compression_setting import point_recipe
     from dcsim.config import parse_config
-    from dcsim.point_evaluation import point_recipe
     from dcsim.sweep import OUTPUT_FILES, run_sweep
     from dcsim.trained_models import seeded_setup
 
