@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compression.sparse_format import MAX_N_PE
+from simulator.cost_catalogue import ACTIONS, AREA_COMPONENTS
 from simulator.sram_model import SRAM_CELLS
 from simulator.technology_scaling import TECHNOLOGY_NODES_NM, logic_scale
 
@@ -213,9 +214,6 @@ def validate_accelerator(arch: Accelerator) -> None:
 
 
 def _validate_overrides(arch: Accelerator) -> None:
-    from simulator.area_table import AREA_COMPONENTS
-    from simulator.energy_table import ACTIONS
-
     allowed = {
         "energy_overrides_pj": [f"{action}_pj" for action in ACTIONS],
         "area_overrides_um2": [f"{component}_um2" for component in AREA_COMPONENTS],

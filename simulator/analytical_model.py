@@ -54,6 +54,7 @@ from simulator.fifo_window import (
     window_items,
     window_rate,
 )
+from simulator.layer_assembly import assemble_layer_result
 from simulator.layer_statistics import (
     LayerStatistics,
     SegmentStatistics,
@@ -61,6 +62,7 @@ from simulator.layer_statistics import (
     density_statistics,
 )
 from simulator.lowering import output_batches
+from simulator.memory_fit import weight_storage_bytes
 from simulator.results import LayerCounts, LayerResult
 from workloads.layer_spec import LayerSpec
 
@@ -248,9 +250,7 @@ def analytical_storage_bytes(
     spec: LayerSpec, weight_density: float, weight_bits: int, index_bits: int, arch: Accelerator
 ) -> tuple[int, int]:
     """Expected (sparse-matrix bytes, pointer bytes) of `spec` on `arch`: the expected entries
-    of every PE's column slices, packed in SRAM words (`simulate.weight_storage_bytes`)."""
-    from simulator.simulate import weight_storage_bytes
-
+    of every PE's column slices, packed in SRAM words (`memory_fit.weight_storage_bytes`)."""
     stats = density_statistics(
         spec,
         _check_density("weight_density", weight_density),
@@ -275,8 +275,6 @@ def analytical_layer(
     codebook_entries: int | None = None,
 ) -> LayerResult:
     """LayerResult of `spec` from densities alone (no compressed layer needed)."""
-    from simulator.simulate import assemble_layer_result
-
     arch = load_accelerator(arch)
     timing, counts = analytical_timing_counts(
         spec, weight_density, activation_density, weight_bits + index_bits, index_bits, arch

@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from simulator.accelerator import Accelerator
+from simulator.cost_catalogue import AREA_COMPONENTS
 from simulator.energy_table import USER_SOURCE, cite
 from simulator.pe_structure import (
     FIFO_INDEX_BITS,
@@ -77,21 +78,6 @@ class AreaEntry:
             "source": self.source,
         }
 
-
-AREA_COMPONENTS: tuple[str, ...] = (
-    "sparse_sram",
-    "sparse_registers",
-    "pointer_sram",
-    "pointer_registers",
-    "codebook",
-    "multiplier",
-    "adders",
-    "pipeline_registers",
-    "activation_registers",
-    "activation_sram",
-    "fifo",
-    "lnzd",
-)
 
 #: The accelerator fields `build_area_table` reads (with the codebook size it is given).
 AREA_FIELDS: tuple[str, ...] = (

@@ -1,13 +1,14 @@
 """EIE Table II checks: power and area of one PE by module and by component type, published
 vs model (`dcsim validate --check eie-power --check eie-area`).
 
-Part of `simulator` (DESIGN §5), registered with `simulator.validation`'s `register_check`.
-Published numbers are copied from EIE (Han et al., ISCA 2016, arXiv:1602.01528v2): Table II
-(one PE, 45 nm, 800 MHz, post-layout: power and area by component type, lines 3–7, and by
-module, lines 8–13), §VI (one LNZD unit: 0.023 mW, 189 µm²; 21 units for 64 PEs) and Table V
-(64 PEs: 40.8 mm²). Nothing is tuned to them: the model's numbers come from the `eie` preset,
-the energy and area tables and the synthetic Alex-6/7/8 layers of `simulator.validation`.
-Where a row misses, its notes say which mechanism the model lacks.
+Part of `simulator` (DESIGN §5): `check_eie_power` and `check_eie_area` are registered as
+`eie-power` and `eie-area` by `simulator.validation`, after its own checks. Published numbers
+are copied from EIE (Han et al., ISCA 2016, arXiv:1602.01528v2): Table II (one PE, 45 nm, 800
+MHz, post-layout: power and area by component type, lines 3–7, and by module, lines 8–13), §VI
+(one LNZD unit: 0.023 mW, 189 µm²; 21 units for 64 PEs) and Table V (64 PEs: 40.8 mm²). Nothing
+is tuned to them: the model's numbers come from the `eie` preset, the energy and area tables and
+the synthetic Alex-6/7/8 layers of `simulator.eie_reference_layers`. Where a row misses, its
+notes say which mechanism the model lacks.
 
 How the model's energy is split over EIE's modules (`module_energy_j`): every action belongs
 to one module (sparse_sram_read → SpmatRead; pointer_read → PtrRead; codebook, MAC and
@@ -24,6 +25,8 @@ import math
 
 from simulator.accelerator import load_accelerator
 from simulator.area_table import REGISTER_UM2_PER_BIT, build_area_table
+from simulator.check_registry import row
+from simulator.eie_reference_layers import EIE_ALEXNET, eie_layer_result
 from simulator.energy_table import build_energy_table
 from simulator.pe_structure import (
     EIE_MODULES,
@@ -33,7 +36,6 @@ from simulator.pe_structure import (
     register_events_by_unit,
 )
 from simulator.technology_scaling import area_scale
-from simulator.validation import EIE_ALEXNET, _eie_layer_result, register_check, row
 
 TABLE_II = "EIE Table II (Han et al., ISCA 2016, arXiv:1602.01528v2; one PE, 45 nm, 800 MHz)"
 # (power mW, area µm²) per PE, by module (Table II lines 8-13) and by type (lines 3-7).
@@ -167,10 +169,9 @@ def module_energy_j(result, arch) -> dict[str, float]:
 
 def _alexnet_results(seed: int):
     arch = load_accelerator("eie")
-    return arch, [_eie_layer_result(name, arch, seed) for name in EIE_ALEXNET]
+    return arch, [eie_layer_result(name, arch, seed) for name in EIE_ALEXNET]
 
 
-@register_check("eie-power")
 def check_eie_power(seed: int = 0) -> list[dict]:
     """Average power of Alex-6/7/8 (Σ energy / Σ time) by EIE module, by component type, of
     the LNZD units and in total, against EIE Table II and §VI (context, not pass/fail)."""
@@ -273,7 +274,6 @@ def area_by_type_um2(arch, codebook_entries: int | None = None) -> dict[str, flo
     }
 
 
-@register_check("eie-area")
 def check_eie_area(seed: int = 0) -> list[dict]:
     """Area of one PE by EIE module and component type, of an LNZD unit, of the PE and of the
     64-PE array, against EIE Table II, §VI and Table V (context, not pass/fail)."""

@@ -44,6 +44,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 
 from simulator.accelerator import Accelerator
+from simulator.cost_catalogue import ACTIONS, COMPONENTS
 from simulator.pe_structure import FIFO_INDEX_BITS, ceil_log2
 from simulator.sram_model import (
     sram_leakage_uw_per_kb,
@@ -431,39 +432,6 @@ def build_energy_table(arch: Accelerator) -> dict[str, EnergyEntry]:
             source=USER_SOURCE,
         )
     return table
-
-
-ACTIONS: tuple[str, ...] = (
-    "sparse_sram_read",
-    "pointer_read",
-    "activation_sram_read",
-    "activation_sram_write",
-    "codebook_lookup",
-    "codebook_decode",
-    "mac",
-    "register_access",
-    "register_bit",
-    "clock_bit",
-    "lnzd_op",
-    "fifo_access",
-    "sram_leakage_cycle",
-    "flop_leakage_cycle",
-    "arithmetic_leakage_cycle",
-    "dram_bit",
-)
-COMPONENTS: tuple[str, ...] = (
-    "sparse_sram",
-    "pointer_sram",
-    "activation_sram",
-    "codebook",
-    "mac",
-    "registers",
-    "clock",
-    "lnzd",
-    "fifo",
-    "leakage",
-    "dram",
-)
 
 
 def energy_table_rows(arch: Accelerator) -> list[dict]:

@@ -1,7 +1,7 @@
 """Events and latency of one layer for one inference: the counts the energy table multiplies.
 
 Part of `simulator` (DESIGN §4): shared by both models and by both evaluation paths — one
-design point (`simulator.simulate.assemble_layer_result`, scalars) and arrays of hardware
+design point (`simulator.layer_assembly.assemble_layer_result`, scalars) and arrays of hardware
 variants (`simulator.variant_evaluation`, numpy arrays that broadcast) — so the two can never
 disagree. Energy = Σ_action events × energy per event (`simulator.energy_table`). The spec is
 read through `get(field)` (a scalar per field, or an array over variants); the flip-flop

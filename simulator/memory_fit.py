@@ -8,7 +8,7 @@ points computes the same columns by broadcasting.
 The rule, per memory (capacities of the whole array: per-PE capacity × N):
 
 - **sparse-matrix SRAM** — need of a layer: its stored entries (fillers included, every output
-  batch) packed in whole SRAM words, summed over the PEs (`simulate.weight_storage_bytes`).
+  batch) packed in whole SRAM words, summed over the PEs (`weight_storage_bytes`).
   All layers stay resident, so a network needs the *sum* over its layers.
 - **pointer SRAM** — need of a layer: (batches · groups · columns + 1) column pointers per PE
   × pointer bits × N. A network needs the *sum* over its layers.
@@ -35,7 +35,7 @@ import math
 import numpy as np
 
 from simulator.accelerator import Accelerator
-from simulator.lowering import input_shape
+from simulator.lowering import input_shape, output_batches
 from workloads.layer_spec import LayerSpec
 
 #: The on-chip memories of the fit rule, in report order, with their labels.
@@ -76,6 +76,23 @@ def activation_spill_bytes(spec: LayerSpec, arch: Accelerator) -> float:
     half = arch.activation_storage_bytes / 2
     in_bytes, out_bytes = feature_map_bytes(spec, arch)
     return max(0.0, in_bytes - half) + max(0.0, out_bytes - half)
+
+
+def weight_storage_bytes(
+    entries_per_pe: np.ndarray, spec: LayerSpec, arch: Accelerator, entry_bits: int
+):
+    """(sparse-matrix bytes, pointer bytes) of a layer in the accelerator's on-chip format,
+    with `entry_bits` = the layer's weight bits + relative-index bits per stored entry and
+    `entries_per_pe` counted in that format (`simulator.lowering.onchip_entries_per_pe`)."""
+    words = np.ceil(
+        np.asarray(entries_per_pe, dtype=np.float64) * entry_bits / (arch.sparse_sram_word_bits)
+    )
+    sparse_bytes = int(words.sum()) * arch.sparse_sram_word_bits // 8
+    groups = spec.groups if spec.kind == "conv" else 1
+    batches = output_batches(spec.matrix_shape[0], arch.n_pe, arch.activation_registers_per_pe)
+    pointers = batches * groups * spec.matrix_shape[1] + 1
+    pointer_bytes = arch.n_pe * pointers * arch.pointer_bits // 8
+    return sparse_bytes, int(math.ceil(pointer_bytes))
 
 
 def streamed_bytes(need_bytes, capacity_bytes):

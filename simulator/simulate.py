@@ -7,15 +7,17 @@ on-chip / DRAM footprint. Energy = Σ events × the energy reference table
 (`simulator.energy_table`).
 
 Events and latency per layer (one inference) are `simulator.layer_events`'s, shared by both
-models and by the array evaluation of many hardware variants (`simulator.variant_evaluation`).
+models and by the array evaluation of many hardware variants (`simulator.variant_evaluation`);
+both models turn a layer's timing and counts into its `LayerResult` with
+`simulator.layer_assembly.assemble_layer_result`.
 
-Memory (the rule per memory is `simulator.memory_fit`'s). The weights of a layer occupy, per
-PE, whole sparse-matrix SRAM words (ceil(entries × entry bits / word bits)) and
-(batches·groups·cols + 1) pointers. A network's layers are placed in network order: a layer
-stays on chip if it fits in what is left of the sparse-matrix (and pointer) SRAM; the part that
-does not fit is streamed from DRAM every frame. Feature maps: half of the on-chip activation
-storage holds the input, half the output; the excess of either is read from / written to DRAM.
-DRAM transfers overlap compute (double buffering): latency = max(compute, DRAM bytes /
+Memory (the rule per memory is `simulator.memory_fit`'s, `weight_storage_bytes` included). The
+weights of a layer occupy, per PE, whole sparse-matrix SRAM words (ceil(entries × entry bits /
+word bits)) and (batches·groups·cols + 1) pointers. A network's layers are placed in network
+order: a layer stays on chip if it fits in what is left of the sparse-matrix (and pointer) SRAM;
+the part that does not fit is streamed from DRAM every frame. Feature maps: half of the on-chip
+activation storage holds the input, half the output; the excess of either is read from / written
+to DRAM. DRAM transfers overlap compute (double buffering): latency = max(compute, DRAM bytes /
 bandwidth).
 
 Codebook. A layer with b weight bits needs 2^b codebook entries. A network runs on one codebook
@@ -32,15 +34,12 @@ import numpy as np
 
 from simulator.accelerator import Accelerator, load_accelerator
 from simulator.area_table import area_table_rows
-from simulator.cycle_model import Timing, cycle_timing
+from simulator.cycle_model import cycle_timing
 from simulator.energy_table import (
-    build_energy_table,
-    codebook_decode_bits,
     codebook_entries_for,
-    energy_by_component,
     energy_table_rows,
 )
-from simulator.layer_events import layer_events, layer_latency
+from simulator.layer_assembly import assemble_layer_result
 from simulator.lowering import (
     activation_stream,
     input_shape,
@@ -49,7 +48,7 @@ from simulator.lowering import (
     output_batches,
     scanned_activations,
 )
-from simulator.memory_fit import activation_spill_bytes, streamed_bytes
+from simulator.memory_fit import streamed_bytes, weight_storage_bytes
 from simulator.results import LayerCounts, LayerResult, NetworkResult
 from workloads.layer_spec import LayerSpec
 from workloads.synthetic import synthetic_activations
@@ -64,96 +63,6 @@ def _check_model(model: str) -> str:
     if model not in MODELS:
         raise ValueError(f"model={model!r} is invalid; allowed: {', '.join(MODELS)}")
     return model
-
-
-def weight_storage_bytes(
-    entries_per_pe: np.ndarray, spec: LayerSpec, arch: Accelerator, entry_bits: int
-):
-    """(sparse-matrix bytes, pointer bytes) of a layer in the accelerator's on-chip format,
-    with `entry_bits` = the layer's weight bits + relative-index bits per stored entry and
-    `entries_per_pe` counted in that format (`simulator.lowering.onchip_entries_per_pe`)."""
-    words = np.ceil(
-        np.asarray(entries_per_pe, dtype=np.float64) * entry_bits / (arch.sparse_sram_word_bits)
-    )
-    sparse_bytes = int(words.sum()) * arch.sparse_sram_word_bits // 8
-    groups = spec.groups if spec.kind == "conv" else 1
-    batches = output_batches(spec.matrix_shape[0], arch.n_pe, arch.activation_registers_per_pe)
-    pointers = batches * groups * spec.matrix_shape[1] + 1
-    pointer_bytes = arch.n_pe * pointers * arch.pointer_bits // 8
-    return sparse_bytes, int(math.ceil(pointer_bytes))
-
-
-def assemble_layer_result(
-    spec: LayerSpec,
-    timing: Timing,
-    counts: LayerCounts,
-    arch: Accelerator,
-    *,
-    model: str,
-    weight_bits: int,
-    sparse_bytes: int,
-    pointer_bytes: int,
-    weight_dram_bytes: float,
-    codebook_entries: int | None = None,
-) -> LayerResult:
-    """Events, energy and latency of one layer from its timing and counts (both models);
-    `codebook_entries`: the codebook it runs on (default: sized for this layer alone)."""
-    if codebook_entries is None:
-        codebook_entries = codebook_entries_for(arch, [weight_bits])
-    n = arch.n_pe
-    activation_dram = activation_spill_bytes(spec, arch)
-    dram_bytes = weight_dram_bytes + activation_dram
-    compute_s, dram_s, latency_s = (
-        float(v)
-        for v in layer_latency(
-            timing.total_cycles, arch.clock_hz, dram_bytes, arch.dram_bandwidth_bytes_per_s
-        )
-    )
-    events = {
-        action: float(count)
-        for action, count in layer_events(
-            lambda name: getattr(arch, name),
-            sram_words=counts.sram_words,
-            broadcasts=counts.broadcasts,
-            entries=counts.entries,
-            scanned_activations=counts.scanned_activations,
-            input_values=math.prod(input_shape(spec)),
-            outputs=counts.outputs,
-            decode_bits=codebook_decode_bits(codebook_entries),
-            codebook_entries=codebook_entries,
-            compute_cycles=timing.total_cycles,
-            latency_s=latency_s,
-            dram_bytes=dram_bytes,
-        ).items()
-    }
-    table = build_energy_table(arch)
-    useful = counts.entries - counts.fillers
-    return LayerResult(
-        layer=spec.name,
-        kind=spec.kind,
-        model=model,
-        n_pe=n,
-        total_cycles=timing.total_cycles,
-        ideal_cycles=timing.ideal_cycles,
-        stall_cycles=timing.stall_cycles,
-        load_balance=timing.load_balance,
-        utilization=useful / (n * timing.total_cycles) if timing.total_cycles else 0.0,
-        counts=counts,
-        busy_cycles_per_pe=timing.busy_cycles_per_pe,
-        events=events,
-        energy_by_component_j=energy_by_component(events, table),
-        compute_s=compute_s,
-        dram_s=dram_s,
-        latency_s=latency_s,
-        weight_bytes=sparse_bytes + pointer_bytes,
-        sparse_bytes=sparse_bytes,
-        pointer_bytes=pointer_bytes,
-        weight_dram_bytes=weight_dram_bytes,
-        activation_dram_bytes=activation_dram,
-        codebook_entries=int(codebook_entries),
-        codebook_fits=2**weight_bits <= arch.codebook_entries,
-        dense_macs=int(spec.macs),
-    )
 
 
 def _layer_bits(layer) -> tuple[int, int]:

@@ -1,8 +1,10 @@
 """Validation: published reference points next to what the model computes (`dcsim validate`).
 
 Part of `simulator` (DESIGN §5): every check is a function registered with `@register_check`
-that returns rows {check, published, model, error_pct, unit, source, notes}; later issues
-append their own checks the same way. Every published number names where it is printed
+(`simulator.check_registry`, re-exported here with `CHECKS`, `row` and `selected_checks`) that
+returns rows {check, published, model, error_pct, unit, source, notes}; later issues append
+their own checks the same way. The synthetic EIE layers the checks share are
+`simulator.eie_reference_layers`'s. Every published number names where it is printed
 (`source`: the paper's table or figure); a row without a published number (a trend) names the
 figure whose trend it checks. Nothing here is fitted: the model's constants come from the
 accelerator spec and the energy table, and the weights / activations are synthetic at the
@@ -32,85 +34,17 @@ Registered checks
 
 from __future__ import annotations
 
-import functools
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from simulator.accelerator import load_accelerator
-from simulator.pruned_layer import PrunedLayer, pruned_codes, pruned_layer
+from simulator.check_registry import CHECKS, register_check, row, selected_checks
+from simulator.eie_reference_layers import EIE_ALEXNET, clear_shared_layers, eie_layer_result
+from simulator.eie_table2 import check_eie_area, check_eie_power
+from simulator.pruned_layer import pruned_layer
 from simulator.simulate import simulate_layer
 from workloads import get_network
-from workloads.synthetic import synthetic_layer_input
-
-CHECKS: dict[str, Callable[[int], list[dict]]] = {}
-
-
-def register_check(name: str):
-    """Decorator: add a check `fn(seed) -> rows` under `name` (run in registration order)."""
-
-    def wrap(fn):
-        CHECKS[name] = fn
-        return fn
-
-    return wrap
-
-
-def row(
-    check: str, published: float, model: float, unit: str, notes: str = "", source: str = ""
-) -> dict:
-    """One validation row; `source` names the table or figure the published number is copied
-    from (required when there is a published number)."""
-    if not math.isnan(published) and not source:
-        raise ValueError(f"validation row {check!r}: a published number needs its source")
-    error = (
-        (model - published) / published * 100
-        if published and not math.isnan(published)
-        else (float("nan"))
-    )
-    return {
-        "check": check,
-        "published": published,
-        "model": model,
-        "error_pct": error,
-        "unit": unit,
-        "source": source,
-        "notes": notes,
-    }
-
-
-# Within one `validation_rows` call the checks share the synthetic layers they simulate (the
-# same Alex-7 serves the FIFO sweep and, re-encoded, the PE sweep); cleared at the end.
-@functools.cache
-def _eie_codes(name: str, seed: int) -> np.ndarray:
-    spec = get_network(name).layers[0]
-    return pruned_codes(spec, spec.weight_density, seed=seed)
-
-
-@functools.cache
-def _eie_layer(name: str, n_pe: int, seed: int) -> PrunedLayer:
-    """`pruned_layer(spec, density, n_pe=n_pe, seed=seed)`, with the mask shared across N."""
-    spec = get_network(name).layers[0]
-    return pruned_layer(spec, spec.weight_density, n_pe=n_pe, codes=_eie_codes(name, seed))
-
-
-@functools.cache
-def _eie_input(name: str, seed: int) -> np.ndarray:
-    spec = get_network(name).layers[0]
-    return synthetic_layer_input(spec, spec.activation_density, seed)
-
-
-@functools.cache
-def _eie_layer_result(name: str, arch, seed: int):
-    return simulate_layer(_eie_layer(name, arch.n_pe, seed), _eie_input(name, seed), arch)
-
-
-def _clear_shared_layers() -> None:
-    for cached in (_eie_codes, _eie_layer, _eie_input, _eie_layer_result):
-        cached.cache_clear()
-
 
 # EIE Table IV (arXiv:1602.01528v2), 64 PEs at 800 MHz: (actual, theoretical) time in µs.
 # NT-LSTM's actual time was 14.6 µs here until issue 10, whose reading of Table IV gives
@@ -127,7 +61,6 @@ EIE_PUBLISHED_US = {
     "nt-wd": (13.9, 13.0),
     "nt-lstm": (7.5, 6.5),
 }
-EIE_ALEXNET = ("alex-6", "alex-7", "alex-8")
 # What the published numbers themselves show where the i.i.d. model cannot follow them.
 EIE_CONTEXT_NOTES = {
     "alex-8": "EIE's theoretical time is 22% above VGG-8's at the same shape and density "
@@ -156,7 +89,7 @@ def _mean_result(name: str, arch, seed: int, measured: MeasuredLayer | None):
     """(compute µs, ideal µs, DRAM µs, note) of one EIE layer, averaged over the frames."""
     spec = get_network(name).layers[0]
     if measured is None:
-        result = _eie_layer_result(name, arch, seed)
+        result = eie_layer_result(name, arch, seed)
         frames, note = [result], "synthetic i.i.d. weights and activations at EIE's densities"
     else:
         weights = np.asarray(measured.weights)
@@ -243,7 +176,7 @@ def check_fifo_depth(seed: int = 0) -> list[dict]:
     base = load_accelerator("eie")
     rows = []
     for depth in FIFO_DEPTHS:
-        result = _eie_layer_result("alex-7", base.replace(fifo_depth=depth), seed)
+        result = eie_layer_result("alex-7", base.replace(fifo_depth=depth), seed)
         published = 0.5 if depth == 1 else float("nan")
         note = "about half the cycles idle at depth 1" if depth == 1 else "trend only"
         rows.append(
@@ -268,7 +201,7 @@ def check_pe_scaling(seed: int = 0) -> list[dict]:
     base = load_accelerator("eie")
     times = {}
     for n_pe in PE_COUNTS:
-        times[n_pe] = _eie_layer_result("alex-7", base.replace(n_pe=n_pe), seed).total_cycles
+        times[n_pe] = eie_layer_result("alex-7", base.replace(n_pe=n_pe), seed).total_cycles
     return [
         row(
             f"alex-7 speedup, {n} PEs",
@@ -282,14 +215,9 @@ def check_pe_scaling(seed: int = 0) -> list[dict]:
     ]
 
 
-def selected_checks(checks: list[str] | None) -> list[str]:
-    """The checks to run (all registered ones if none are named); a one-line ValueError for
-    an unknown name."""
-    names = list(CHECKS) if not checks else list(checks)
-    for name in names:
-        if name not in CHECKS:
-            raise ValueError(f"check={name!r} is invalid; allowed: {', '.join(CHECKS)}")
-    return names
+# EIE Table II (power and area by module, `simulator.eie_table2`), after the checks above.
+register_check("eie-power")(check_eie_power)
+register_check("eie-area")(check_eie_area)
 
 
 def validation_rows(checks: list[str] | None = None, seed: int = 0) -> list[dict]:
@@ -300,13 +228,9 @@ def validation_rows(checks: list[str] | None = None, seed: int = 0) -> list[dict
         for name in names:
             rows.extend(CHECKS[name](seed))
     finally:
-        _clear_shared_layers()
+        clear_shared_layers()
     return rows
 
-
-# EIE Table II (power and area by module): registered by simulator.eie_table2, which imports
-# this module's helpers (defined above), so it is imported here, at the end.
-import simulator.eie_table2  # noqa: E402, F401
 
 # The checks defined above (timing, load balance, scaling, power, area): cheap, code-only, and
 # the set every sweep report carries. Checks registered later by other packages (the accuracy

@@ -161,14 +161,14 @@ def test_validate_cli_errors_are_one_line(alexnet_files, capsys, argv, message):
 
 def test_eie_power_rows_partition_the_energy_components():
     from simulator import load_accelerator
+    from simulator.eie_reference_layers import EIE_ALEXNET, eie_layer_result
     from simulator.eie_table2 import EIE_MODULE_PER_PE, EIE_PE_TOTAL, module_energy_j
-    from simulator.validation import EIE_ALEXNET, _eie_layer_result
 
     # EIE Table II's modules add up to its total (to the rounding of its last digit).
     assert sum(p for p, _ in EIE_MODULE_PER_PE.values()) == pytest.approx(EIE_PE_TOTAL[0], 1e-3)
     arch = load_accelerator("eie")
     for name in EIE_ALEXNET:
-        result = _eie_layer_result(name, arch, 0)
+        result = eie_layer_result(name, arch, 0)
         modules = module_energy_j(result, arch)
         # every joule of the layer is in exactly one module (LNZD and DRAM outside the PEs)
         assert sum(modules.values()) == pytest.approx(result.energy_j, rel=1e-12)

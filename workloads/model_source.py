@@ -27,13 +27,19 @@ a ValueError / OSError with a one-line message (the CLI exits 2, no traceback).
 from __future__ import annotations
 
 import copy
-import functools
 import hashlib
 import importlib.util
 import sys
 from pathlib import Path
 
-from workloads.networks import NETWORK_NAMES, ZOO_NAMES, Network, get_network
+from workloads.module_network import (
+    load_state_dict_into,
+    network_from_module,
+    zoo_network,
+    zoo_network_with_weights,
+)
+from workloads.network import Network
+from workloads.networks import NETWORK_NAMES, ZOO_NAMES, get_network
 
 SOURCE_KINDS: tuple[str, ...] = ("builtin", "python", "onnx", "module")
 SOURCE_HELP = "a built-in name, path/to/file.py:factory or path/to/model.onnx"
@@ -87,33 +93,6 @@ def parse_input_shape(value) -> tuple[int, ...] | None:
             "vector input, each >= 1, without the batch dimension"
         )
     return dims
-
-
-def _network_from_module(module, input_shape, *, name: str, source: str, description: str):
-    from workloads.torch_lowering import lower_module
-
-    specs, graph, params, paths = lower_module(module, input_shape, where=f"network {source!r}")
-    return Network(
-        name=name,
-        layers=specs,
-        input_shape=tuple(input_shape),
-        num_classes=graph.node(graph.output).elements,
-        topology=graph,
-        module_paths=paths,
-        family="network",
-        description=description,
-        source=source,
-        parameters=params,
-    )
-
-
-def _load_state_dict_into(module, weights, source: str):
-    from workloads.torch_models import check_state_dict, read_state_dict
-
-    state_dict = read_state_dict(weights)
-    check_state_dict(module, state_dict, str(weights), layout=f"a state_dict of {source}")
-    module.load_state_dict(state_dict)
-    return module
 
 
 def _import_factory(source: str):
@@ -180,47 +159,12 @@ def _module_input_shape(module, input_shape, source: str) -> tuple[int, ...]:
     )
 
 
-@functools.lru_cache(maxsize=8)
-def zoo_network(
-    name: str, input_shape: tuple[int, ...] | None = None, num_classes: int | None = None
-) -> Network:
-    """Zoo network `name` (resnet18, mobilenet-v2, squeezenet1.1) lowered at `input_shape`
-    (default 3×224×224); no weights of its own (`parameters` None: synthetic downstream)."""
-    from workloads.zoo import ZOO_INPUT_SHAPE
-
-    shape = tuple(input_shape or ZOO_INPUT_SHAPE)
-    network = _zoo_with_weights(name, shape, num_classes, None)
-    description = network.description
-    if shape != ZOO_INPUT_SHAPE:
-        description += f" (here at {'×'.join(map(str, shape))})"
-    return _with(network, parameters=None, description=description)
-
-
-def _zoo_with_weights(name, shape, num_classes, weights) -> Network:
-    import torch
-
-    from workloads.zoo import ZOO_DESCRIPTIONS, zoo_module
-
-    if len(shape) != 3 or shape[0] != 3:
-        raise ValueError(f"network {name!r}: input_shape={shape} is invalid; allowed: 3,H,W")
-    state = torch.random.get_rng_state()
-    torch.manual_seed(0)  # torch's default init, deterministic
-    try:
-        module = zoo_module(name, num_classes=num_classes or 1000)
-    finally:
-        torch.random.set_rng_state(state)
-    if weights is not None:
-        _load_state_dict_into(module, weights, f"{name} (torchvision layout)")
-    return _network_from_module(
-        module, shape, name=name, source=name, description=ZOO_DESCRIPTIONS[name]
-    )
-
-
 def _builtin(source, input_shape, weights, num_classes) -> Network:
     if source in ZOO_NAMES:
         if weights is None:
             return zoo_network(source, input_shape, num_classes)
-        return _zoo_with_weights(source, tuple(input_shape or (3, 224, 224)), num_classes, weights)
+        shape = tuple(input_shape or (3, 224, 224))
+        return zoo_network_with_weights(source, shape, num_classes, weights)
     size = channels = None
     if input_shape is not None:
         if len(input_shape) != 3 or input_shape[1] != input_shape[2]:
@@ -303,5 +247,5 @@ def load_network(
         source = name
     shape = _module_input_shape(module, shape, source)
     if weights is not None:
-        _load_state_dict_into(module, weights, source)
-    return _network_from_module(module, shape, name=name, source=source, description=description)
+        load_state_dict_into(module, weights, source)
+    return network_from_module(module, shape, name=name, source=source, description=description)

@@ -1,10 +1,10 @@
 """Networks by name, with exact published layer shapes.
 
-Part of `workloads` (DESIGN §2). A `Network` is the ordered tuple of its weight layers
-(`LayerSpec`) plus the topology it was derived from (used by `workloads.torch_models` to build
-the matching torch model). Shapes are derived by walking the topology from the input size,
-so the same network can be instantiated at another resolution or class count (for example
-AlexNet on the 10-class digits dataset).
+Part of `workloads` (DESIGN §2). A `Network` (`workloads.network`, re-exported here) is the
+ordered tuple of its weight layers (`LayerSpec`) plus the topology it was derived from (used by
+`workloads.torch_models` to build the matching torch model). Shapes are derived by walking
+the topology from the input size, so the same network can be instantiated at another
+resolution or class count (for example AlexNet on the 10-class digits dataset).
 
 Known networks
 - `alexnet-caffe`: the two-group BVLC AlexNet at 227×227 — the network of the Deep
@@ -16,7 +16,7 @@ Known networks
   their published weight and activation densities as metadata.
 - The zoo (`workloads.zoo`): `resnet18`, `mobilenet-v2`, `squeezenet1.1` with torchvision's
   definitions at 224×224, lowered from their torch modules like any user module
-  (`workloads.torch_lowering`); their topology is a `NetworkGraph`.
+  (`workloads.module_network`); their topology is a `NetworkGraph`.
 
 Any other model source (a `file.py:factory`, an ONNX file) becomes the same `Network` through
 `workloads.model_source.load_network`. `Network.graph` is the op graph of every network
@@ -25,13 +25,10 @@ Any other model source (a `file.py:factory`, an ONNX file) becomes the same `Net
 
 from __future__ import annotations
 
-import functools
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from workloads.graph import NetworkGraph, make_node
 from workloads.layer_spec import LayerSpec, conv_output_size
+from workloads.network import Network
 from workloads.topology import (
     AdaptiveAvgPool,
     Conv,
@@ -51,64 +48,6 @@ class UnknownNetworkError(KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
-
-
-@dataclass(frozen=True)
-class Network:
-    """A named network: its weight layers in order, and how it was instantiated.
-
-    `input_shape` is (channels, H, W) of one input ((features,) for a model source whose
-    input is a vector); `module_paths` maps each layer name to the dotted path of its module
-    in the torch model (`workloads.torch_models.build_model`, or the traced module of a model
-    source). `family` is `network` for whole networks and `eie-layer` for EIE benchmark
-    layers. `topology` is the sequential `Topology` of the classic built-ins or the
-    `NetworkGraph` of every other source. `source` names where the network came from as the
-    user wrote it (a built-in name, `file.py:factory`, `model.onnx`). `parameters` holds the
-    source's own tensors, None when it has none (built-in names: weights are synthetic unless
-    a file is given): `<layer>.weight` in the layer's `weight_shape` (batch-norm folded),
-    `<layer>.bias`, and `<node>.scale` / `<node>.shift` of unfolded batch-norm nodes, all
-    float32.
-    """
-
-    name: str
-    layers: tuple[LayerSpec, ...]
-    input_shape: tuple[int, ...]
-    num_classes: int
-    topology: Topology | NetworkGraph
-    module_paths: dict[str, str] = field(compare=False)
-    family: str = "network"
-    description: str = ""
-    source: str = ""
-    parameters: Mapping | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def weights(self) -> int:
-        return sum(layer.weights for layer in self.layers)
-
-    @property
-    def macs(self) -> int:
-        return sum(layer.macs for layer in self.layers)
-
-    @functools.cached_property
-    def graph(self) -> NetworkGraph:
-        """The op graph (`workloads.graph`); converted from a sequential `Topology`."""
-        if isinstance(self.topology, NetworkGraph):
-            return self.topology
-        return _sequential_graph(self)
-
-    @property
-    def layer_weights(self) -> dict | None:
-        """The source's own weights by layer name (batch-norm folded), or None."""
-        if self.parameters is None:
-            return None
-        return {layer.name: self.parameters[f"{layer.name}.weight"] for layer in self.layers}
-
-    def layer(self, name: str) -> LayerSpec:
-        for spec in self.layers:
-            if spec.name == name:
-                return spec
-        known = ", ".join(s.name for s in self.layers)
-        raise KeyError(f"network {self.name!r} has no layer {name!r}; its layers: {known}")
 
 
 def _walk(
@@ -179,60 +118,6 @@ def _walk(
     features = channels * h * w
     walk_section("classifier", topology.classifier)
     return tuple(specs), paths
-
-
-def _sequential_graph(network: Network) -> NetworkGraph:
-    """The op graph of a sequential built-in: features → avgpool → flatten → classifier."""
-    topology = network.topology
-    specs = {layer.name: layer for layer in network.layers}
-    nodes = [make_node("input", "input", (), network.input_shape)]
-    shape = tuple(network.input_shape)
-
-    def add(name: str, op: str, new_shape, source_op: str, **attrs) -> None:
-        nonlocal shape
-        nodes.append(make_node(name, op, (nodes[-1].name,), new_shape, source_op, **attrs))
-        shape = tuple(new_shape)
-
-    for section, ops in (("features", topology.features), ("classifier", topology.classifier)):
-        if section == "classifier":
-            if topology.avgpool is not None:
-                add(
-                    "avgpool",
-                    "adaptive_avgpool",
-                    (shape[0], *topology.avgpool.output_hw),
-                    "AdaptiveAvgPool",
-                    output_hw=topology.avgpool.output_hw,
-                )
-            add("flatten", "reshape", (math.prod(shape),), "Flatten")
-        for index, op in enumerate(ops):
-            path = f"{section}.{index}"
-            if isinstance(op, Conv | Linear | LSTMGates):
-                spec = specs[op.name]
-                kind = {"conv": "conv", "fc": "fc", "lstm": "lstm"}[spec.kind]
-                add(op.name, kind, spec.output_shape, type(op).__name__)
-            elif isinstance(op, MaxPool):
-                h = conv_output_size(shape[1], op.kernel, op.stride, op.padding)
-                w = conv_output_size(shape[2], op.kernel, op.stride, op.padding)
-                add(
-                    path,
-                    "maxpool",
-                    (shape[0], h, w),
-                    "MaxPool",
-                    kernel=(op.kernel, op.kernel),
-                    stride=(op.stride, op.stride),
-                    padding=(op.padding, op.padding),
-                )
-            elif isinstance(op, ReLU):
-                add(path, "relu", shape, "ReLU")
-            elif isinstance(op, LocalResponseNorm):
-                add(path, "lrn", shape, "LocalResponseNorm", size=op.size)
-            elif isinstance(op, Dropout):
-                add(path, "identity", shape, "Dropout")
-            elif isinstance(op, Flatten):
-                add(path, "reshape", (math.prod(shape),), "Flatten")
-            else:  # pragma: no cover - a new op kind must be handled here
-                raise TypeError(f"unhandled op {op!r}")
-    return NetworkGraph(tuple(nodes), nodes[-1].name)
 
 
 # --- topologies -------------------------------------------------------------------------------
@@ -408,7 +293,7 @@ def get_network(
     and ValueError for an impossible size.
     """
     if name in ZOO_NAMES:
-        from workloads.model_source import zoo_network
+        from workloads.module_network import zoo_network
 
         size = input_size or 224
         shape = (in_channels or 3, size, size)

@@ -1,0 +1,57 @@
+"""The synthetic EIE benchmark layers the validation checks simulate, shared between checks.
+
+Part of `simulator` (DESIGN §5), beneath the checks of `simulator.validation` and
+`simulator.eie_table2`: the single-layer EIE benchmarks (`workloads.networks`, EIE Table III)
+pruned at their published weight density with synthetic i.i.d. weights and activations at
+their published densities, simulated with the cycle model. Within one `validation_rows` call
+the checks share what they simulate (the same Alex-7 serves the FIFO sweep and, re-encoded, the
+PE sweep; Alex-6/7/8 serve both the timing and the Table II power checks); `clear_shared_layers`
+empties the caches at the end of the call.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from simulator.pruned_layer import PrunedLayer, pruned_codes, pruned_layer
+from simulator.simulate import simulate_layer
+from workloads import get_network
+from workloads.synthetic import synthetic_layer_input
+
+#: The EIE AlexNet layers (EIE Table IV's Alex-6/7/8): the timing gate and the layers whose
+#: average power is compared with Table II.
+EIE_ALEXNET = ("alex-6", "alex-7", "alex-8")
+
+
+@functools.cache
+def _eie_codes(name: str, seed: int) -> np.ndarray:
+    spec = get_network(name).layers[0]
+    return pruned_codes(spec, spec.weight_density, seed=seed)
+
+
+@functools.cache
+def _eie_layer(name: str, n_pe: int, seed: int) -> PrunedLayer:
+    """`pruned_layer(spec, density, n_pe=n_pe, seed=seed)`, with the mask shared across N."""
+    spec = get_network(name).layers[0]
+    return pruned_layer(spec, spec.weight_density, n_pe=n_pe, codes=_eie_codes(name, seed))
+
+
+@functools.cache
+def _eie_input(name: str, seed: int) -> np.ndarray:
+    spec = get_network(name).layers[0]
+    return synthetic_layer_input(spec, spec.activation_density, seed)
+
+
+@functools.cache
+def eie_layer_result(name: str, arch, seed: int):
+    """The cycle model's `LayerResult` of EIE layer `name` on `arch` (synthetic at its
+    published densities, `seed`); cached until `clear_shared_layers`."""
+    return simulate_layer(_eie_layer(name, arch.n_pe, seed), _eie_input(name, seed), arch)
+
+
+def clear_shared_layers() -> None:
+    """Forget the layers, inputs and results shared within one `validation_rows` call."""
+    for cached in (_eie_codes, _eie_layer, _eie_input, eie_layer_result):
+        cached.cache_clear()
