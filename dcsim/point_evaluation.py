@@ -137,6 +137,18 @@ def interleave(compressed, n_pe: int):
     return CompressedNetwork(compressed.name, layers, compressed.recipe_name)
 
 
+def release_unit_caches() -> None:
+    """Drop what this process kept to evaluate work units fast (the last compressed networks,
+    their measured activations, the analytical model's shared layer statistics): called when
+    the units are done, before the cycle-model verification, to keep the run's peak memory
+    down. The seeded synthetic weights stay (verification compresses from them again)."""
+    from simulator.layer_statistics import clear_statistics_cache
+
+    _quantized.cache_clear()
+    _measured_activations.cache_clear()
+    clear_statistics_cache()
+
+
 def prepare_points(points: list[DesignPoint]) -> None:
     """Build, in this process, the cached artefacts that need training (digits networks and a
     user's weights with data): once per compression setting, grouped by pruning trajectory

@@ -47,7 +47,7 @@ import pandas as pd
 
 from dcsim.compression_setting import compression_only
 from dcsim.config import SweepConfig
-from dcsim.point_evaluation import evaluate_unit, prepare_points
+from dcsim.point_evaluation import evaluate_unit, prepare_points, release_unit_caches
 from dcsim.result_store import UNITS_DIR, ResultStore
 from dcsim.sweep_checks import check_sweep_inputs
 from dcsim.trained_entries import trains
@@ -389,6 +389,7 @@ def run_sweep(
                 raise
         if only is not None:
             return store.read(plan.unit_ids)
+        release_unit_caches()
         verify_count = config.verify if verify is None else int(verify)
         rows = []
         if verify_count:
@@ -424,6 +425,12 @@ def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers) ->
         feedback.note(f"sweep: {plan.points - plan.points_todo:,} of {plan.points:,} points stored")
     if not plan.todo:
         return
+    # the report's validation rows (cached per code version) before the units, not after: the
+    # EIE benchmark layers draw a 103 M-weight layer (VGG-6), which next to a unit's network
+    # would nearly double the run's peak memory
+    from dcsim.validation_rows import validation_rows
+
+    validation_rows()
     prepare_points(list(plan.to_train.values()))
     todo = plan.points_todo
     with feedback.counter(

@@ -46,11 +46,13 @@ def validation_rows(seed: int = 0) -> list[dict]:
             pass  # damaged cache entry: recompute and overwrite
     from simulator.validation import SIMULATOR_CHECKS
     from simulator.validation import validation_rows as simulator_rows
+    from workloads import progress
 
-    rows = [
-        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-        for row in simulator_rows(list(SIMULATOR_CHECKS), seed=seed)
-    ]
+    with progress.stage("validation rows for the report (once per code version)"):
+        rows = [
+            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+            for row in simulator_rows(list(SIMULATOR_CHECKS), seed=seed)
+        ]
     from workloads.atomic_file import atomic_path
 
     path.parent.mkdir(parents=True, exist_ok=True)

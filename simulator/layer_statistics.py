@@ -816,6 +816,12 @@ _BY_CONTENT: dict[tuple, LayerStatistics] = {}
 CONTENT_CACHE_ENTRIES = 512
 
 
+def clear_statistics_cache() -> None:
+    """Forget the statistics shared by content (a sweep calls it when its analytical units are
+    done: the cycle model it verifies with does not use them)."""
+    _BY_CONTENT.clear()
+
+
 def structure_digest(sparse) -> str:
     """blake2b of a matrix's non-zero structure (`nonzero_structure`): equal for matrices with
     non-zeros at the same positions, whatever their codes; cached per matrix object."""
