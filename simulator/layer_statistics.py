@@ -32,7 +32,7 @@ import functools
 import hashlib
 import math
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numba
 import numpy as np
@@ -73,6 +73,9 @@ class LayerStatistics:
     busy_per_item: np.ndarray  # float64 [N]: E[entries] per item per PE
     stored_entries_per_pe: np.ndarray  # int64 [N]: entries stored, all batches
     positions: int = 1  # output positions per inference (conv), 1 otherwise
+    # words_per_item of other entry widths (entry bits -> words), from the same walk: the only
+    # statistic that depends on the entry width, so settings with other weight bits reuse the rest
+    words_per_item_by_entry_bits: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- structure
@@ -251,6 +254,15 @@ def work_from_structure(
     return entries, fillers, words
 
 
+@numba.njit(cache=True, inline="always")
+def _words_of_run(first, end, entry_bits, word_bits, word_shift):
+    """SRAM words spanned by the entries [first, end) of `entry_bits` each in `word_bits`-bit
+    words (a shift when the word width is a power of two, `word_shift` >= 0)."""
+    if word_shift >= 0:
+        return ((end * entry_bits - 1) >> word_shift) - ((first * entry_bits) >> word_shift) + 1
+    return (end * entry_bits - 1) // word_bits - (first * entry_bits) // word_bits + 1
+
+
 @numba.njit(cache=True)
 def segment_reductions(
     col_ptr,
@@ -261,7 +273,7 @@ def segment_reductions(
     batches,
     groups,
     index_bits,
-    entry_bits,
+    entry_bits_options,
     word_bits,
     weights,
 ):
@@ -324,10 +336,15 @@ def segment_reductions(
     e_mean = np.zeros((n_seg, n_pe))
     e_sq = np.zeros((n_seg, n_pe))
     fillers_sum = np.zeros(n_seg)
-    words_sum = np.zeros(n_seg)
+    n_opt = entry_bits_options.shape[0]
+    word_shift = -1
+    if word_bits & (word_bits - 1) == 0:
+        word_shift = 0
+        while (1 << word_shift) < word_bits:
+            word_shift += 1
+    words_sum = np.zeros((n_seg, n_opt))
     ent = np.zeros((n_seg, n_pe), np.int64)
     fil = np.zeros((n_seg, n_pe), np.int64)
-    wrd = np.zeros((n_seg, n_pe), np.int64)
     cursor = np.empty(n_pe, np.int64)
     current = np.empty(n_pe, np.int64)  # open segment of the PE in this column, -1 none
     first = np.empty(n_pe, np.int64)
@@ -344,11 +361,11 @@ def segment_reductions(
             inner = inner_of[row]
             if prev_batch[p] != b:
                 if current[p] >= 0:
-                    wrd[current[p], p] = (
-                        (cursor[p] * entry_bits - 1) // word_bits
-                        - (first[p] * entry_bits) // word_bits
-                        + 1
-                    )
+                    for q in range(n_opt):
+                        eb = entry_bits_options[q]
+                        words_sum[current[p], q] += w * (
+                            _words_of_run(first[p], cursor[p], eb, word_bits, word_shift)
+                        )
                     current[p] = -1
                 if prev_batch[p] >= 0:
                     next_offset[prev_batch[p], p] = cursor[p]
@@ -365,11 +382,11 @@ def segment_reductions(
                 t = b * groups + g
                 if t != current[p]:
                     if current[p] >= 0:
-                        wrd[current[p], p] = (
-                            (cursor[p] * entry_bits - 1) // word_bits
-                            - (first[p] * entry_bits) // word_bits
-                            + 1
-                        )
+                        for q in range(n_opt):
+                            eb = entry_bits_options[q]
+                            words_sum[current[p], q] += w * (
+                                _words_of_run(first[p], cursor[p], eb, word_bits, word_shift)
+                            )
                     current[p] = t
                     first[p] = cursor[p]
                 ent[t, p] += 1
@@ -379,11 +396,11 @@ def segment_reductions(
             prev[p] = inner
         for p in range(n_pe):
             if current[p] >= 0:
-                wrd[current[p], p] = (
-                    (cursor[p] * entry_bits - 1) // word_bits
-                    - (first[p] * entry_bits) // word_bits
-                    + 1
-                )
+                for q in range(n_opt):
+                    eb = entry_bits_options[q]
+                    words_sum[current[p], q] += w * (
+                        _words_of_run(first[p], cursor[p], eb, word_bits, word_shift)
+                    )
             if prev_batch[p] >= 0:
                 next_offset[prev_batch[p], p] = cursor[p]
         for t in range(n_seg):
@@ -397,10 +414,8 @@ def segment_reductions(
                 e_mean[t, p] += w * e
                 e_sq[t, p] += w * e * e
                 fillers_sum[t] += w * fil[t, p]
-                words_sum[t] += w * wrd[t, p]
                 ent[t, p] = 0
                 fil[t, p] = 0
-                wrd[t, p] = 0
             max_cost[t] += w * most
     stored = np.zeros(n_pe, np.int64)
     for p in range(n_pe):
@@ -500,9 +515,12 @@ def layer_statistics(
     index_bits: int,
     entry_bits: int,
     word_bits: int,
+    other_entry_bits: tuple[int, ...] = (),
 ) -> LayerStatistics:
     """Statistics of a layer with non-zero `structure` (`nonzero_structure`) on `n_pe` PEs
-    (module docstring), in O(nnz + columns · segments · N) without per-item-type arrays."""
+    (module docstring), in O(nnz + columns · segments · N) without per-item-type arrays.
+    `other_entry_bits`: entry widths whose words per item the same walk also counts
+    (`words_per_item_by_entry_bits`, which always holds `entry_bits` too)."""
     col_ptr, rows_of = structure
     rows, cols = spec.matrix_shape
     groups = spec.groups if spec.kind == "conv" else 1
@@ -511,6 +529,7 @@ def layer_statistics(
     frequency = column_frequencies(spec)
     scanned_per_group = float(frequency.sum())
     weights = frequency / scanned_per_group
+    options = np.array([entry_bits, *(b for b in other_entry_bits if b != entry_bits)], np.int64)
     hist, max_cost, e_mean, e_sq, fillers, words, stored = segment_reductions(
         col_ptr,
         rows_of,
@@ -520,7 +539,7 @@ def layer_statistics(
         batches,
         groups,
         index_bits,
-        entry_bits,
+        options,
         word_bits,
         np.ascontiguousarray(weights, dtype=np.float64),
     )
@@ -552,9 +571,12 @@ def layer_statistics(
         scanned_activations=int(round(scanned_per_group)) * groups,
         entries_per_item=float(busy.sum()),
         fillers_per_item=fraction * float(fillers.sum()),
-        words_per_item=fraction * float(words.sum()),
+        words_per_item=fraction * float(words[:, 0].sum()),
         busy_per_item=busy,
         stored_entries_per_pe=stored,
+        words_per_item_by_entry_bits={
+            int(b): fraction * float(words[:, q].sum()) for q, b in enumerate(options)
+        },
     )
 
 
@@ -812,8 +834,11 @@ _DIGESTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 #: Statistics by content (structure digest, layer shape, N, R, index/entry/word bits), shared
 #: by compression settings that prune alike: a sweep's bit-width axes change the codes, not the
 #: positions, so every setting of one density reuses them (bounded, least recently used).
-_BY_CONTENT: dict[tuple, LayerStatistics] = {}
+_BY_CONTENT: dict[tuple, dict[int, LayerStatistics]] = {}
 CONTENT_CACHE_ENTRIES = 512
+#: weight bit widths whose entry width (weight + index bits) every computed statistics object
+#: also counts the words of (a sweep's bit axes stay within these)
+ENTRY_WEIGHT_BITS: tuple[int, ...] = tuple(range(1, 9))
 
 
 def clear_statistics_cache() -> None:
@@ -841,30 +866,35 @@ def compressed_layer_statistics(
     """`layer_statistics` of a compressed (or pruned) layer's real matrix, cached per layer
     object and (N, R, entry bits, word bits), and by the matrix's content (`structure_digest`)
     so that another layer object with the same non-zeros and the same spec reuses them (the
-    statistics are a function of exactly these inputs)."""
+    statistics are a function of exactly these inputs). The entry width changes only the
+    words per item: one walk counts them for every width of `ENTRY_WEIGHT_BITS` weight bits
+    (plus the layer's index bits), and another width reuses everything else."""
     key = (int(n_pe), registers, int(entry_bits), int(word_bits))
     per_layer = _LAYER_CACHE.setdefault(layer.sparse, {})
     if key not in per_layer:
         spec = layer.spec
-        content = (
-            structure_digest(layer.sparse),
-            spec,
-            int(layer.index_bits),
-            *key,
-        )
-        stats = _BY_CONTENT.pop(content, None)
-        if stats is None:
-            stats = layer_statistics(
-                nonzero_structure(layer.sparse),
-                spec,
-                int(n_pe),
-                registers,
-                int(layer.index_bits),
-                int(entry_bits),
-                int(word_bits),
-            )
-        _BY_CONTENT[content] = stats  # most recently used last
+        index_bits = int(layer.index_bits)
+        content = (structure_digest(layer.sparse), spec, index_bits, int(n_pe), registers)
+        content += (int(word_bits),)
+        by_width = _BY_CONTENT.pop(content, {})
+        if int(entry_bits) not in by_width:
+            base = next(iter(by_width.values()), None)
+            words = base.words_per_item_by_entry_bits if base is not None else {}
+            if int(entry_bits) in words:
+                by_width[int(entry_bits)] = replace(base, words_per_item=words[int(entry_bits)])
+            else:
+                by_width[int(entry_bits)] = layer_statistics(
+                    nonzero_structure(layer.sparse),
+                    spec,
+                    int(n_pe),
+                    registers,
+                    index_bits,
+                    int(entry_bits),
+                    int(word_bits),
+                    tuple(index_bits + b for b in ENTRY_WEIGHT_BITS),
+                )
+        _BY_CONTENT[content] = by_width  # most recently used last
         while len(_BY_CONTENT) > CONTENT_CACHE_ENTRIES:
             del _BY_CONTENT[next(iter(_BY_CONTENT))]
-        per_layer[key] = stats
+        per_layer[key] = by_width[int(entry_bits)]
     return per_layer[key]

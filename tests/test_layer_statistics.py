@@ -91,6 +91,33 @@ def test_work_from_structure_equals_the_lowering(layer, n_pe, registers, index_b
             assert getattr(fused, name) == pytest.approx(getattr(plain, name), rel=1e-9, abs=1e-12)
 
 
+@settings(max_examples=50)
+@given(
+    _layers(),
+    st.integers(1, 20),
+    st.sampled_from([None, 1, 3]),
+    st.integers(1, 4),
+    st.sampled_from([16, 24, 64]),  # 24: not a power of two (division, not a shift)
+)
+def test_one_walk_counts_the_words_of_every_entry_width(layer, n_pe, registers, index_bits, word):
+    """The words per item of other entry widths, counted in the same walk, equal a walk of that
+    width alone (bit for bit: same terms, same order) and the plain per-item-type arrays."""
+    spec, codes = layer
+    structure = structure_from_codes(codes)
+    widths = tuple(index_bits + bits for bits in range(1, 9) if index_bits + bits <= word)
+    together = layer_statistics(
+        structure, spec, n_pe, registers, index_bits, widths[0], word, widths
+    )
+    assert set(together.words_per_item_by_entry_bits) == set(widths)
+    for entry in widths:
+        alone = layer_statistics(structure, spec, n_pe, registers, index_bits, entry, word)
+        assert together.words_per_item_by_entry_bits[entry] == alone.words_per_item
+        plain = layer_statistics_from_work(
+            structure, spec, n_pe, registers, index_bits, entry, word
+        )
+        assert alone.words_per_item == pytest.approx(plain.words_per_item, rel=1e-12, abs=1e-12)
+
+
 @settings(max_examples=40)
 @given(_layers(), st.integers(1, 9), st.integers(1, 4))
 def test_nonzero_structure_does_not_depend_on_the_encoding(layer, n_pe, index_bits):
@@ -185,7 +212,12 @@ def test_statistics_are_shared_by_layers_with_the_same_structure():
     first = compressed_layer_statistics(a, 8, None, 8, 64)
     assert compressed_layer_statistics(b, 8, None, 8, 64) is first
     assert compressed_layer_statistics(c, 8, None, 8, 64) is not first
-    assert compressed_layer_statistics(b, 8, None, 6, 64) is not first
+    other_width = compressed_layer_statistics(b, 8, None, 6, 64)
+    assert other_width is not first
+    assert other_width.segments is first.segments  # only the words depend on the entry width
+    fresh_6 = layer_statistics(structure_from_codes(codes_b), spec, 8, None, 4, 6, 64)
+    assert other_width.words_per_item == fresh_6.words_per_item
+    assert compressed_layer_statistics(a, 8, None, 6, 64) is other_width
     other_spec = layer(codes_a, LayerSpec("fc2", "fc", 40, 64))
     assert compressed_layer_statistics(other_spec, 8, None, 8, 64) is not first
     # and what is shared is what a fresh computation gives
