@@ -6,10 +6,11 @@ for the HTML report). Reads only the result table's total-row columns ``area_mm2
 ``energy_mj``, ``meets_target``, ``fps`` and ``target_fps``, ``network`` and ``accelerator``.
 
 One panel per network: every point at (silicon area, energy per frame). Points that meet the
-target frame rate are filled, in their accelerator's colour; points that miss it are open and
-grey. The Pareto front of the points that meet the target — no other such point has both less
-area and less energy — is ringed and joined: the architect's "least energy and area that
-meets 30 fps".
+target frame rate are filled, in their accelerator's colour (with more accelerators than
+colours, their preset's, else one colour: `figure_common.colour_column`, as the Pareto
+figures); points that miss it are open and grey. The Pareto front of the points that meet
+the target — no other such point has both less area and less energy — is ringed and joined:
+the architect's "least energy and area that meets 30 fps".
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from reports.figure_common import (
     Figure,
     accelerator_colours,
     brief_hover,
+    colour_column,
     hover_text,
     message_figure,
     pareto_mask,
@@ -57,8 +59,9 @@ def energy_area_figure(totals: pd.DataFrame) -> Figure:
         return Figure(FIGURE_ID, _TITLE, message_figure(_TITLE, "no area data"))
     title = f"{_TITLE} ({_target_text(totals)})"
     nets = sorted(totals["network"].astype(str).unique())
-    accs = sorted(totals["accelerator"].astype(str).unique())
-    colour = accelerator_colours(accs)
+    colour_by = colour_column(totals)
+    groups = sorted(totals[colour_by].astype(str).unique()) if colour_by else ["all points"]
+    colour = accelerator_colours(groups)
     fig = make_subplots(rows=1, cols=len(nets), subplot_titles=nets, horizontal_spacing=0.08)
     shown: set[str] = set()
     for c, net in enumerate(nets, start=1):
@@ -73,12 +76,14 @@ def energy_area_figure(totals: pd.DataFrame) -> Figure:
         recs = sub.to_dict("records")
         hover = brief_hover if len(sub) > FULL_HOVER_POINTS else hover_text
         scatter = go.Scattergl if len(sub) >= WEBGL_POINTS else go.Scatter
-        for acc in accs:
+        keys = sub[colour_by].astype(str).to_numpy() if colour_by else np.full(len(sub), groups[0])
+        for acc in groups:
+            label = acc if colour_by != "accelerator_preset" else f"{acc} (all variants)"
             for hit in (True, False):
-                sel = (sub["accelerator"].astype(str) == acc).to_numpy() & (meets == hit)
+                sel = (keys == acc) & (meets == hit)
                 if not sel.any():
                     continue
-                name = acc if hit else f"{acc} (misses target)"
+                name = label if hit else f"{label} (misses target)"
                 fig.add_trace(
                     scatter(
                         x=x[sel],

@@ -224,15 +224,36 @@ def hover_text(rec) -> str:
     return "<br>".join(lines)
 
 
-_BRIEF_METRICS = ("latency_ms", "energy_mj", "model_bytes", *ACCURACY_METRICS, "fits_onchip")
+_BRIEF_UNITS = {"latency_ms": "ms", "energy_mj": "mJ"}
 
 
 def brief_hover(rec) -> str:
-    """A short hover for figures with many points: the point's label and main metrics."""
-    lines = [f"<b>{point_label(rec)}</b>"]
-    for key in _BRIEF_METRICS:
+    """A short hover for figures with many points (a few thousand per figure): the point's id,
+    network and compression on the first line, its accelerator on the second, and its main
+    metrics on the third, with the units in the words."""
+    head = [f"<b>{rec.get('point_id', '?')}</b>"]
+    if isinstance(rec.get("network"), str):
+        head.append(rec["network"])
+    if not isnan(rec.get("density_scale")):
+        head.append(f"×{fmt(rec['density_scale'])}")
+    if not isnan(rec.get("conv_bits")) and not isnan(rec.get("fc_bits")):
+        head.append(f"{fmt(rec['conv_bits'])}/{fmt(rec['fc_bits'])}b")
+    lines = [" ".join(head)]
+    if isinstance(rec.get("accelerator"), str) and rec["accelerator"]:
+        lines.append(rec["accelerator"])
+    metrics = []
+    for key, unit in _BRIEF_UNITS.items():
         if key in rec and not isnan(rec[key]):
-            lines.append(f"{key}: {format_value(key, rec[key])}")
+            metrics.append(f"{format_value(key, rec[key])} {unit}")
+    if "model_bytes" in rec and not isnan(rec["model_bytes"]):
+        metrics.append(f"model {format_value('model_bytes', rec['model_bytes'])}")
+    for key in ACCURACY_METRICS:
+        if key in rec and not isnan(rec[key]):
+            metrics.append(f"{key} {format_value(key, rec[key])}")
+    if "fits_onchip" in rec and not isnan(rec["fits_onchip"]):
+        metrics.append("fits on chip" if bool(rec["fits_onchip"]) else "does not fit on chip")
+    if metrics:
+        lines.append(", ".join(metrics))
     return "<br>".join(lines)
 
 

@@ -50,8 +50,10 @@ HEAT = {
 MAX_FACETS = 40
 #: Distinct facets counted exactly (the scan stops collecting new ones there).
 FACET_COUNT_CAP = 100_000
-#: Above this many cells in one figure, a cell's hover is brief (label and main metrics).
-FULL_HOVER_CELLS = 600
+#: Above this many cells in one figure, a cell's hover is brief (label and main metrics): a
+#: full hover (every setting and the config) is about 1.5 kB, so full hovers stay ≤ 150 kB
+#: per heatmap (a report has three or four).
+FULL_HOVER_CELLS = 100
 _HEATMAP_HEIGHT = 540
 
 

@@ -112,3 +112,17 @@ def test_energy_area_figure_without_area_says_so():
     totals = ok_totals(make_results()).drop(columns=["area_mm2"])
     fig = energy_area_figure(totals)
     assert "no area data" in str(fig.figure.layout.annotations[0].text)
+
+
+def test_energy_area_figure_with_thousands_of_accelerators_colours_by_preset():
+    """A sweep over 10^3 hardware variants draws a few traces (coloured by preset, as the
+    Pareto figures), not one per accelerator; every point is still drawn once."""
+    totals = ok_totals(make_results())
+    many = pd.concat([totals] * 300, ignore_index=True)
+    many["accelerator"] = [f"edge-16 (n_pe={i})" for i in range(len(many))]
+    many["accelerator_preset"] = "edge-16"
+    fig = energy_area_figure(many)
+    points = [t for t in fig.figure.data if t.name != "Pareto front (meets target)"]
+    assert len(points) <= 2 * many["network"].nunique()  # meets / misses per panel
+    assert sum(len(t.x) for t in points) == len(many)
+    assert all("(all variants)" in t.name for t in points)

@@ -175,3 +175,18 @@ def test_report_renders_in_headless_chromium(tmp_path, variant, monkeypatch):
     rendered = re.findall(r'<div id="([^"]+)" class="plotly-graph-div js-plotly-plot"', dom)
     assert rendered == FIGURE_IDS
     assert dom.count('class="main-svg"') >= len(FIGURE_IDS)
+
+
+def test_hostile_labels_stay_escaped_while_hover_line_breaks_are_plain():
+    """Hover markup (`<br>`, `<b>`) is written as itself (a quarter of plotly's escaped bytes),
+    but a label that would close the script or open a tag stays escaped."""
+    df = make_results()
+    hostile = "net</script><script>alert(1)</script><!--"
+    df["network"] = df["network"].where(df["network"] != df["network"].iloc[0], hostile)
+    page = build_report(df, make_meta())
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", page, re.S)
+    assert len(scripts) == 1 + len(FIGURE_IDS)  # no script closed early, none injected
+    assert "<script>alert(1)" not in page and "</script><script>" not in page
+    assert "<!--" not in "".join(scripts[1:])
+    figures = "".join(scripts[1:])
+    assert "<br>" in figures and "\\u003cbr\\u003e" not in figures
