@@ -108,6 +108,11 @@ def named_file_digests(values) -> dict[str, str]:
 
 def library_versions() -> dict[str, str]:
     """The Python version and the versions of `LIBRARIES` (module docstring)."""
+    return dict(_library_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _library_versions() -> tuple[tuple[str, str], ...]:
     from importlib.metadata import PackageNotFoundError, version
 
     names = {"sklearn": "scikit-learn"}
@@ -117,4 +122,4 @@ def library_versions() -> dict[str, str]:
             out[library] = version(names.get(library, library))
         except PackageNotFoundError:
             out[library] = "absent"
-    return out
+    return tuple(out.items())
