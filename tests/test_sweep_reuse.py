@@ -181,14 +181,28 @@ def test_a_damaged_or_missing_output_is_rewritten(tmp_path, damage):
     assert _meta(out) == meta
 
 
-def test_changed_inputs_rewrite_the_outputs(tmp_path):
+def test_changed_inputs_rewrite_the_outputs(tmp_path, monkeypatch):
     config = _config(tmp_path)
     out = tmp_path / "out"
     run_sweep(config, out, progress=False)
+
+    def rewritten(stamps):
+        return all(_mtimes(out)[name] != stamps[name] for name in OUTPUTS)
+
     stamps = _mtimes(out)
     run_sweep(config, out, progress=False, verify=2)  # other verification rows
-    assert all(_mtimes(out)[name] != stamps[name] for name in OUTPUTS)
-    assert len(_verified(out)) == 2
+    assert rewritten(stamps) and len(_verified(out)) == 2
+    stamps = _mtimes(out)
+    described = _config(tmp_path, description="another description")  # the same units
+    run_sweep(described, out, progress=False, verify=2)
+    assert rewritten(stamps) and _meta(out)["config"]["description"] == "another description"
+    stamps = _mtimes(out)
+    monkeypatch.setattr(content_keys, "source_fingerprint", lambda *a: "other code")
+    run_sweep(described, out, progress=False, verify=2)
+    assert rewritten(stamps)
+    stamps = _mtimes(out)
+    run_sweep(described, out, progress=False, verify=2)  # nothing changed since
+    assert _mtimes(out) == stamps
 
 
 def test_an_interrupted_write_leaves_no_manifest_and_is_redone(tmp_path, monkeypatch):
