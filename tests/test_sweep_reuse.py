@@ -269,3 +269,19 @@ def test_retrieval_rows_are_cached_by_what_they_are_made_from(own_cache, monkeyp
     monkeypatch.setattr(content_keys, "source_fingerprint", lambda *a: "other code")
     assert retrieval_examples.retrieval_examples(points, totals) == first
     assert len(computed) == 3
+
+
+def test_named_file_digests_follow_file_and_folder_contents(tmp_path):
+    model = tmp_path / "net.py"
+    model.write_text("A = 1\n")
+    data = tmp_path / "data"
+    (data / "cat").mkdir(parents=True)
+    (data / "cat" / "1.png").write_bytes(b"x")
+    values = {"network": f"{model}:factory", "data": [str(data)], "name": "alexnet", "n": 3}
+    first = content_keys.named_file_digests(values)
+    assert set(first) == {f"{model}:factory", str(data)}  # only strings naming something
+    model.write_text("A = 2\n")
+    os.utime(model, ns=(5, 5))
+    assert content_keys.named_file_digests(values)[f"{model}:factory"] != first[f"{model}:factory"]
+    (data / "cat" / "2.png").write_bytes(b"y")
+    assert content_keys.named_file_digests(values)[str(data)] != first[str(data)]
