@@ -18,6 +18,11 @@ says whether it is a disagreement, and `disagreements` counts them over all quer
 two networks agree on every query, and the example says so). Each row: the query and its
 ground-truth class, the dense network's top-5 and the compressed network's top-5 (images and
 classes), with mAP and precision@10 of both networks over all queries.
+
+Evaluating the picked networks costs seconds (about 11 s for the default sweep), and the
+entries are a pure function of the measured settings, their compression definitions, the code
+and the libraries, so each network's entries are cached by that content
+(`cache_dir()/retrieval/`): a resumed or warm run of the same sweep reads them back.
 """
 
 from __future__ import annotations
@@ -114,58 +119,119 @@ def pick_queries(
 
 
 def retrieval_examples(points: list[DesignPoint], results: pd.DataFrame) -> list[dict]:
-    """run.json's `retrieval`: one entry per (network, picked point, query)."""
-    from dcsim.compression_setting import compression_only
-    from dcsim.trained_models import accuracy_report, seeded_setup, thumbnail
-
+    """run.json's `retrieval`: one entry per (network, picked point, query); each network's
+    entries are read from the cache when an earlier run made them (`_cached_examples`)."""
     if results.empty or "top1" not in results:
         return []
     totals = results[results["row_type"] == "total"] if "row_type" in results else results
-    by_id = {p.point_id: p for p in points}
     examples = []
     for label in dict.fromkeys(p.network.label for p in points if p.network.weights == "digits"):
         settings = _settings(points, totals, label)
         if settings.empty:
             continue
-        first = accuracy_report(compression_only(by_id[settings.iloc[0]["point_id"]]))
-        dense = first.dense
-        for role, point_id in pick_points(settings, dense.top1):
-            point = by_id[point_id]
-            report = accuracy_report(compression_only(point))
-            split = seeded_setup(point).split()
-            compressed = report.compressed_eval
-            query_labels, gallery_labels = split.y_test.numpy(), split.y_train.numpy()
-            queries, flags, count = pick_queries(
-                report.dense.retrieval_top, compressed.retrieval_top, query_labels, gallery_labels
+        shown = set(settings["point_id"])
+        by_id = {p.point_id: p for p in points if p.point_id in shown}
+        examples += _cached_examples(label, settings, by_id)
+    return examples
+
+
+def examples_key(label: str, settings: pd.DataFrame, by_id: dict[str, DesignPoint]) -> str:
+    """The cache key of one network's retrieval entries: everything `_network_examples` reads —
+    the measured settings (their points' ids, top-1 and compression ratios, which decide the
+    picks), the compression definition of each setting (which decides the trained networks),
+    the code, the named files and the library versions (`dcsim.content_keys`); the torch
+    version and CPU kernels are added by `workloads.cache.cache_key`."""
+    from dcsim.compression_setting import compression_only
+    from dcsim.content_keys import library_versions, named_file_digests, source_fingerprint
+    from workloads.cache import cache_key
+
+    definitions = [compression_only(by_id[i]).as_dict() for i in settings["point_id"]]
+    return cache_key(
+        "retrieval-examples",
+        {
+            "network": label,
+            "settings": {
+                "point_id": [str(i) for i in settings["point_id"]],
+                "top1": [float(v) for v in settings["top1"]],
+                "compression_ratio": [float(v) for v in settings["compression_ratio"]],
+            },
+            "definitions": definitions,
+            "code": source_fingerprint(),
+            "files": named_file_digests(definitions),
+            "libraries": library_versions(),
+            "shown": [LOSS_POINTS, TARGET_RATIO, QUERIES_SHOWN, RESULTS_SHOWN],
+        },
+    )
+
+
+def _cached_examples(label: str, settings: pd.DataFrame, by_id: dict) -> list[dict]:
+    """`_network_examples`, kept in `cache_dir()/retrieval/<key>.json` (the values go through
+    JSON, which reads back exactly what it wrote: a cached entry equals a recomputed one)."""
+    import json
+
+    from workloads.atomic_file import atomic_path
+    from workloads.cache import cache_dir
+
+    path = cache_dir() / "retrieval" / f"{examples_key(label, settings, by_id)}.json"
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(cached, list):
+            return cached
+    except (OSError, ValueError):
+        pass  # missing or damaged: recompute (and overwrite)
+    examples = _network_examples(label, settings, by_id)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as temp:
+            temp.write_text(json.dumps(examples), encoding="utf-8")
+    except OSError:
+        pass  # a read-only cache: the entries are still correct, only not kept
+    return examples
+
+
+def _network_examples(label: str, settings: pd.DataFrame, by_id: dict) -> list[dict]:
+    """The retrieval entries of network `label` from its measured `settings` (`_settings`)."""
+    from dcsim.compression_setting import compression_only
+    from dcsim.trained_models import accuracy_report, seeded_setup, thumbnail
+
+    examples = []
+    first = accuracy_report(compression_only(by_id[settings.iloc[0]["point_id"]]))
+    dense = first.dense
+    for role, point_id in pick_points(settings, dense.top1):
+        point = by_id[point_id]
+        report = accuracy_report(compression_only(point))
+        split = seeded_setup(point).split()
+        compressed = report.compressed_eval
+        query_labels, gallery_labels = split.y_test.numpy(), split.y_train.numpy()
+        queries, flags, count = pick_queries(
+            report.dense.retrieval_top, compressed.retrieval_top, query_labels, gallery_labels
+        )
+        ratio = float(settings.loc[settings["point_id"] == point_id, "compression_ratio"].iloc[0])
+        note = "" if count else "the dense and compressed networks agree on every query"
+        for query, disagree in zip(queries, flags):
+            examples.append(
+                {
+                    "network": label,
+                    "point_id": point_id,
+                    "role": role,
+                    "compression_ratio": ratio,
+                    "top1_dense": report.dense.top1,
+                    "top1_compressed": compressed.top1,
+                    "map_dense": report.dense.map,
+                    "map_compressed": compressed.map,
+                    "precision_at_10_dense": report.dense.precision_at_10,
+                    "precision_at_10_compressed": compressed.precision_at_10,
+                    "query_index": int(query),
+                    "disagree": bool(disagree),
+                    "disagreements": int(count),
+                    "queries": len(query_labels),
+                    "note": note,
+                    "query_image": thumbnail(split.x_test[query]),
+                    "query_label": int(query_labels[query]),
+                    "dense_top5": _hits(report.dense.retrieval_top[query], split),
+                    "compressed_top5": _hits(compressed.retrieval_top[query], split),
+                }
             )
-            ratio = float(
-                settings.loc[settings["point_id"] == point_id, "compression_ratio"].iloc[0]
-            )
-            note = "" if count else "the dense and compressed networks agree on every query"
-            for query, disagree in zip(queries, flags):
-                examples.append(
-                    {
-                        "network": label,
-                        "point_id": point_id,
-                        "role": role,
-                        "compression_ratio": ratio,
-                        "top1_dense": report.dense.top1,
-                        "top1_compressed": compressed.top1,
-                        "map_dense": report.dense.map,
-                        "map_compressed": compressed.map,
-                        "precision_at_10_dense": report.dense.precision_at_10,
-                        "precision_at_10_compressed": compressed.precision_at_10,
-                        "query_index": int(query),
-                        "disagree": bool(disagree),
-                        "disagreements": int(count),
-                        "queries": len(query_labels),
-                        "note": note,
-                        "query_image": thumbnail(split.x_test[query]),
-                        "query_label": int(query_labels[query]),
-                        "dense_top5": _hits(report.dense.retrieval_top[query], split),
-                        "compressed_top5": _hits(compressed.retrieval_top[query], split),
-                    }
-                )
     return examples
 
 

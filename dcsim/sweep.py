@@ -19,7 +19,10 @@ Outputs in the output directory, each written atomically, only when the sweep co
 `results.parquet` (streamed unit by unit), `results.csv`, `results.xlsx`, `report.html`, plus
 `run.json` (the config, accelerators, energy tables, validation and verification rows and
 retrieval examples the report shows). Rows are in config order: per network entry, points
-grouped by compression setting (`SweepConfig.iter_design_points`).
+grouped by compression setting (`SweepConfig.iter_design_points`). A hidden manifest,
+`.outputs.json` (`dcsim.output_digest`), records what the outputs were made from and their
+digests: a rerun whose units, verification rows, config, code and libraries are unchanged and
+whose output files are intact keeps them instead of writing the same bytes again.
 
 Before any work and before any folder is created, `dcsim.sweep_checks` checks what would make
 every point fail for the same reason (files, folders, accelerators, recipes) on a few probe
@@ -45,6 +48,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dcsim import output_digest
 from dcsim.compression_setting import compression_only
 from dcsim.config import SweepConfig
 from dcsim.point_evaluation import evaluate_unit, prepare_points, release_unit_caches
@@ -188,7 +192,7 @@ def _atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
 def remove_stale_output_temps(out_dir: Path) -> list[Path]:
     """Remove the hidden `.results.*.tmp`, `.report.html.*.tmp`, … files that a run killed
     while writing its outputs left in `out_dir`; return what was removed."""
-    stale = stale_temp_files(out_dir, ("run.json", *OUTPUT_FILES))
+    stale = stale_temp_files(out_dir, ("run.json", *OUTPUT_FILES, output_digest.MANIFEST))
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
@@ -222,6 +226,8 @@ def write_outputs(results: pd.DataFrame, meta: dict, out_dir: Path) -> list[Path
 def write_reports(out_dir: Path, meta: dict) -> list[Path]:
     """run.json, then the CSV, XLSX and HTML outputs from `out_dir/results.parquet`."""
     import reports
+
+    output_digest.forget(out_dir)  # outputs written here are not those a manifest describes
 
     def writing(name: str):
         return feedback.stage(f"writing {out_dir / name}")
@@ -381,6 +387,8 @@ def run_sweep(
             store = ResultStore(out_dir)
             try:
                 store.prepare(fresh=fresh)
+                if fresh:
+                    output_digest.forget(out_dir)
                 remove_stale_output_temps(out_dir)
                 plan = _plan(config, store, only)
                 _evaluate_units(config, plan, store, client, workers)
@@ -396,26 +404,41 @@ def run_sweep(
             with feedback.stage(f"verifying {verify_count} random points on the cycle model"):
                 rows = _verify(config, plan, store, verify_count)
         parquet = out_dir / "results.parquet"
-        with feedback.stage(f"writing {parquet}"):
-            if rows:
-                import pyarrow as pa
-
-                from dcsim.verification import VERIFY_COLUMNS, verification_columns
-
-                store.write_table(
-                    plan.unit_ids,
-                    parquet,
-                    verification_columns(rows),
-                    [pa.field(name, pa.float64()) for name in VERIFY_COLUMNS],
-                )
-            else:
-                store.write_table(plan.unit_ids, parquet)
-        from dcsim.run_metadata import build_meta
-
-        with feedback.stage("collecting the report's metadata (validation, retrieval)"):
-            meta = build_meta(config, read_totals(parquet), verification=rows)
-        write_reports(out_dir, meta)
+        names = ("run.json", *OUTPUT_FILES)
+        digest = output_digest.inputs_digest(config, [store.path(u) for u in plan.unit_ids], rows)
+        if output_digest.unchanged(out_dir, digest, names):
+            feedback.note(f"outputs in {out_dir}: made from the same units, unchanged, kept")
+        else:
+            _write_sweep_outputs(config, plan, store, rows, out_dir)
+            output_digest.record(out_dir, digest, names)
     return pd.read_parquet(parquet) if load_results else None
+
+
+def _write_sweep_outputs(
+    config: SweepConfig, plan: _Plan, store: ResultStore, rows: list[dict], out_dir: Path
+) -> None:
+    """results.parquet streamed from the stored units (with the verification columns), then
+    run.json and the reports."""
+    parquet = out_dir / "results.parquet"
+    with feedback.stage(f"writing {parquet}"):
+        if rows:
+            import pyarrow as pa
+
+            from dcsim.verification import VERIFY_COLUMNS, verification_columns
+
+            store.write_table(
+                plan.unit_ids,
+                parquet,
+                verification_columns(rows),
+                [pa.field(name, pa.float64()) for name in VERIFY_COLUMNS],
+            )
+        else:
+            store.write_table(plan.unit_ids, parquet)
+    from dcsim.run_metadata import build_meta
+
+    with feedback.stage("collecting the report's metadata (validation, retrieval)"):
+        meta = build_meta(config, read_totals(parquet), verification=rows)
+    write_reports(out_dir, meta)
 
 
 def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers) -> None:

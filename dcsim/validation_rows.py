@@ -8,26 +8,17 @@ cache directory, keyed by a hash of the source of the packages they run.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-from pathlib import Path
 
 CODE_PACKAGES: tuple[str, ...] = ("workloads", "compression", "simulator")
 
 
 def code_fingerprint() -> str:
-    """sha256 over the source files of the packages the checks run."""
-    import importlib
+    """sha256 over the source files of the packages the checks run (`CODE_PACKAGES`)."""
+    from dcsim.content_keys import source_fingerprint
 
-    digest = hashlib.sha256()
-    for package in CODE_PACKAGES:
-        root = Path(importlib.import_module(package).__file__).parent
-        for path in sorted(root.rglob("*")):
-            if path.suffix in (".py", ".toml") and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(root)).encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:20]
+    return source_fingerprint(CODE_PACKAGES)
 
 
 def validation_rows(seed: int = 0) -> list[dict]:

@@ -5,12 +5,13 @@ Part of the application layer (DESIGN §8). With `verify = N` in the config (or 
 among those that succeeded, are evaluated again with the cycle model — the reference — and
 their total cycles, latency and energy are compared. The rows go to `run.json` (the report's
 "verification" table), the verified points' total rows gain `cycle_model_cycles` and
-`cycle_model_deviation_pct`, and the terminal prints the worst deviation.
+`cycle_model_deviation_pct`, and the terminal prints the worst deviation. The cycle-model
+totals are cached by content (`dcsim.verification_cache`), so a resumed or warm run re-runs
+only points it has not verified before; the rows are the same either way.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
@@ -34,16 +35,16 @@ def _deviation_pct(model: float, reference: float) -> float:
 
 def verify_points(points, analytical_totals: pd.DataFrame) -> list[dict]:
     """Re-run `points` (analytical design points) on the cycle model; one row each comparing
-    with their analytical total rows (`analytical_totals`, indexed by point_id)."""
-    from dcsim.point_evaluation import evaluate_point
+    with their analytical total rows (`analytical_totals`, indexed by point_id). A rerun that
+    an earlier run already made is read back (`dcsim.verification_cache`)."""
+    from dcsim.verification_cache import cycle_total
 
     rows = []
     for point in points:
         analytical = analytical_totals.loc[point.point_id]
         if analytical["status"] != "ok":
             continue
-        cycle_rows = evaluate_point(dataclasses.replace(point, sim_model="cycle"))
-        cycle = cycle_rows.iloc[-1]
+        cycle = cycle_total(point)
         if cycle["status"] != "ok":
             continue
         rows.append(
