@@ -183,3 +183,23 @@ def test_head_of_a_real_shell_pipeline(tmp_path):
     assert lines[0].split()[:3] == ["action", "component", "energy_pj"]
     assert lines[-1] == "status=0"
     assert "Broken pipe" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_warning_reaches_the_user_as_one_line(monkeypatch, capsys):
+    """A warning raised inside a command (e.g. the workbook's cells written as values) prints as
+    `dcsim: warning: …` on one line, not as Python's file:line with the source line."""
+    import argparse
+    import warnings
+
+    from dcsim import cli
+
+    def command(args):
+        warnings.warn("write_xlsx: 3 cells\nwritten as plain values", stacklevel=1)
+        return 0
+
+    parser = argparse.ArgumentParser()
+    parser.set_defaults(func=command, command="demo")
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    assert cli.main([]) == 0
+    err = capsys.readouterr().err
+    assert err == "dcsim: warning: write_xlsx: 3 cells written as plain values\n"

@@ -126,3 +126,22 @@ def test_energy_area_figure_with_thousands_of_accelerators_colours_by_preset():
     assert len(points) <= 2 * many["network"].nunique()  # meets / misses per panel
     assert sum(len(t.x) for t in points) == len(many)
     assert all("(all variants)" in t.name for t in points)
+
+
+def test_area_cells_of_an_accelerator_without_an_area_table_keep_values_quietly(tmp_path):
+    """run.json lists area tables for at most 256 accelerators: the others' area cells keep
+    their values without formulas — expected, so not reported as cells that disagree with
+    their table (which a warning is for)."""
+    meta = make_meta()
+    unlisted = meta["area_table"][0]["accelerator"]
+    meta["area_table"] = [r for r in meta["area_table"] if r["accelerator"] != unlisted]
+    path = tmp_path / "results.xlsx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_xlsx(make_results(), meta, path)
+    wb, values = openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True)
+    headers, rows = _rows(wb["summary"])
+    _, cached = _rows(values["summary"])
+    acc, area = headers.index(header("accelerator")), headers.index(header("area_mm2"))
+    mine = [(r, c) for r, c in zip(rows, cached, strict=True) if r[acc] == unlisted]
+    assert mine and all(isinstance(r[area], float) for r, _ in mine)  # values, not formulas
