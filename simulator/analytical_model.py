@@ -47,6 +47,7 @@ import numpy as np
 
 from simulator.accelerator import Accelerator, load_accelerator
 from simulator.cycle_model import Timing
+from simulator.density_statistics import density_statistics
 from simulator.fifo_window import (
     _normal_expected_max,
     expected_max_of_sums,
@@ -59,7 +60,6 @@ from simulator.layer_statistics import (
     LayerStatistics,
     SegmentStatistics,
     compressed_layer_statistics,
-    density_statistics,
 )
 from simulator.lowering import output_batches
 from simulator.memory_fit import weight_storage_bytes

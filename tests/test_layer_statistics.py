@@ -11,15 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compression.sparse_format import encode_sparse
+from simulator.density_statistics import density_statistics, slice_entries_pmf
 from simulator.layer_statistics import (
     column_frequencies,
-    density_statistics,
     layer_statistics,
     layer_statistics_from_work,
-    nonzero_structure,
-    slice_entries_pmf,
-    structure_from_codes,
-    work_from_structure,
 )
 from simulator.lowering import (
     layer_work,
@@ -27,6 +23,7 @@ from simulator.lowering import (
     output_batches,
     scanned_activations,
 )
+from simulator.structure_walk import nonzero_structure, structure_from_codes, work_from_structure
 from workloads.layer_spec import LayerSpec
 
 

@@ -25,10 +25,11 @@ from simulator.analytical_model import broadcast_items, drain_cycles
 from simulator.area_table import AREA_FIELDS, build_area_table
 from simulator.cycle_model import cycle_timing
 from simulator.energy_table import ENERGY_FIELDS, build_energy_table
-from simulator.layer_statistics import layer_statistics, structure_from_codes
+from simulator.layer_statistics import layer_statistics
 from simulator.lowering import activation_stream, layer_work, output_batches
 from simulator.pruned_layer import pruned_codes
 from simulator.simulate import default_activations, simulate_network
+from simulator.structure_walk import structure_from_codes
 from simulator.validation import validation_rows
 from simulator.variant_evaluation import evaluate_variants, variants_from
 from workloads import get_network
