@@ -95,7 +95,7 @@ def explore(
     config: str | Path | dict | SweepConfig | None = None,
     out: str | Path | None = None,
     *,
-    workers: int = 1,
+    workers: int | str = 1,
     scheduler: str | None = None,
     fresh: bool = False,
     max_points: int | None = None,
@@ -119,7 +119,9 @@ def explore(
     `results.csv`, `results.xlsx` and `report.html` are written, as by `dcsim sweep`; None —
     the points are evaluated in a temporary folder that is removed afterwards, no files are
     written and `verify` does not run (it writes its columns into the files). `workers`: local
-    processes; `scheduler`: a Dask scheduler address (`tcp://127.0.0.1:8786`); the table is
+    processes (an integer, or "auto" as `dcsim sweep` uses by default: one per usable CPU,
+    bounded by the units left and the memory, `dcsim.local_workers`); `scheduler`: a Dask
+    scheduler address (`tcp://127.0.0.1:8786`); the table is
     identical either way. `max_points` overrides the config's limit (default 100,000);
     `verify`: re-run that many random points of an analytical sweep on the cycle model.
     `progress`: stage lines / bars on stderr.

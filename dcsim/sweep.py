@@ -8,7 +8,8 @@ and joined with its accuracy (`dcsim.point_evaluation.evaluate_unit`); finished 
 resumable `ResultStore`; at the end the stored units stream into `results.parquet` and the
 reports are written from it.
 
-Execution: serial, local processes (`workers > 1`, spawn context) or a Dask cluster
+Execution: serial, local processes (`workers > 1`, spawn context; `workers="auto"`: one per
+usable CPU, bounded by the units left and the memory, `dcsim.local_workers`) or a Dask cluster
 (`scheduler="tcp://host:port"`), with a bounded number of units in flight, so neither the
 points nor the futures of a sweep of 10^6 points are held at once. Work that trains networks
 (the digits AlexNet, its pruned and quantized versions) is prepared first, in this process, and
@@ -355,7 +356,7 @@ def run_sweep(
     config: SweepConfig,
     out_dir: str | Path,
     *,
-    workers: int = 1,
+    workers: int | str = 1,
     scheduler: str | None = None,
     fresh: bool = False,
     progress: bool = True,
@@ -372,10 +373,13 @@ def run_sweep(
     (used by tests to simulate an interrupted run); outputs are then not written and the
     stored rows are returned. `verify` overrides the config's `verify` count. `progress`:
     report each stage on stderr (`workloads.progress`: bars on a terminal, plain lines
-    otherwise); it changes no result.
+    otherwise); it changes no result, and neither does `workers` (an integer >= 1, or "auto":
+    `dcsim.local_workers.auto_workers`).
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers={workers!r} is invalid; allowed: an integer >= 1")
+    if workers != "auto" and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ValueError(f"workers={workers!r} is invalid; allowed: an integer >= 1 or 'auto'")
     out_dir = Path(out_dir)
     config.check_size()  # refuses a config above its max_points before building any point
     check_sweep_inputs(probe_points(config), out_dir)
@@ -448,6 +452,10 @@ def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers) ->
         feedback.note(f"sweep: {plan.points - plan.points_todo:,} of {plan.points:,} points stored")
     if not plan.todo:
         return
+    if workers == "auto":
+        from dcsim.local_workers import auto_workers
+
+        workers = auto_workers(len(plan.todo))
     # the report's validation rows (cached per code version) before the units, not after: the
     # EIE benchmark layers draw a 103 M-weight layer (VGG-6), which next to a unit's network
     # would nearly double the run's peak memory

@@ -69,6 +69,20 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _workers(text: str) -> int | str:
+    """--workers: `auto` or an integer >= 1 (argparse reports anything else)."""
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        allowed = "an integer >= 1 or auto"
+        raise argparse.ArgumentTypeError(f"workers={text} is invalid; allowed: {allowed}")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "sweep",
@@ -78,7 +92,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("config", nargs="?", default=None, metavar="CONFIG", help="TOML config")
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    parser.add_argument("--workers", type=int, default=1, metavar="N", help="local processes")
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default="auto",
+        metavar="N",
+        help="local worker processes, or auto (the default: one per usable CPU, at most one per "
+        "4 work units left and per 2 GB of available memory)",
+    )
     parser.add_argument(
         "--scheduler", default=None, metavar="ADDR", help="Dask scheduler, e.g. tcp://host:8786"
     )
