@@ -1,8 +1,9 @@
 """Simulator speed: Numba kernel vs the plain-Python reference, a full cycle-level AlexNet frame
 vs a dense torch CPU forward of that frame, and JIT compile time on a cold vs a warm cache.
 
-Targets (issue 4): kernel ≥ 100× the reference in (activation, PE) events per second; one
-simulated frame ≤ 10× the dense forward; both baselines are measured in the same run.
+Targets: kernel ≥ 100× the reference in (activation, PE) events per second (issue 4); one
+simulated frame ≤ 3× a single-threaded dense torch forward of it (issue 11; issue 4 asked
+≤ 10× a default-threaded one); both baselines are measured in the same run.
 """
 
 from __future__ import annotations
@@ -75,15 +76,21 @@ def bench_alexnet_frame() -> dict:
 
     model = build_model(network).eval()
     x = torch.randn(1, *network.input_shape)
-    with torch.inference_mode():
-        model(x)
-        t_torch = _best(lambda: model(x), 5)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the simulation is single-threaded too (issue 11's baseline)
+    try:
+        with torch.inference_mode():
+            model(x)
+            t_torch = _best(lambda: model(x), 5)
+    finally:
+        torch.set_num_threads(threads)
     return {
-        "benchmark": "AlexNet frame: cycle-level simulation vs dense torch forward (s)",
+        "benchmark": "AlexNet frame: cycle-level simulation vs single-threaded dense torch "
+        "forward (s)",
         "baseline": t_torch,
         "dcsim": t_sim,
         "ratio": t_sim / t_torch,
-        "target": "<= 10x",
+        "target": "<= 3x (issue 11)",
     }
 
 
