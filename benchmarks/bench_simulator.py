@@ -56,7 +56,7 @@ def bench_kernel() -> dict:
     }
 
 
-def bench_alexnet_frame() -> dict:
+def bench_alexnet_frame() -> list[dict]:
     import torch
 
     from compression.recipe import load_recipe
@@ -70,7 +70,17 @@ def bench_alexnet_frame() -> dict:
     arch = load_accelerator("eie")
     layers = [pruned_layer(s, density[s.name], n_pe=64, seed=0) for s in network.layers]
     simulate_network(layers, arch, seed=0)  # warm the JIT cache
+    # later frames: the per-layer work arrays (a function of the stored matrices, not of the
+    # frame) are computed once per stored layer (`simulator.lowering.layer_work`)
     t_sim = _best(lambda: simulate_network(layers, arch, seed=0), 3)
+
+    def first_frame() -> float:  # new stored layers: their work arrays computed in the frame
+        fresh = [pruned_layer(s, density[s.name], n_pe=64, seed=0) for s in network.layers]
+        t = time.perf_counter()
+        simulate_network(fresh, arch, seed=0)
+        return time.perf_counter() - t
+
+    t_first = min(first_frame() for _ in range(3))
 
     from workloads.torch_models import build_model
 
@@ -84,14 +94,24 @@ def bench_alexnet_frame() -> dict:
             t_torch = _best(lambda: model(x), 5)
     finally:
         torch.set_num_threads(threads)
-    return {
-        "benchmark": "AlexNet frame: cycle-level simulation vs single-threaded dense torch "
-        "forward (s)",
-        "baseline": t_torch,
-        "dcsim": t_sim,
-        "ratio": t_sim / t_torch,
-        "target": "<= 3x (issue 11)",
-    }
+    return [
+        {
+            "benchmark": "AlexNet frame (a frame after the first): cycle-level simulation vs "
+            "single-threaded dense torch forward (s)",
+            "baseline": t_torch,
+            "dcsim": t_sim,
+            "ratio": t_sim / t_torch,
+            "target": "<= 3x (issue 11)",
+        },
+        {
+            "benchmark": "AlexNet first frame on newly stored layers (work arrays computed): "
+            "cycle-level simulation vs single-threaded dense torch forward (s)",
+            "baseline": t_torch,
+            "dcsim": t_first,
+            "ratio": t_first / t_torch,
+            "target": "—",
+        },
+    ]
 
 
 _COMPILE_SNIPPET = (
@@ -131,7 +151,7 @@ def bench_compile() -> dict:
 
 
 def main() -> list[dict]:
-    rows = [bench_kernel(), bench_alexnet_frame(), bench_compile()]
+    rows = [bench_kernel(), *bench_alexnet_frame(), bench_compile()]
     for r in rows:
         print(
             f"{r['benchmark']}: baseline {r['baseline']:.4g}, dcsim {r['dcsim']:.4g}, "

@@ -167,6 +167,9 @@ def onchip_entries_per_pe(sparse: SparseMatrix, registers_per_pe: int | None) ->
     return sum(band.entries_per_pe for band in band_matrices(sparse, registers_per_pe))
 
 
+_WORK: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def layer_work(
     sparse,
     spec: LayerSpec,
@@ -175,13 +178,29 @@ def layer_work(
     registers_per_pe: int | None = None,
 ) -> LayerWork:
     """LayerWork of a stored `SparseMatrix` (compression.sparse_format) for layer `spec`, on
-    PEs with `registers_per_pe` destination registers (None: unlimited, one batch)."""
+    PEs with `registers_per_pe` destination registers (None: unlimited, one batch).
+
+    A function of the stored matrix and these arguments only — not of any frame's
+    activations — so it is computed once per matrix object and arguments and shared by every
+    frame simulated on it (its arrays are read-only)."""
     rows, cols = spec.matrix_shape
     if (sparse.rows, sparse.cols) != (rows, cols):
         raise ValueError(
             f"layer {spec.name!r}: sparse matrix shape={(sparse.rows, sparse.cols)} is invalid; "
             f"allowed: the layer's matrix shape {(rows, cols)}"
         )
+    key = (spec, int(entry_bits), int(word_bits), registers_per_pe)
+    per_matrix = _WORK.setdefault(sparse, {})
+    if key not in per_matrix:
+        work = _layer_work(sparse, spec, entry_bits, word_bits, registers_per_pe)
+        for array in (work.entries, work.fillers, work.words):
+            array.flags.writeable = False
+        per_matrix[key] = work
+    return per_matrix[key]
+
+
+def _layer_work(sparse, spec, entry_bits, word_bits, registers_per_pe) -> LayerWork:
+    rows, cols = spec.matrix_shape
     groups = spec.groups if spec.kind == "conv" else 1
     n_pe = int(sparse.n_pe)
     bands = band_matrices(sparse, registers_per_pe)

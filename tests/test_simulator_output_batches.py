@@ -185,3 +185,26 @@ def test_analytical_follows_the_batched_cycle_model():
     assert abs(analytical.energy_j / cycle.energy_j - 1) < 0.05
     assert analytical.events["pointer_read"] == pytest.approx(cycle.events["pointer_read"], 0.01)
     assert abs(analytical.weight_bytes / cycle.weight_bytes - 1) < 0.01
+
+
+def test_layer_work_is_computed_once_per_stored_matrix_and_arguments():
+    """Every frame simulated on a stored layer shares its work arrays (they depend on the
+    matrix, the registers and the word width, never on a frame); read-only, equal to a fresh
+    computation, and recomputed for other arguments."""
+    from compression.sparse_format import encode_sparse
+    from simulator.lowering import _layer_work, layer_work
+    from workloads.layer_spec import LayerSpec
+
+    rng = np.random.default_rng(3)
+    spec = LayerSpec("fc", "fc", 24, 40)
+    codes = ((rng.random((40, 24)) < 0.3) * rng.integers(1, 16, (40, 24))).astype(np.uint16)
+    sparse = encode_sparse(codes, 4, 4)
+    first = layer_work(sparse, spec, 8, 64, 2)
+    assert layer_work(sparse, spec, 8, 64, 2) is first
+    fresh = _layer_work(sparse, spec, 8, 64, 2)
+    for name in ("entries", "fillers", "words"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(fresh, name))
+        assert not getattr(first, name).flags.writeable
+    assert layer_work(sparse, spec, 8, 64, 3) is not first
+    assert layer_work(sparse, spec, 12, 64, 2) is not first
+    assert layer_work(encode_sparse(codes, 4, 4), spec, 8, 64, 2) is not first  # another matrix
