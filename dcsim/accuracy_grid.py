@@ -58,7 +58,7 @@ def prepare_settings(settings: list[DesignPoint]) -> None:
         )
         with progress.stage(label):
             settings_of = dict(first.retraining)
-            if first.network.weights == "digits" and not settings_of.get("fine_tune", True):
+            if first.network.weights == "digits" and settings_of.get("fine_tune") is not True:
                 measure_kmeans_grid(points)
                 continue
             for index, point in enumerate(points, 1):

@@ -65,7 +65,7 @@ def point_recipe_data(point: DesignPoint) -> dict:
         data["trajectory_steps"] = int(settings["trajectory_steps"])
         training = {k: dict(v) for k, v in data.get("training", {}).items()}
         training.setdefault("prune", {})["epochs"] = float(settings["prune_epochs"])
-        if not settings["fine_tune"]:
+        if settings["fine_tune"] is not True:  # false, or "pareto" before its second pass
             training["quantize"] = {"epochs": 0.0}  # k-means only
         data["training"] = training
     return data

@@ -39,7 +39,9 @@ Config layout (all top-level keys optional except `networks`):
     trajectory_steps = 1         # walks each profile's density scales highest first, one
     fine_tune = false            # checkpoint per scale; fine_tune: centroid fine-tuning per
     sensitivity = false          # (checkpoint, bits) (false: k-means only, accuracy_source
-                                 # says which); sensitivity: per-layer curves into run.json
+                                 # says which; "pareto": only the settings on an accuracy
+                                 # front, `dcsim.pareto_fine_tune`); sensitivity: per-layer
+                                 # curves into run.json
 
 A config must define some points: a [grid] (or a network's own grid) with at least one axis,
 or [[points]]. An empty [grid] table, or neither grid nor points, is an error (there is no
@@ -238,6 +240,10 @@ def _accuracy_table(table: object) -> dict:
         elif key == "trajectory_steps":
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
                 raise _error("accuracy.trajectory_steps", value, "an integer in 1..100")
+        elif key == "fine_tune":
+            if not isinstance(value, bool) and value != "pareto":
+                allowed = 'true, false or "pareto" (fine-tune only the Pareto candidates)'
+                raise _error("accuracy.fine_tune", value, allowed)
         elif not isinstance(value, bool):
             raise _error(f"accuracy.{key}", value, "true or false")
         out[key] = value

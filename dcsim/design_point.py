@@ -89,7 +89,8 @@ AXES: dict[str, object] = {**COMPRESSION_AXES, **HARDWARE_AXES}
 ACCURACY_DEFAULTS: dict[str, object] = {
     "prune_epochs": 0.5,  # retraining epochs after every prune step of the pruning trajectory
     "trajectory_steps": 1,  # prune -> retrain steps from one trajectory checkpoint to the next
-    "fine_tune": False,  # centroid fine-tuning per (checkpoint, bits); False: k-means only
+    "fine_tune": False,  # centroid fine-tuning per (checkpoint, bits); False: k-means only;
+    # "pareto": k-means, then fine-tuning of the accuracy fronts' settings
     "sensitivity": False,  # per-layer sensitivity of each trained network into run.json
 }
 RETRAINING_KEYS: tuple[str, ...] = ("prune_epochs", "trajectory_steps", "fine_tune")

@@ -52,6 +52,7 @@ import pandas as pd
 from dcsim import output_digest
 from dcsim.compression_setting import compression_only
 from dcsim.config import SweepConfig
+from dcsim.pareto_fine_tune import fine_tune_pareto, fine_tuned_twins, wants_pareto_fine_tune
 from dcsim.point_evaluation import evaluate_unit, prepare_points, release_unit_caches
 from dcsim.result_store import UNITS_DIR, ResultStore
 from dcsim.sweep_checks import check_sweep_inputs
@@ -349,7 +350,7 @@ def _verify(config: SweepConfig, plan: _Plan, store: ResultStore, count: int) ->
             break
     totals = store.read(units_needed)
     totals = totals[totals["row_type"] == "total"].set_index("point_id")
-    return verify_points(chosen, totals)
+    return verify_points(chosen, totals, fine_tuned_twins(config, store, chosen))
 
 
 def run_sweep(
@@ -399,6 +400,8 @@ def run_sweep(
             except BaseException:
                 _remove_if_empty(created)
                 raise
+        if wants_pareto_fine_tune(config) and all(store.finished(u) for u in plan.unit_ids):
+            fine_tune_pareto(config, store, feedback)  # once every unit has its k-means rows
         if only is not None:
             return store.read(plan.unit_ids)
         release_unit_caches()

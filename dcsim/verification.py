@@ -33,10 +33,14 @@ def _deviation_pct(model: float, reference: float) -> float:
     return 100.0 * (model / reference - 1.0) if reference else math.nan
 
 
-def verify_points(points, analytical_totals: pd.DataFrame) -> list[dict]:
+def verify_points(
+    points, analytical_totals: pd.DataFrame, run_as: dict | None = None
+) -> list[dict]:
     """Re-run `points` (analytical design points) on the cycle model; one row each comparing
     with their analytical total rows (`analytical_totals`, indexed by point_id). A rerun that
-    an earlier run already made is read back (`dcsim.verification_cache`)."""
+    an earlier run already made is read back (`dcsim.verification_cache`). `run_as` maps a
+    point id to the point its stored row was evaluated as (a Pareto candidate's fine-tuned
+    twin, `dcsim.pareto_fine_tune`)."""
     from dcsim.verification_cache import cycle_total
 
     rows = []
@@ -44,7 +48,7 @@ def verify_points(points, analytical_totals: pd.DataFrame) -> list[dict]:
         analytical = analytical_totals.loc[point.point_id]
         if analytical["status"] != "ok":
             continue
-        cycle = cycle_total(point)
+        cycle = cycle_total((run_as or {}).get(point.point_id, point))
         if cycle["status"] != "ok":
             continue
         rows.append(
