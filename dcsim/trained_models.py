@@ -9,7 +9,8 @@ input, and its measured accuracy (and `dcsim.retrieval_examples` for the report'
 Activations of a trained point are measured: the compressed network (dequantized weights) runs
 on one real input — the first image of the digits test split, or of the user's folder — and
 each weight layer's input is captured with forward hooks (`workloads.activations`). One image is
-one frame, as the accelerator sees it.
+one frame, as the accelerator sees it. A work unit of a digits setting gets all of this from the
+accuracy stage's cache entries (`dcsim.trained_setting`), not from a rebuilt pipeline.
 """
 
 from __future__ import annotations
