@@ -15,21 +15,14 @@ accuracy stage's cache entries (`dcsim.trained_setting`), not from a rebuilt pip
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 
 import numpy as np
 
 from dcsim.config import DesignPoint
+from dcsim.trained_setting import seeded_setup
 
 RETRIEVAL_IMAGE_PX = 16
-
-
-def seeded_setup(point: DesignPoint):
-    """The digits task with the point's seed."""
-    from workloads.training import DIGITS_SETUP
-
-    return dataclasses.replace(DIGITS_SETUP, seed=point.seed)
 
 
 @functools.lru_cache(maxsize=2)

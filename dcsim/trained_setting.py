@@ -53,6 +53,13 @@ class SettingKeys:
     evaluation: str  # `dcsim.accuracy.evaluation_key` of the quantized model
 
 
+def seeded_setup(point: DesignPoint):
+    """The digits task with the point's seed."""
+    from workloads.training import DIGITS_SETUP
+
+    return dataclasses.replace(DIGITS_SETUP, seed=point.seed)
+
+
 @functools.lru_cache(maxsize=2)
 def digits_split(setup):
     """The digits split of `setup` (a `workloads.training.DigitsSetup`), built once per
@@ -69,7 +76,6 @@ def setting_keys(point: DesignPoint) -> SettingKeys:
     from compression.pruning_trajectory import trajectory_keys
     from dcsim.accuracy import evaluation_key
     from dcsim.point_evaluation import point_recipe
-    from dcsim.trained_models import seeded_setup
     from workloads import training
 
     setup = seeded_setup(point)
@@ -176,7 +182,6 @@ def cached_trained_point(point: DesignPoint):
     from compression.compressed_layer import layer_from_codes
     from compression.compressed_network import CompressedNetwork
     from dcsim.point_evaluation import point_recipe
-    from dcsim.trained_models import seeded_setup
     from workloads.cache import load_entry
     from workloads.evaluation import Evaluation
 
