@@ -313,6 +313,18 @@ def load_checkpoint(
     return work, _load_pruned(work, network, entry)
 
 
+def load_masks(network: Network, key: str) -> dict[str, np.ndarray] | None:
+    """The masks (layer → bool array of the weight shape) of the checkpoint cached under
+    `key`, without loading its weights into a model; None when it is not cached."""
+    entry = load_entry("pruned", key)
+    if entry is None:
+        return None
+    return {
+        layer.name: _unpack_mask(entry["masks"][layer.name], tuple(layer.weight_shape))
+        for layer in network.layers
+    }
+
+
 def walk_trajectory(
     model: nn.Module,
     network: Network,

@@ -152,6 +152,31 @@ def measure_kmeans_grid(points: list[DesignPoint]) -> None:
 
 
 @dataclasses.dataclass
+class _SharedLayer:
+    """One layer of a checkpoint shared by k-means at one (bits, init): its codebook and codes
+    (`compression.weight_sharing.share_weights`), the positions of its non-zero codes, and the
+    codes of its surviving weights as the quantized cache entry stores them. Settings of a
+    checkpoint reuse it: the fc layers at one fc width serve every conv width, and back."""
+
+    codebook: np.ndarray
+    codes: np.ndarray  # uint16, the weight's shape
+    mask: dataclasses.InitVar[np.ndarray]
+    nonzero: np.ndarray = dataclasses.field(init=False)  # flat positions of non-zero codes
+    stored_codes: torch.Tensor = dataclasses.field(init=False)  # int16, codes[mask]
+
+    def __post_init__(self, mask: np.ndarray) -> None:
+        self.nonzero = np.flatnonzero(self.codes)
+        self.stored_codes = torch.from_numpy(self.codes[mask].astype(np.int16))
+
+    def load_into(self, weight: torch.Tensor) -> None:
+        """weight = codebook[codes]: zero, then the non-zero codes' centroids (code 0 is the
+        zero weight, `codebook[0] == 0.0`), without gathering the pruned majority."""
+        values = weight.detach().view(-1).numpy()  # the parameter's own memory
+        values.fill(0.0)
+        values[self.nonzero] = self.codebook[self.codes.reshape(-1)[self.nonzero]]
+
+
+@dataclasses.dataclass
 class _Batches:
     """The test and gallery images in the evaluation's batches (`tensor_batches`)."""
 
@@ -172,6 +197,7 @@ def _checkpoint_grid(checkpoint, label, network, jobs, recipes, split, seed, thr
     from workloads.training import torch_threads
 
     model = checkpoint.model
+    masks = checkpoint.masks
     model.eval()
     modules = layer_modules(model, network)
     original = {name: m.weight.detach().clone() for name, m in modules.items()}
@@ -186,22 +212,20 @@ def _checkpoint_grid(checkpoint, label, network, jobs, recipes, split, seed, thr
             head_start = 0  # a conv after an fc layer: no shared trunk
     trunk = [n for n in modules if stages[n] < head_start]
     head = [n for n in modules if n not in trunk]
-    shared: dict[tuple[str, int, str], tuple[np.ndarray, np.ndarray]] = {}
+    shared: dict[tuple[str, int, str], _SharedLayer] = {}
 
-    def quantized(name: str, bits: int, init: str) -> tuple[np.ndarray, np.ndarray]:
+    def quantized(name: str, bits: int, init: str) -> _SharedLayer:
         key = (name, bits, init)
         if key not in shared:
             weights = original[name].numpy()
             codebook, codes = share_weights(weights, bits, init=init, seed=seed)
-            shared[key] = (codebook, codes.astype(np.uint16))
+            shared[key] = _SharedLayer(codebook, codes.astype(np.uint16, copy=False), masks[name])
         return shared[key]
 
     def load(names: list[str], bits: dict[str, int], init: str) -> None:
         with torch.no_grad():
             for name in names:
-                codebook, codes = quantized(name, bits[name], init)
-                weight = modules[name].weight
-                weight.copy_(torch.from_numpy(codebook[codes]).view_as(weight))
+                quantized(name, bits[name], init).load_into(modules[name].weight)
 
     layer_bits = {}
     for point, _ in jobs:
@@ -214,7 +238,6 @@ def _checkpoint_grid(checkpoint, label, network, jobs, recipes, split, seed, thr
         by_trunk.setdefault(signature, []).append((point, quant_key))
     batch = _evaluation_batches(split)
     other = other_state(model, network)
-    masks = checkpoint.masks
     with (
         torch_threads(threads),
         progress.counter(f"k-means + evaluation at {label}", len(jobs), "settings") as shown,
@@ -231,20 +254,16 @@ def _checkpoint_grid(checkpoint, label, network, jobs, recipes, split, seed, thr
                 evaluation = evaluate_split_staged(
                     model, network, head_start, train, split.y_train, test, split.y_test
                 )
-                codebooks = {n: quantized(n, bits[n], init)[0] for n in modules}
+                layers = {n: quantized(n, bits[n], init) for n in modules}
                 store_entry(
                     "quantized",
                     quant_key,
                     {
                         "codebooks": {
-                            n: torch.from_numpy(cb.copy()) for n, cb in codebooks.items()
+                            n: torch.from_numpy(layer.codebook.copy())
+                            for n, layer in layers.items()
                         },
-                        "codes": {
-                            n: torch.from_numpy(
-                                quantized(n, bits[n], init)[1][masks[n]].astype(np.int16)
-                            )
-                            for n in modules
-                        },
+                        "codes": {n: layer.stored_codes for n, layer in layers.items()},
                         "other": other,
                     },
                 )

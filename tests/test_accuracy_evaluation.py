@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 import torch
 
+from workloads import evaluation
 from workloads.evaluation import (
+    PRECISION_AT,
+    RETRIEVAL_TOP,
     descriptor_module,
     model_outputs,
     retrieval,
@@ -50,6 +53,50 @@ def test_retrieval_excludes_self_and_is_scale_invariant():
     c = retrieval(features, labels, features, labels)
     assert all(top[0] == q for q, top in c.examples.items())
     assert c.mean_average_precision > a.mean_average_precision
+
+
+def _retrieval_query_by_query(q_features, q_labels, g_features, g_labels, exclude_self, queries):
+    """Plain twin of `retrieval`: every query ranked on its own (the loop `retrieval` ran
+    before it ranked blocks of rows at once)."""
+    q = q_features.double()
+    g = g_features.double()
+    q = q / q.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    g = g / g.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    similarity = (q @ g.T).numpy()
+    ql, gl = q_labels.numpy(), g_labels.numpy()
+    aps, precisions, examples, top = [], [], {}, []
+    for i in range(len(ql)):
+        order = np.argsort(-similarity[i], kind="stable")
+        if exclude_self:
+            order = order[order != i]
+        relevant = gl[order] == ql[i]
+        if i in queries:
+            examples[i] = [int(j) for j in order[:RETRIEVAL_TOP]]
+        top.append(tuple(int(j) for j in order[:PRECISION_AT]))
+        hits = np.flatnonzero(relevant)
+        aps.append(float(np.mean(np.arange(1, hits.size + 1) / (hits + 1))) if hits.size else 0.0)
+        precisions.append(float(relevant[:PRECISION_AT].mean()) if relevant.size else 0.0)
+    return float(np.mean(aps)), float(np.mean(precisions)), examples, tuple(top)
+
+
+@pytest.mark.parametrize("exclude_self", [False, True])
+@pytest.mark.parametrize("rows", [1, 3, 256])
+def test_retrieval_equals_ranking_each_query_alone(monkeypatch, exclude_self, rows):
+    monkeypatch.setattr(evaluation, "RETRIEVAL_ROWS", rows)
+    rng = np.random.default_rng(rows)
+    # coarse features: many exactly tied similarities, so the stable tie order matters
+    features = torch.from_numpy(rng.integers(-2, 3, size=(40, 4)).astype(np.float32))
+    labels = torch.from_numpy(rng.integers(0, 4, 40))
+    queries, query_labels = (features, labels) if exclude_self else (features[:17], labels[:17])
+    wanted = (0, 5, 3, 16)
+    got = retrieval(
+        queries, query_labels, features, labels, exclude_self=exclude_self, example_queries=wanted
+    )
+    expected = _retrieval_query_by_query(
+        queries, query_labels, features, labels, exclude_self, wanted
+    )
+    assert (got.mean_average_precision, got.precision_at_10, got.examples, got.top) == expected
+    assert list(got.examples) == sorted(wanted)
 
 
 def test_descriptor_is_the_fc7_relu_output():

@@ -11,6 +11,7 @@ from importlib import resources
 
 import numpy as np
 import pytest
+from digits_read_back import assert_read_back_equals_pipeline
 
 from dcsim.accuracy import digits_pipeline
 from dcsim.accuracy_grid import prepare_settings
@@ -22,6 +23,7 @@ from dcsim.compression_setting import (
 )
 from dcsim.config import parse_config
 from dcsim.trained_models import seeded_setup
+from dcsim.work_units import iter_units
 from workloads import training
 from workloads.training import TrainingSettings
 
@@ -78,3 +80,8 @@ def test_kmeans_grid_equals_the_pipeline(tmp_path, monkeypatch):
         assert served.dense == alone.dense
         for a, b in zip(served.compressed.layers, alone.compressed.layers, strict=True):
             np.testing.assert_array_equal(a.dequantized_weights(), b.dequantized_weights())
+    # a work unit reads its setting back from these entries (`dcsim.trained_setting`): the
+    # pipeline's network, activations, accuracy and rows, on the second checkpoint
+    monkeypatch.setenv("DCSIM_CACHE_DIR", str(grid_cache))
+    (unit,) = [u for u in iter_units(config) if compression_only(u.points[0]) == deepest[-1]]
+    assert_read_back_equals_pipeline(monkeypatch, unit)

@@ -38,6 +38,7 @@ RETRIEVAL_EXAMPLE_QUERIES: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
 RETRIEVAL_TOP = 5
 PRECISION_AT = 10
 EVALUATION_BATCH_SIZE = 256
+RETRIEVAL_ROWS = 256  # queries ranked at a time by `retrieval`
 
 
 @dataclass(frozen=True)
@@ -163,20 +164,29 @@ def retrieval(
     similarity = (q @ g.T).numpy()
     q_labels, g_labels = query_labels.numpy(), gallery_labels.numpy()
     average_precisions, precisions, examples, top = [], [], {}, []
-    for i in range(len(q_labels)):
-        order = np.argsort(-similarity[i], kind="stable")
+    for start in range(0, len(q_labels), RETRIEVAL_ROWS):  # rows at a time: memory stays flat
+        rows = range(start, min(start + RETRIEVAL_ROWS, len(q_labels)))
+        # a stable sort of each row, as np.argsort(-similarity[i], kind="stable") row by row
+        orders = np.argsort(-similarity[rows.start : rows.stop], axis=1, kind="stable")
         if exclude_self:
-            order = order[order != i]
-        relevant = g_labels[order] == q_labels[i]
-        if i in example_queries:
-            examples[i] = [int(j) for j in order[:RETRIEVAL_TOP]]
-        top.append(tuple(int(j) for j in order[:PRECISION_AT]))
-        hits = np.flatnonzero(relevant)
-        if hits.size == 0:
-            average_precisions.append(0.0)
+            keep = orders != np.arange(rows.start, rows.stop)[:, None]
+            orders = orders[keep].reshape(len(rows), -1)  # each row holds its own index once
+        relevant = g_labels[orders] == q_labels[rows.start : rows.stop, None]
+        top += map(tuple, orders[:, :PRECISION_AT].tolist())
+        if relevant.shape[1]:
+            precisions += relevant[:, :PRECISION_AT].mean(axis=1).tolist()
         else:
-            average_precisions.append(float(np.mean(np.arange(1, hits.size + 1) / (hits + 1))))
-        precisions.append(float(relevant[:PRECISION_AT].mean()) if relevant.size else 0.0)
+            precisions += [0.0] * len(rows)
+        for i in sorted(set(example_queries)):
+            if i in rows:
+                examples[i] = orders[i - rows.start, :RETRIEVAL_TOP].tolist()
+        row_of, column = np.nonzero(relevant)  # row-major: each row's hits in rank order
+        ends = np.searchsorted(row_of, np.arange(1, len(rows) + 1))
+        for hits in np.split(column, ends[:-1]):
+            if hits.size == 0:
+                average_precisions.append(0.0)
+            else:
+                average_precisions.append(float(np.mean(np.arange(1, hits.size + 1) / (hits + 1))))
     return RetrievalResult(
         float(np.mean(average_precisions)) if average_precisions else 0.0,
         float(np.mean(precisions)) if precisions else 0.0,
