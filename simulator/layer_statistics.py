@@ -352,14 +352,21 @@ def clear_statistics_cache() -> None:
 
 
 def structure_digest(sparse) -> str:
-    """blake2b of a matrix's non-zero structure (`nonzero_structure`): equal for matrices with
-    non-zeros at the same positions, whatever their codes; cached per matrix object."""
+    """blake2b of a stored matrix's non-zero structure, read from its encoding: the shape, PE
+    count and index bits, the column pointers, every entry's relative index and whether it is
+    a filler (code 0). The encoding is a function of the structure for a given PE count and
+    index bits (fillers sit where gaps force them), so matrices with non-zeros at the same
+    positions, whatever their codes, stored alike, have the same digest, and different
+    structures different ones; no global structure is built and a quarter of the bytes of
+    (col_ptr, rows) are hashed. Cached per matrix object."""
     cached = _DIGESTS.get(sparse)
     if cached is None:
-        col_ptr, rows_of = nonzero_structure(sparse)
         digest = hashlib.blake2b(digest_size=16)
-        digest.update(np.ascontiguousarray(col_ptr, dtype=np.int64).tobytes())
-        digest.update(np.ascontiguousarray(rows_of, dtype=np.int64).tobytes())
+        shape = (sparse.rows, sparse.cols, sparse.n_pe, sparse.index_bits)
+        digest.update(np.asarray(shape, dtype=np.int64).tobytes())
+        digest.update(np.ascontiguousarray(sparse.col_ptr, dtype=np.int64).tobytes())
+        digest.update(np.ascontiguousarray(sparse.entry_gap, dtype=np.uint16).tobytes())
+        digest.update(np.packbits(np.asarray(sparse.entry_code) == 0).tobytes())
         cached = _DIGESTS[sparse] = digest.hexdigest()
     return cached
 

@@ -222,3 +222,21 @@ def test_statistics_are_shared_by_layers_with_the_same_structure():
     assert fresh.entries_per_item == first.entries_per_item
     assert fresh.words_per_item == first.words_per_item
     np.testing.assert_array_equal(fresh.stored_entries_per_pe, first.stored_entries_per_pe)
+
+
+def test_structure_digest_tells_a_filler_from_a_non_zero_at_the_same_place():
+    """With 4-bit relative indices a gap of 16 zeros needs a filler (code 0) where another
+    matrix has a real non-zero: same relative indices, different structures — the filler flags
+    keep their digests apart; codes alone never change a digest."""
+    from simulator.layer_statistics import structure_digest
+
+    a = np.zeros((20, 1), np.uint16)
+    a[16, 0] = 3  # stored as a filler at row 15, then the non-zero at row 16
+    b = np.zeros((20, 1), np.uint16)
+    b[15, 0], b[16, 0] = 5, 3  # two non-zeros at rows 15 and 16
+    ea, eb = encode_sparse(a, 1, 4), encode_sparse(b, 1, 4)
+    np.testing.assert_array_equal(ea.entry_gap, eb.entry_gap)  # the same relative indices
+    assert structure_digest(ea) != structure_digest(eb)
+    c = a.copy()
+    c[16, 0] = 7  # another code at the same place
+    assert structure_digest(encode_sparse(c, 1, 4)) == structure_digest(ea)
