@@ -74,22 +74,11 @@ def structure_from_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return col_ptr, np.ascontiguousarray(rows_of, dtype=np.int64)
 
 
-# --------------------------------------------------------------------------- work arrays
 @numba.njit(cache=True)
-def work_from_structure(
-    col_ptr, rows_of, n_rows, n_pe, registers, batches, groups, index_bits, entry_bits, word_bits
-):
-    """entries, fillers, words int32 [batches·groups·cols, n_pe]: identical to
-    `simulator.lowering.layer_work` of the matrix encoded for n_pe PEs (see its docstring),
-    computed from the non-zero structure in O(nnz + types·n_pe)."""
-    cols = col_ptr.shape[0] - 1
-    span = 1 << index_bits
+def _row_places(n_rows, n_pe, registers, groups):
+    """Where every row lives, so that the walks need no divisions: its PE, output batch, local
+    index inside the batch and group (int64 [n_rows] each)."""
     rows_per_group = n_rows // groups
-    n_types = batches * groups * cols
-    entries = np.zeros((n_types, n_pe), np.int32)
-    fillers = np.zeros((n_types, n_pe), np.int32)
-    words = np.zeros((n_types, n_pe), np.int32)
-    # where every row lives (no divisions in the loops below)
     pe_of = np.empty(n_rows, np.int64)
     batch_of = np.empty(n_rows, np.int64)
     inner_of = np.empty(n_rows, np.int64)
@@ -101,6 +90,38 @@ def work_from_structure(
         inner_of[row] = local - batch_of[row] * registers
         g = row // rows_per_group
         group_of[row] = g if g < groups else groups - 1
+    return pe_of, batch_of, inner_of, group_of
+
+
+@numba.njit(cache=True)
+def _batch_offsets(totals):
+    """First storage offset of each (batch, PE) slice: a PE stores its batches one after the
+    other (`totals`: entries per (batch, PE))."""
+    batches, n_pe = totals.shape
+    offsets = np.zeros((batches, n_pe), np.int64)
+    for p in range(n_pe):
+        running = 0
+        for b in range(batches):
+            offsets[b, p] = running
+            running += totals[b, p]
+    return offsets
+
+
+# --------------------------------------------------------------------------- work arrays
+@numba.njit(cache=True)
+def work_from_structure(
+    col_ptr, rows_of, n_rows, n_pe, registers, batches, groups, index_bits, entry_bits, word_bits
+):
+    """entries, fillers, words int32 [batches·groups·cols, n_pe]: identical to
+    `simulator.lowering.layer_work` of the matrix encoded for n_pe PEs (see its docstring),
+    computed from the non-zero structure in O(nnz + types·n_pe)."""
+    cols = col_ptr.shape[0] - 1
+    span = 1 << index_bits
+    n_types = batches * groups * cols
+    entries = np.zeros((n_types, n_pe), np.int32)
+    fillers = np.zeros((n_types, n_pe), np.int32)
+    words = np.zeros((n_types, n_pe), np.int32)
+    pe_of, batch_of, inner_of, group_of = _row_places(n_rows, n_pe, registers, groups)
     # pass 1: entries per (batch, PE), for the start of each batch's slice in a PE's storage
     totals = np.zeros((batches, n_pe), np.int64)
     prev = np.empty(n_pe, np.int64)
@@ -121,12 +142,7 @@ def work_from_structure(
             totals[b, p] += 1 + (gap >> index_bits)
             prev[p] = inner
     # next free offset of each (batch, PE) slice: batches are stored one after the other
-    next_offset = np.zeros((batches, n_pe), np.int64)
-    for p in range(n_pe):
-        running = 0
-        for b in range(batches):
-            next_offset[b, p] = running
-            running += totals[b, p]
+    next_offset = _batch_offsets(totals)
     # pass 2: walk the stored entries (fillers included) in order, per PE
     cursor = np.empty(n_pe, np.int64)
     current = np.empty(n_pe, np.int64)  # open item type of the PE, -1 none
@@ -223,19 +239,8 @@ def segment_reductions(
     entries each PE stores. The same walk as `work_from_structure` (the tests check both)."""
     cols = col_ptr.shape[0] - 1
     span = 1 << index_bits
-    rows_per_group = n_rows // groups
     n_seg = batches * groups
-    pe_of = np.empty(n_rows, np.int64)
-    batch_of = np.empty(n_rows, np.int64)
-    inner_of = np.empty(n_rows, np.int64)
-    group_of = np.empty(n_rows, np.int64)
-    for row in range(n_rows):
-        local = row // n_pe
-        pe_of[row] = row - local * n_pe
-        batch_of[row] = local // registers
-        inner_of[row] = local - batch_of[row] * registers
-        g = row // rows_per_group
-        group_of[row] = g if g < groups else groups - 1
+    pe_of, batch_of, inner_of, group_of = _row_places(n_rows, n_pe, registers, groups)
     # pass 1: entries per (batch, PE) for the storage offsets, and the largest cost
     totals = np.zeros((batches, n_pe), np.int64)
     column_count = np.zeros((batches, n_pe), np.int64)
@@ -263,12 +268,7 @@ def segment_reductions(
         for k in range(col_ptr[j], col_ptr[j + 1]):
             row = rows_of[k]
             column_count[batch_of[row], pe_of[row]] = 0
-    next_offset = np.zeros((batches, n_pe), np.int64)
-    for p in range(n_pe):
-        running = 0
-        for b in range(batches):
-            next_offset[b, p] = running
-            running += totals[b, p]
+    next_offset = _batch_offsets(totals)
     hist = np.zeros((n_seg, n_pe, largest + 1))
     max_cost = np.zeros(n_seg)
     e_mean = np.zeros((n_seg, n_pe))
