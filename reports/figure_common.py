@@ -191,16 +191,22 @@ def accuracy_metric(totals: pd.DataFrame) -> str | None:
     return None
 
 
+def _compression_words(rec) -> list[str]:
+    """A point's density scale and conv / fc bits as label words (`×0.4`, `8/4b`)."""
+    words = []
+    if not isnan(rec.get("density_scale")):
+        words.append(f"×{fmt(rec['density_scale'])}")
+    if not isnan(rec.get("conv_bits")) and not isnan(rec.get("fc_bits")):
+        words.append(f"{fmt(rec['conv_bits'])}/{fmt(rec['fc_bits'])}b")
+    return words
+
+
 def point_label(rec) -> str:
     """Short label of a point: id, network/accelerator, density scale and bits."""
     parts = [str(rec.get("point_id", "?"))]
     if "network" in rec and "accelerator" in rec:
         parts.append(f"{rec['network']}/{rec['accelerator']}")
-    if not isnan(rec.get("density_scale")):
-        parts.append(f"×{fmt(rec['density_scale'])}")
-    if not isnan(rec.get("conv_bits")) and not isnan(rec.get("fc_bits")):
-        parts.append(f"{fmt(rec['conv_bits'])}/{fmt(rec['fc_bits'])}b")
-    return " ".join(parts)
+    return " ".join(parts + _compression_words(rec))
 
 
 def _wrap(text: str, width: int = 90) -> str:
@@ -234,11 +240,7 @@ def brief_hover(rec) -> str:
     head = [f"<b>{rec.get('point_id', '?')}</b>"]
     if isinstance(rec.get("network"), str):
         head.append(rec["network"])
-    if not isnan(rec.get("density_scale")):
-        head.append(f"×{fmt(rec['density_scale'])}")
-    if not isnan(rec.get("conv_bits")) and not isnan(rec.get("fc_bits")):
-        head.append(f"{fmt(rec['conv_bits'])}/{fmt(rec['fc_bits'])}b")
-    lines = [" ".join(head)]
+    lines = [" ".join(head + _compression_words(rec))]
     if isinstance(rec.get("accelerator"), str) and rec["accelerator"]:
         lines.append(rec["accelerator"])
     metrics = []
