@@ -25,7 +25,9 @@ from reports.figure_common import (
     Figure,
     accelerator_colours,
     brief_hover,
-    colour_column,
+    colour_groups,
+    colour_keys,
+    group_legend,
     hover_text,
     message_figure,
     pareto_mask,
@@ -59,8 +61,7 @@ def energy_area_figure(totals: pd.DataFrame) -> Figure:
         return Figure(FIGURE_ID, _TITLE, message_figure(_TITLE, "no area data"))
     title = f"{_TITLE} ({_target_text(totals)})"
     nets = sorted(totals["network"].astype(str).unique())
-    colour_by = colour_column(totals)
-    groups = sorted(totals[colour_by].astype(str).unique()) if colour_by else ["all points"]
+    colour_by, groups = colour_groups(totals)
     colour = accelerator_colours(groups)
     fig = make_subplots(rows=1, cols=len(nets), subplot_titles=nets, horizontal_spacing=0.08)
     shown: set[str] = set()
@@ -76,9 +77,9 @@ def energy_area_figure(totals: pd.DataFrame) -> Figure:
         recs = sub.to_dict("records")
         hover = brief_hover if len(sub) > FULL_HOVER_POINTS else hover_text
         scatter = go.Scattergl if len(sub) >= WEBGL_POINTS else go.Scatter
-        keys = sub[colour_by].astype(str).to_numpy() if colour_by else np.full(len(sub), groups[0])
+        keys = colour_keys(sub, colour_by)
         for acc in groups:
-            label = acc if colour_by != "accelerator_preset" else f"{acc} (all variants)"
+            label = group_legend(acc, colour_by)
             for hit in (True, False):
                 sel = (keys == acc) & (meets == hit)
                 if not sel.any():

@@ -158,6 +158,29 @@ def colour_column(totals: pd.DataFrame) -> str | None:
     return None
 
 
+ALL_POINTS = "all points"
+
+
+def colour_keys(frame: pd.DataFrame, colour_by: str | None) -> np.ndarray:
+    """Each row's colour group: its `colour_by` value, or "all points" without a column."""
+    if colour_by:
+        return frame[colour_by].astype(str).to_numpy()
+    return np.full(len(frame), ALL_POINTS, dtype=object)
+
+
+def colour_groups(frame: pd.DataFrame) -> tuple[str | None, list[str]]:
+    """(`colour_column(frame)`, its groups in legend order); one group without a column."""
+    colour_by = colour_column(frame)
+    if colour_by is None:
+        return None, [ALL_POINTS]
+    return colour_by, sorted(set(colour_keys(frame, colour_by)))
+
+
+def group_legend(group: str, colour_by: str | None) -> str:
+    """A colour group's legend name: a preset's group says it holds all its variants."""
+    return f"{group} (all variants)" if colour_by == "accelerator_preset" else group
+
+
 def isnan(v) -> bool:
     try:
         return v is None or (isinstance(v, float) and math.isnan(v)) or bool(pd.isna(v))

@@ -38,7 +38,9 @@ from reports.figure_common import (
     accelerator_colours,
     accuracy_metric,
     brief_hover,
-    colour_column,
+    colour_groups,
+    colour_keys,
+    group_legend,
     hover_text,
     isnan,
     message_figure,
@@ -146,8 +148,7 @@ def _facet_scatter(
 ) -> tuple[go.Figure, list[str]]:
     """Scatter facets (one per network, own axes) with their Pareto fronts ringed."""
     x_col, xlabel, x_scale, y_col, ylabel, y_scale = axes
-    colour_by = colour_column(totals)
-    groups = sorted(totals[colour_by].astype(str).unique()) if colour_by else ["all points"]
+    colour_by, groups = colour_groups(totals)
     colour = accelerator_colours(groups)
     n_drawn = int(totals["network"].astype(str).isin(nets).sum())
     scatter = go.Scattergl if n_drawn >= WEBGL_POINTS else go.Scatter
@@ -163,7 +164,7 @@ def _facet_scatter(
         opt = pareto_mask(x, -y if minimise_y else y, order_key)
         special = opt | (sub["_best"].to_numpy(bool) if "_best" in sub else False)
         fits = sub["fits_onchip"].fillna(False).astype(bool) if "fits_onchip" in sub else None
-        keys = sub[colour_by].astype(str).to_numpy() if colour_by else np.full(len(sub), groups[0])
+        keys = colour_keys(sub, colour_by)
         recs = sub.to_dict("records")
         for group in groups:
             sel = keys == group
@@ -174,7 +175,7 @@ def _facet_scatter(
                 brief_hover(recs[i]) if short and not special[i] else hover_text(recs[i])
                 for i in idx
             ]
-            name = group if colour_by != "accelerator_preset" else f"{group} (all variants)"
+            name = group_legend(group, colour_by)
             fig.add_trace(
                 scatter(
                     x=x[sel],

@@ -18,8 +18,10 @@ from reports.figure_common import (
     MAX_SELECTABLE_POINTS,
     Figure,
     accelerator_colours,
-    colour_column,
+    colour_groups,
+    colour_keys,
     component_colour,
+    group_legend,
     message_figure,
     point_label,
     title_and_menu,
@@ -178,19 +180,14 @@ def load_balance_figure(
     layers = results[results["row_type"] == "layer"]
     if layers.empty:
         return Figure(fid, title, message_figure(title, "no per-layer results"))
-    colour_by = colour_column(layers)
-    keys = (
-        layers[colour_by].astype(str)
-        if colour_by
-        else pd.Series("all points", index=layers.index, dtype=object)
-    )
-    groups = sorted(keys.unique())
+    colour_by, groups = colour_groups(layers)
+    keys = colour_keys(layers, colour_by)
     colour = accelerator_colours(groups)
     order = list(dict.fromkeys(layers["layer"].astype(str)))
     fig = go.Figure()
     for group in groups:
-        sub = layers[(keys == group).to_numpy()]
-        name = group if colour_by != "accelerator_preset" else f"{group} (all variants)"
+        sub = layers[keys == group]
+        name = group_legend(group, colour_by)
         if len(layers) <= BOX_POINTS:
             fig.add_trace(
                 go.Box(
