@@ -19,7 +19,6 @@ Evaluations are cached too (keyed by the model's cache key), so a warm run only 
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,11 +202,9 @@ def digits_pipeline(
 
 def file_digest(path: str | Path) -> str:
     """sha256 of a file's bytes (identifies a user's weights file in cache keys)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from dcsim.content_keys import file_sha256
+
+    return file_sha256(path)
 
 
 def folder_pipeline(

@@ -64,10 +64,15 @@ def _strings(value) -> Iterator[str]:
             yield from _strings(item)
 
 
-@functools.lru_cache(maxsize=1024)
-def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file's bytes (hex)."""
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+@functools.lru_cache(maxsize=1024)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    return file_sha256(path)  # cached per (path, size, mtime): a file unchanged is read once
 
 
 def _folder_listing(folder: Path) -> str:

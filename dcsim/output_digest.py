@@ -28,13 +28,10 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from dcsim.content_keys import file_sha256
+
 MANIFEST = ".outputs.json"
 MANIFEST_FORMAT = 1
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def inputs_digest(config, unit_paths: Iterable[Path], verification: list[dict]) -> str:
@@ -45,7 +42,7 @@ def inputs_digest(config, unit_paths: Iterable[Path], verification: list[dict]) 
     units = hashlib.sha256()
     for path in unit_paths:
         units.update(path.name.encode() + b"\0")
-        units.update(_sha256(path).encode() if path.is_file() else b"absent")
+        units.update(file_sha256(path).encode() if path.is_file() else b"absent")
     config_data = config.as_dict()
     return cache_key(
         "sweep-outputs",
@@ -83,7 +80,9 @@ def unchanged(out_dir: Path, digest: str, names: Iterable[str]) -> bool:
         path = out_dir / name
         if not isinstance(recorded, dict) or not path.is_file():
             return False
-        if path.stat().st_size != recorded.get("size") or _sha256(path) != recorded.get("sha256"):
+        if path.stat().st_size != recorded.get("size"):
+            return False
+        if file_sha256(path) != recorded.get("sha256"):
             return False
     return True
 
@@ -100,7 +99,7 @@ def record(out_dir: Path, digest: str, names: Iterable[str]) -> None:
     files = {}
     for name in names:
         path = out_dir / name
-        files[name] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+        files[name] = {"size": path.stat().st_size, "sha256": file_sha256(path)}
     with atomic_path(out_dir / MANIFEST) as temp:
         temp.write_text(
             json.dumps({"format": MANIFEST_FORMAT, "inputs": digest, "files": files}, indent=1),
