@@ -6,12 +6,10 @@ does not depend on how well the network is trained)."""
 
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
-
 import numpy as np
 import pytest
 from digits_read_back import assert_read_back_equals_pipeline
+from tiny_digits import TINY_DENSE, tiny_digits_recipe
 
 from dcsim.accuracy import digits_pipeline
 from dcsim.accuracy_grid import prepare_settings
@@ -25,26 +23,13 @@ from dcsim.config import parse_config
 from dcsim.trained_models import seeded_setup
 from dcsim.work_units import iter_units
 from workloads import training
-from workloads.training import TrainingSettings
 
 pytestmark = pytest.mark.slow  # tiny schedules, but AlexNet evaluations: about a minute
-
-TINY_DENSE = TrainingSettings(epochs=1.0, learning_rate=5e-4, batch_size=32, max_steps=3)
-
-
-def _tiny_profile(folder) -> str:
-    text = resources.files("compression").joinpath("recipes/digits.toml").read_text()
-    head = text.split("\n# Retraining schedules", 1)[0]
-    assert "training" not in tomllib.loads(head)
-    path = folder / "digits-tiny.toml"
-    tiny = "\n[training.prune]\nlearning_rate = 2.5e-4\nbatch_size = 32\nmax_steps = 2\n"
-    path.write_text(head.replace('name = "digits"', 'name = "digits-tiny"') + tiny)
-    return str(path)
 
 
 def test_kmeans_grid_equals_the_pipeline(tmp_path, monkeypatch):
     monkeypatch.setattr(training, "DENSE_DIGITS_TRAINING", TINY_DENSE)
-    profile = _tiny_profile(tmp_path)
+    profile = tiny_digits_recipe(tmp_path)
     config = parse_config(
         {
             "sim_model": "analytical",

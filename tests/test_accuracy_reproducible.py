@@ -18,21 +18,18 @@ from __future__ import annotations
 
 import io
 import math
-import tomllib
-from importlib import resources
 
 import numpy as np
 import pytest
 import torch
+from tiny_digits import TINY_DENSE, tiny_digits_recipe
 
 from dcsim.accuracy import digits_pipeline
 from dcsim.cli import main
 from workloads import progress, training
-from workloads.training import TrainingSettings
 
 pytestmark = pytest.mark.slow  # two cold pipeline runs with a tiny schedule: about 2 minutes
 
-TINY_DENSE = TrainingSettings(epochs=1.0, learning_rate=5e-4, batch_size=32, max_steps=3)
 TINY_TRAINING = """
 [training.prune]
 epochs = 1.0
@@ -49,20 +46,10 @@ max_steps = 2
 """
 
 
-def _tiny_recipe(folder) -> str:
-    """The shipped digits recipe with its [training] tables cut to a few steps."""
-    text = resources.files("compression").joinpath("recipes/digits.toml").read_text()
-    head = text.split("\n# Retraining schedules", 1)[0]
-    assert "training" not in tomllib.loads(head)
-    path = folder / "digits-tiny.toml"
-    path.write_text(head.replace('name = "digits"', 'name = "digits-tiny"') + TINY_TRAINING)
-    return str(path)
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny")
-    recipe = _tiny_recipe(folder)
+    recipe = tiny_digits_recipe(folder, TINY_TRAINING)
     results = {}
     previous = torch.get_num_threads()
     try:

@@ -80,7 +80,7 @@ def test_pareto_candidates_are_fine_tuned_in_place_and_a_rerun_keeps_them(tmp_pa
     """A tiny digits sweep: the candidates' units hold exactly the rows of their fine-tuned
     twins (ids and configs of the configured points), the others the k-means rows; the plan
     is recorded, and a resumed run changes nothing."""
-    from test_accuracy_grid import TINY_DENSE, _tiny_profile
+    from tiny_digits import TINY_DENSE, TINY_PRUNE, tiny_digits_recipe
 
     from dcsim.compression_setting import MEASURED_KMEANS, MEASURED_TRAINED
     from dcsim.point_evaluation import evaluate_unit
@@ -91,9 +91,8 @@ def test_pareto_candidates_are_fine_tuned_in_place_and_a_rerun_keeps_them(tmp_pa
 
     monkeypatch.setattr(training, "DENSE_DIGITS_TRAINING", TINY_DENSE)
     monkeypatch.setenv("DCSIM_CACHE_DIR", str(tmp_path / "cache"))
-    profile = _tiny_profile(tmp_path)
-    text = open(profile).read() + "\n[training.quantize]\nlearning_rate = 5e-5\nmax_steps = 2\n"
-    open(profile, "w").write(text)
+    quantize = "\n[training.quantize]\nlearning_rate = 5e-5\nmax_steps = 2\n"
+    profile = tiny_digits_recipe(tmp_path, TINY_PRUNE + quantize)
     config = parse_config(
         {
             "sim_model": "analytical",

@@ -7,11 +7,9 @@ the network is trained)."""
 
 from __future__ import annotations
 
-import tomllib
-from importlib import resources
-
 import pytest
 from digits_read_back import assert_read_back_equals_pipeline
+from tiny_digits import TINY_DENSE, TINY_PRUNE, tiny_digits_recipe
 
 from dcsim import trained_setting
 from dcsim.compression_setting import MEASURED_TRAINED, compression_only, measured_source
@@ -19,22 +17,9 @@ from dcsim.config import parse_config
 from dcsim.point_evaluation import prepare_points
 from dcsim.work_units import iter_units
 from workloads import training
-from workloads.training import TrainingSettings
 
-TINY_DENSE = TrainingSettings(epochs=1.0, learning_rate=5e-4, batch_size=32, max_steps=3)
-
-
-def _tiny_profile(folder) -> str:
-    text = resources.files("compression").joinpath("recipes/digits.toml").read_text()
-    head = text.split("\n# Retraining schedules", 1)[0]
-    assert "training" not in tomllib.loads(head)
-    path = folder / "digits-tiny.toml"
-    tiny = (
-        "\n[training.prune]\nlearning_rate = 2.5e-4\nbatch_size = 32\nmax_steps = 2\n"
-        "\n[training.quantize]\nbatch_size = 32\nmax_steps = 2\n"
-    )
-    path.write_text(head.replace('name = "digits"', 'name = "digits-tiny"') + tiny)
-    return str(path)
+# the digits recipe's retraining cut to two steps each, quantization fine-tuned
+TINY_TRAINING = TINY_PRUNE + "\n[training.quantize]\nbatch_size = 32\nmax_steps = 2\n"
 
 
 def _config(folder, fine_tune: bool = True):
@@ -45,7 +30,7 @@ def _config(folder, fine_tune: bool = True):
                 {
                     "network": "alexnet",
                     "weights": "digits",
-                    "density_profile": _tiny_profile(folder),
+                    "density_profile": tiny_digits_recipe(folder, TINY_TRAINING),
                 }
             ],
             "accuracy": {"prune_epochs": 1.0, "fine_tune": fine_tune},
