@@ -195,6 +195,18 @@ def retrieval(
     )
 
 
+def _evaluation(outputs: Outputs, labels: torch.Tensor, found) -> Evaluation:
+    """Top-1/top-5 of `outputs` against `labels`, with the retrieval `found` on their features."""
+    return Evaluation(
+        top1=topk_accuracy(outputs.logits, labels, 1),
+        top5=topk_accuracy(outputs.logits, labels, 5),
+        map=found.mean_average_precision,
+        precision_at_10=found.precision_at_10,
+        retrieval_examples=found.examples,
+        retrieval_top=found.top,
+    )
+
+
 def evaluate_split(
     model: nn.Module,
     network: Network,
@@ -208,14 +220,7 @@ def evaluate_split(
     test, test_labels = model_outputs(model, network, tensor_batches(x_test, y_test), device)
     train, train_labels = model_outputs(model, network, tensor_batches(x_train, y_train), device)
     found = retrieval(test.features, test_labels, train.features, train_labels)
-    return Evaluation(
-        top1=topk_accuracy(test.logits, test_labels, 1),
-        top5=topk_accuracy(test.logits, test_labels, 5),
-        map=found.mean_average_precision,
-        precision_at_10=found.precision_at_10,
-        retrieval_examples=found.examples,
-        retrieval_top=found.top,
-    )
+    return _evaluation(test, test_labels, found)
 
 
 @torch.no_grad()
@@ -261,14 +266,7 @@ def evaluate_split_staged(
     test, test_labels = staged_outputs(model, network, start, test_inputs, y_test)
     train, train_labels = staged_outputs(model, network, start, train_inputs, y_train)
     found = retrieval(test.features, test_labels, train.features, train_labels)
-    return Evaluation(
-        top1=topk_accuracy(test.logits, test_labels, 1),
-        top5=topk_accuracy(test.logits, test_labels, 5),
-        map=found.mean_average_precision,
-        precision_at_10=found.precision_at_10,
-        retrieval_examples=found.examples,
-        retrieval_top=found.top,
-    )
+    return _evaluation(test, test_labels, found)
 
 
 def evaluate_folder(
@@ -277,11 +275,4 @@ def evaluate_folder(
     """Top-1/top-5 on a labelled image folder; retrieval within the folder, self excluded."""
     outputs, labels = model_outputs(model, network, batches, device)
     found = retrieval(outputs.features, labels, outputs.features, labels, exclude_self=True)
-    return Evaluation(
-        top1=topk_accuracy(outputs.logits, labels, 1),
-        top5=topk_accuracy(outputs.logits, labels, 5),
-        map=found.mean_average_precision,
-        precision_at_10=found.precision_at_10,
-        retrieval_examples=found.examples,
-        retrieval_top=found.top,
-    )
+    return _evaluation(outputs, labels, found)
