@@ -8,6 +8,9 @@ and joined with its accuracy (`dcsim.point_evaluation.evaluate_unit`); finished 
 resumable `ResultStore`; at the end the stored units stream into `results.parquet` and the
 reports are written from it.
 
+A unit evaluated once is also kept in the unit cache (`dcsim.unit_cache`, keyed by content), so
+the same sweep into another folder copies its rows instead of evaluating them again.
+
 Execution: serial, local processes (`workers > 1`, spawn context; `workers="auto"`: one per
 usable CPU, bounded by the units left and the memory, `dcsim.local_workers`) or a Dask cluster
 (`scheduler="tcp://host:port"`), with a bounded number of units in flight, so neither the
@@ -49,7 +52,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dcsim import output_digest
+from dcsim import output_digest, unit_cache
 from dcsim.compression_setting import compression_only
 from dcsim.config import SweepConfig
 from dcsim.pareto_fine_tune import fine_tune_pareto, fine_tuned_twins, wants_pareto_fine_tune
@@ -305,6 +308,7 @@ class _Plan:
     sizes: list[int] = field(default_factory=list)
     todo: set[int] = field(default_factory=set)
     to_train: dict = field(default_factory=dict)  # compression setting -> a point of it
+    copied_points: int = 0  # points of units copied from the unit cache by this run
 
     @property
     def points(self) -> int:
@@ -315,7 +319,11 @@ class _Plan:
         return sum(self.sizes[i] for i in self.todo)
 
 
-def _plan(config: SweepConfig, store: ResultStore, only_units: set | None) -> _Plan:
+def _plan(
+    config: SweepConfig, store: ResultStore, only_units: set | None, read_cache: bool
+) -> _Plan:
+    """Every unit of `config`; the ones neither stored nor (with `read_cache`) copied from the
+    unit cache (`dcsim.unit_cache`) are left to compute."""
     plan = _Plan()
     for unit in iter_units(config):
         plan.unit_ids.append(unit.unit_id)
@@ -323,6 +331,9 @@ def _plan(config: SweepConfig, store: ResultStore, only_units: set | None) -> _P
         if store.finished(unit.unit_id):
             continue
         if only_units is not None and unit.index not in only_units:
+            continue
+        if read_cache and unit_cache.fetch(unit, store.path(unit.unit_id)):
+            plan.copied_points += len(unit)
             continue
         plan.todo.add(unit.index)
         first = unit.points[0]
@@ -370,6 +381,9 @@ def run_sweep(
 
     Returns the tidy result table of all the config's points (stored and new), in config
     order, or None with `load_results=False` (a large sweep: read `results.parquet` instead).
+    A missing unit whose rows are in the unit cache (`dcsim.unit_cache`: the same points,
+    code, named files and libraries) is copied from it instead of evaluated, except with
+    `fresh` (which also empties the store first) or `$DCSIM_UNIT_CACHE=0`.
     `only_units` (unit indices in config order) limits which missing units are computed now
     (used by tests to simulate an interrupted run); outputs are then not written and the
     stored rows are returned. `verify` overrides the config's `verify` count. `progress`:
@@ -382,6 +396,7 @@ def run_sweep(
     ):
         raise ValueError(f"workers={workers!r} is invalid; allowed: an integer >= 1 or 'auto'")
     out_dir = Path(out_dir)
+    unit_cache.enabled()  # a bad $DCSIM_UNIT_CACHE is refused before any work
     config.check_size()  # refuses a config above its max_points before building any point
     check_sweep_inputs(probe_points(config), out_dir)
     created = _folders_to_create(out_dir)
@@ -395,7 +410,7 @@ def run_sweep(
                 if fresh:
                     output_digest.forget(out_dir)
                 remove_stale_output_temps(out_dir)
-                plan = _plan(config, store, only)
+                plan = _plan(config, store, only, read_cache=unit_cache.enabled() and not fresh)
                 _evaluate_units(config, plan, store, client, workers)
             except BaseException:
                 _remove_if_empty(created)
@@ -451,6 +466,10 @@ def _write_sweep_outputs(
 def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers) -> None:
     """Evaluate the plan's units (serially, on local processes or on the Dask `client`),
     storing each as it finishes."""
+    if plan.copied_points:
+        feedback.note(
+            f"sweep: {plan.copied_points:,} of {plan.points:,} points copied from the unit cache"
+        )
     if plan.points_todo < plan.points:
         feedback.note(f"sweep: {plan.points - plan.points_todo:,} of {plan.points:,} points stored")
     if not plan.todo:
@@ -470,9 +489,12 @@ def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers) ->
     with feedback.counter(
         "sweep", todo, "points", milestones=feedback.percent_milestones(todo)
     ) as bar:
+        keep = unit_cache.enabled()
 
         def on_done(unit: WorkUnit, rows: pd.DataFrame) -> None:
             store.write(unit.unit_id, rows)
+            if keep:
+                unit_cache.keep(unit, store.path(unit.unit_id))
             bar.update(len(unit))
 
         units = (unit for unit in iter_units(config) if unit.index in plan.todo)

@@ -44,21 +44,6 @@ def _config(tmp_path, **extra):
 
 
 @pytest.fixture
-def own_cache(tmp_path, monkeypatch):
-    """A cache folder of this test alone (so what it finds cached is what it stored), sharing
-    the session's validation rows (the same for every test, tens of seconds to compute)."""
-    from workloads.cache import cache_dir
-
-    shared = cache_dir() / "validation"
-    shared.mkdir(parents=True, exist_ok=True)
-    private = tmp_path / "cache"
-    private.mkdir()
-    (private / "validation").symlink_to(shared, target_is_directory=True)
-    monkeypatch.setenv("DCSIM_CACHE_DIR", str(private))
-    return private
-
-
-@pytest.fixture
 def cycle_runs(monkeypatch):
     """The ids of the analytical points re-run on the cycle model (actually simulated)."""
     seen: list[str] = []

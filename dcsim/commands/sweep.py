@@ -103,7 +103,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--scheduler", default=None, metavar="ADDR", help="Dask scheduler, e.g. tcp://host:8786"
     )
-    parser.add_argument("--fresh", action="store_true", help="discard stored points first")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="discard stored points first and evaluate every unit again (not copied from the "
+        "unit cache)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument(
         "--max-points",

@@ -1,0 +1,159 @@
+"""The unit cache (dcsim.unit_cache): the same sweep into a new folder copies each finished
+unit's rows instead of evaluating it — byte for byte what an evaluation stores — and anything
+the rows are made from (points, code, named files, libraries) makes a new key; damaged,
+foreign or failed entries are never used; `--fresh` and DCSIM_UNIT_CACHE=0 evaluate."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import dcsim.sweep as sweep
+from dcsim import content_keys, unit_cache
+from dcsim.cli import main
+from dcsim.config import parse_config
+from dcsim.result_store import ResultStore
+from dcsim.sweep import run_sweep
+from dcsim.work_units import iter_units
+
+RECIPE = 'name = "flat"\ndensity = 0.3\nweight_bits = 4\n'
+
+
+def _config(tmp_path, **grid):
+    recipe = tmp_path / "flat.toml"
+    if not recipe.exists():
+        recipe.write_text(RECIPE)
+    data = {
+        "networks": [{"network": "lenet-300-100"}],
+        "grid": {
+            "n_pe": [2, 8],
+            "density_profile": str(recipe),
+            "fc_bits": [4, 2],
+            "fifo_depth": [1, 4],
+            "accelerator": "eie",
+            **grid,
+        },
+        "sim_model": "analytical",
+    }
+    return parse_config(data)
+
+
+@pytest.fixture
+def cache_on(own_cache, monkeypatch):
+    monkeypatch.setenv("DCSIM_UNIT_CACHE", "1")
+    return own_cache
+
+
+@pytest.fixture
+def evaluations(monkeypatch):
+    """The ids of the units this test's sweeps really evaluate."""
+    seen: list[str] = []
+    evaluate = sweep.evaluate_work_unit
+
+    def counting(unit):
+        seen.append(unit.unit_id)
+        return evaluate(unit)
+
+    monkeypatch.setattr(sweep, "evaluate_work_unit", counting)
+    return seen
+
+
+def _cached_files(cache):
+    return sorted((cache / unit_cache.CACHE_FOLDER).glob("*.parquet"))
+
+
+def test_a_warm_run_copies_every_unit_byte_for_byte(tmp_path, cache_on, evaluations):
+    config = _config(tmp_path)
+    units = [u.unit_id for u in iter_units(config)]
+    cold = run_sweep(config, tmp_path / "cold", progress=False)
+    assert sorted(evaluations) == sorted(units) and len(_cached_files(cache_on)) == len(units)
+    warm = run_sweep(config, tmp_path / "warm", progress=False)
+    assert len(evaluations) == len(units)  # nothing evaluated again
+    pd.testing.assert_frame_equal(cold, warm)
+    stores = [ResultStore(tmp_path / run) for run in ("cold", "warm")]
+    for unit_id in units:
+        assert stores[0].path(unit_id).read_bytes() == stores[1].path(unit_id).read_bytes()
+
+
+def test_copied_rows_equal_a_fresh_evaluation(tmp_path, cache_on, evaluations):
+    config = _config(tmp_path)
+    run_sweep(config, tmp_path / "cold", progress=False)
+    copied = run_sweep(config, tmp_path / "warm", progress=False)
+    count = len(evaluations)
+    fresh = run_sweep(config, tmp_path / "warm", progress=False, fresh=True)
+    assert len(evaluations) == 2 * count  # --fresh evaluated every unit again
+    pd.testing.assert_frame_equal(copied, fresh)
+
+
+def test_the_key_covers_points_code_files_and_libraries(tmp_path, cache_on, monkeypatch):
+    config = _config(tmp_path)
+    first, second = list(iter_units(config))[:2]
+    key = unit_cache.unit_key(first)
+    assert unit_cache.unit_key(second) != key
+    assert unit_cache.unit_key(list(iter_units(_config(tmp_path)))[0]) == key  # stable
+    recipe = tmp_path / "flat.toml"
+    recipe.write_text(RECIPE.replace("0.3", "0.25"))  # edited in place: same path, new bytes
+    assert unit_cache.unit_key(first) != key
+    recipe.write_text(RECIPE)
+    assert unit_cache.unit_key(first) == key
+    with monkeypatch.context() as patch:
+        patch.setattr(content_keys, "source_fingerprint", lambda *a: "other code")
+        assert unit_cache.unit_key(first) != key
+    with monkeypatch.context() as patch:
+        patch.setattr(content_keys, "library_versions", lambda: {"numpy": "0"})
+        assert unit_cache.unit_key(first) != key
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other unit", "failed point"])
+def test_a_damaged_or_foreign_entry_is_evaluated_and_replaced(
+    tmp_path, cache_on, evaluations, damage
+):
+    config = _config(tmp_path)
+    reference = run_sweep(config, tmp_path / "cold", progress=False)
+    first, second = list(iter_units(config))[:2]
+    entry = unit_cache._path(unit_cache.unit_key(first))
+    if damage == "garbage":
+        entry.write_bytes(b"PAR1 not a parquet file")
+    elif damage == "other unit":
+        entry.write_bytes(unit_cache._path(unit_cache.unit_key(second)).read_bytes())
+    else:
+        rows = pd.read_parquet(entry)
+        rows.loc[rows.index[-1], "status"] = "error"
+        rows.to_parquet(entry, index=False)
+    evaluations.clear()
+    warm = run_sweep(config, tmp_path / "warm", progress=False)
+    assert evaluations == [first.unit_id]
+    pd.testing.assert_frame_equal(reference, warm)
+    assert entry.read_bytes() == ResultStore(tmp_path / "warm").path(first.unit_id).read_bytes()
+
+
+def test_a_unit_with_a_failed_point_is_not_cached(tmp_path, cache_on):
+    config = _config(tmp_path, density_scale=[1.0, 6.0])  # 0.3 x 6 > 1: those points fail
+    results = run_sweep(config, tmp_path / "out", progress=False)
+    totals = results[results["row_type"] == "total"]
+    failed = set(totals.loc[totals["status"] == "error", "point_id"])
+    assert failed
+    cached = {unit_cache.unit_key(u) for u in iter_units(config)}
+    kept = {p.stem for p in _cached_files(cache_on)}
+    for unit in iter_units(config):
+        has_failure = any(point.point_id in failed for point in unit.points)
+        assert (unit_cache.unit_key(unit) in kept) == (not has_failure)
+    assert kept <= cached
+
+
+def test_the_switch_turns_the_cache_off_and_a_bad_value_is_one_line(
+    tmp_path, own_cache, monkeypatch, capsys
+):
+    monkeypatch.setenv("DCSIM_UNIT_CACHE", "0")
+    config = _config(tmp_path)
+    run_sweep(config, tmp_path / "out", progress=False)
+    assert not _cached_files(own_cache)
+    monkeypatch.setenv("DCSIM_UNIT_CACHE", "yes")
+    with pytest.raises(ValueError, match=r"DCSIM_UNIT_CACHE='yes' is invalid; allowed: 0"):
+        run_sweep(config, tmp_path / "other", progress=False)
+    assert not (tmp_path / "other").exists()
+    path = tmp_path / "sweep.toml"
+    path.write_text('[[networks]]\nnetwork = "lenet-300-100"\n[grid]\naccelerator = "eie"\n')
+    assert main(["sweep", str(path), "--out", str(tmp_path / "cli"), "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "DCSIM_UNIT_CACHE" in error and "Traceback" not in error
