@@ -72,7 +72,7 @@ def units() -> list[dict]:
     import pandas as pd
 
     from dcsim import trained_models, trained_setting
-    from dcsim.sweep import evaluate_work_unit
+    from dcsim.unit_executors import evaluate_work_unit
 
     read_back = trained_setting.cached_trained_point
     first, *rest = _default_units()

@@ -322,7 +322,7 @@ def run_simulation(
     from compression import CompressedNetwork
     from simulator import simulate_network
     from simulator.simulate import DEFAULT_HIDDEN_ACTIVATION_DENSITY, MODELS
-    from workloads.activations import synthetic_input_densities
+    from workloads.synthetic import synthetic_input_densities
 
     if model not in MODELS:
         raise ValueError(f"model={model!r} is invalid; allowed: {', '.join(MODELS)}")

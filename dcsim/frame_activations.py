@@ -5,7 +5,7 @@ Part of the application layer (DESIGN §6): `dcsim.simulate` (the Python API, an
 layer inputs measured on the first image of a data folder, run through the *compressed*
 network (its dequantized, batch-norm-folded weights); without a folder the simulator uses
 synthetic activations at the density that flows through the network's graph
-(`workloads.activations.synthetic_input_densities`).
+(`workloads.synthetic.synthetic_input_densities`).
 """
 
 from __future__ import annotations

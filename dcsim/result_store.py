@@ -16,6 +16,7 @@ needs memory for one unit, not for the sweep.
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -65,8 +66,12 @@ class ResultStore:
 
     def write(self, unit_id: str, rows: pd.DataFrame) -> None:
         """Store a unit's rows atomically."""
+        self.write_bytes(unit_id, rows_parquet(rows))
+
+    def write_bytes(self, unit_id: str, data: bytes) -> None:
+        """Store a unit's parquet file (`rows_parquet`, made by a worker) atomically."""
         with atomic_path(self.path(unit_id)) as temp:
-            rows.to_parquet(temp, index=False)
+            temp.write_bytes(data)
 
     def read(self, unit_ids: Iterable[str]) -> pd.DataFrame:
         """The stored rows of `unit_ids` that exist, in the given order (small sweeps, tests)."""
@@ -101,6 +106,13 @@ class ResultStore:
             finally:
                 writer.close()
         return rows
+
+
+def rows_parquet(rows: pd.DataFrame) -> bytes:
+    """The bytes of the parquet file of a unit's rows, as the store keeps them."""
+    buffer = io.BytesIO()
+    rows.to_parquet(buffer, index=False)
+    return buffer.getvalue()
 
 
 def _read_unit(path: Path, transform) -> pa.Table:

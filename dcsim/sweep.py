@@ -13,7 +13,8 @@ the same sweep into another folder copies its rows instead of evaluating them ag
 
 Execution: serial, local processes (`workers > 1`, spawn context; `workers="auto"`: one per
 usable CPU, bounded by the units left and the memory, `dcsim.local_workers`) or a Dask cluster
-(`scheduler="tcp://host:port"`), with a bounded number of units in flight, so neither the
+(`scheduler="tcp://host:port"`), all in `dcsim.unit_executors`: units sharing a pruned structure
+go to the same worker (`dcsim.unit_dispatch`), a bounded number in flight, so neither the
 points nor the futures of a sweep of 10^6 points are held at once. Work that trains networks
 (the digits AlexNet, its pruned and quantized versions) is prepared first, in this process, and
 cached on disk; the units then only read those artefacts, so every executor produces identical
@@ -33,20 +34,14 @@ every point fail for the same reason (files, folders, accelerators, recipes) on 
 points covering every distinct value, and a Dask scheduler is connected; a sweep that stops
 before storing a unit removes the folders it created. Temporary files left by a run killed
 while writing outputs are removed by the next. Local worker processes exit when the sweep's
-process dies (`_exit_with_parent`), even by kill -9, instead of computing on as orphans.
+process dies, even by kill -9, instead of computing on as orphans (`dcsim.unit_executors`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import multiprocessing
-import os
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,137 +51,16 @@ from dcsim import output_digest, unit_cache
 from dcsim.compression_setting import compression_only
 from dcsim.config import SweepConfig
 from dcsim.pareto_fine_tune import fine_tune_pareto, fine_tuned_twins, wants_pareto_fine_tune
-from dcsim.point_evaluation import evaluate_unit, prepare_points, release_unit_caches
+from dcsim.point_evaluation import prepare_points, release_unit_caches
 from dcsim.result_store import UNITS_DIR, ResultStore
 from dcsim.sweep_checks import check_sweep_inputs
 from dcsim.trained_entries import trains
+from dcsim.unit_executors import dask_client, run_dask, run_processes, run_serial
 from dcsim.work_units import WorkUnit, iter_units, probe_points
 from workloads import progress as feedback
 from workloads.atomic_file import atomic_path, stale_temp_files
 
 OUTPUT_FILES: tuple[str, ...] = ("results.parquet", "results.csv", "results.xlsx", "report.html")
-UNITS_IN_FLIGHT_PER_WORKER = 2
-
-
-PARENT_POLL_S = 0.5
-
-
-def _exit_with_parent(parent_pid: int) -> None:
-    """Worker initializer: end this worker as soon as the sweep's process is gone.
-
-    On Linux the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG); on every
-    system a daemon thread also polls the parent pid and exits when the worker has been
-    re-parented. Either way no orphan keeps computing (and holding memory) after kill -9."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-            import signal
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-        except (OSError, AttributeError):  # pragma: no cover - no prctl: the thread remains
-            pass
-
-    def watch() -> None:
-        while True:
-            if os.getppid() != parent_pid:
-                os._exit(1)
-            time.sleep(PARENT_POLL_S)
-
-    if os.getppid() != parent_pid:  # the parent died before the death signal was armed
-        os._exit(1)
-    threading.Thread(target=watch, name="dcsim-parent-watch", daemon=True).start()
-
-
-def evaluate_work_unit(unit: WorkUnit) -> pd.DataFrame:
-    """The rows of one work unit (what a worker runs)."""
-    return evaluate_unit(unit.points)
-
-
-def _run_serial(units: Iterable[WorkUnit], on_done: Callable) -> None:
-    for unit in units:
-        on_done(unit, evaluate_work_unit(unit))
-
-
-def _run_processes(units: Iterable[WorkUnit], workers: int, on_done: Callable) -> None:
-    context = multiprocessing.get_context("spawn")
-    units = iter(units)
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_exit_with_parent,
-        initargs=(os.getpid(),),
-    ) as pool:
-        pending: dict = {}
-
-        def submit_next() -> bool:
-            unit = next(units, None)
-            if unit is None:
-                return False
-            pending[pool.submit(evaluate_work_unit, unit)] = unit
-            return True
-
-        for _ in range(workers * UNITS_IN_FLIGHT_PER_WORKER):
-            if not submit_next():
-                break
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    unit = pending.pop(future)
-                    on_done(unit, future.result())
-                    submit_next()
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
-
-
-@contextlib.contextmanager
-def _dask_client(scheduler: str) -> Iterator:
-    """A client of the Dask scheduler at `scheduler`; a bad or unreachable address is one
-    ValueError naming it."""
-    from distributed import Client
-
-    try:
-        client = Client(scheduler, timeout="30s")
-    except (OSError, ValueError, TypeError) as error:
-        message = " ".join(str(error).split())
-        raise ValueError(
-            f"scheduler={scheduler!r} cannot be reached ({message}); allowed: the address of a "
-            "running Dask scheduler, e.g. tcp://127.0.0.1:8786"
-        ) from None
-    with client:
-        yield client
-
-
-def _run_dask(units: Iterable[WorkUnit], client, on_done: Callable) -> None:
-    from distributed import as_completed
-
-    units = iter(units)
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
-    pending: dict = {}
-    first = []
-    for _ in range(workers * UNITS_IN_FLIGHT_PER_WORKER):
-        unit = next(units, None)
-        if unit is None:
-            break
-        future = client.submit(evaluate_work_unit, unit, pure=False)
-        pending[future] = unit
-        first.append(future)
-    queue = as_completed(first)
-    try:
-        for future in queue:
-            unit = pending.pop(future)
-            on_done(unit, future.result())
-            nxt = next(units, None)
-            if nxt is not None:
-                new = client.submit(evaluate_work_unit, nxt, pure=False)
-                pending[new] = nxt
-                queue.add(new)
-    except BaseException:
-        client.cancel(list(pending))
-        raise
 
 
 def _atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
@@ -403,7 +277,7 @@ def run_sweep(
     only = set(only_units) if only_units is not None else None
     with feedback.reporting(enabled=progress):
         with contextlib.ExitStack() as stack:
-            client = stack.enter_context(_dask_client(scheduler)) if scheduler else None
+            client = stack.enter_context(dask_client(scheduler)) if scheduler else None
             store = ResultStore(out_dir)
             try:
                 store.prepare(fresh=fresh)
@@ -491,16 +365,16 @@ def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers) ->
     ) as bar:
         keep = unit_cache.enabled()
 
-        def on_done(unit: WorkUnit, rows: pd.DataFrame) -> None:
-            store.write(unit.unit_id, rows)
+        def on_done(unit: WorkUnit, data: bytes) -> None:
+            store.write_bytes(unit.unit_id, data)
             if keep:
                 unit_cache.keep(unit, store.path(unit.unit_id))
             bar.update(len(unit))
 
         units = (unit for unit in iter_units(config) if unit.index in plan.todo)
         if client is not None:
-            _run_dask(units, client, on_done)
+            run_dask(units, client, on_done)
         elif workers > 1:
-            _run_processes(units, workers, on_done)
+            run_processes(units, workers, on_done)
         else:
-            _run_serial(units, on_done)
+            run_serial(units, on_done)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from dcsim import trained_models, trained_setting
 from dcsim.compression_setting import compression_only
-from dcsim.sweep import evaluate_work_unit
+from dcsim.unit_executors import evaluate_work_unit
 
 
 def _through_the_pipeline(monkeypatch, call):

@@ -9,9 +9,9 @@ import torch
 
 from simulator import load_accelerator, pruned_layer, simulate_network
 from workloads import get_network
-from workloads.activations import synthetic_input_densities
 from workloads.graph import NetworkGraph, host_op_summary, make_node, synthetic_node_densities
 from workloads.graph_runner import GraphModule
+from workloads.synthetic import synthetic_input_densities
 from workloads.torch_models import build_model, layer_modules
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import dcsim.sweep as sweep
+import dcsim.unit_executors as executors
 from dcsim import content_keys, unit_cache
 from dcsim.cli import main
 from dcsim.config import parse_config
@@ -48,13 +48,13 @@ def cache_on(own_cache, monkeypatch):
 def evaluations(monkeypatch):
     """The ids of the units this test's sweeps really evaluate."""
     seen: list[str] = []
-    evaluate = sweep.evaluate_work_unit
+    evaluate = executors.evaluate_work_unit
 
     def counting(unit):
         seen.append(unit.unit_id)
         return evaluate(unit)
 
-    monkeypatch.setattr(sweep, "evaluate_work_unit", counting)
+    monkeypatch.setattr(executors, "evaluate_work_unit", counting)
     return seen
 
 

@@ -5,8 +5,8 @@ Part of `workloads` (DESIGN §2). EIE skips zero activations, so the density of 
 `capture_layer_inputs` runs a torch model on real inputs and records, per weight layer, the
 tensor entering it (after the previous ReLU / pooling), detached as float32 NumPy arrays.
 `measured_layer_inputs` does the same for any network through its graph (any model source,
-and the compressed network's own weights); `synthetic_input_densities` gives the densities
-to draw synthetic inputs at when nothing is measured.
+and the compressed network's own weights). The densities to draw synthetic inputs at when
+nothing is measured are `workloads.synthetic.synthetic_input_densities` (no torch needed).
 """
 
 from __future__ import annotations
@@ -54,21 +54,6 @@ def capture_layer_inputs(
 def activation_density(activations: np.ndarray) -> float:
     """Fraction of non-zero entries."""
     return float(np.count_nonzero(activations)) / activations.size if activations.size else 0.0
-
-
-def synthetic_input_densities(network: Network, hidden_density: float) -> dict[str, float]:
-    """Each weight layer's expected input density when activations are not measured: a
-    layer's published density if it has one, else the density that flows through the
-    network's graph with ReLU outputs at `hidden_density` (`workloads.graph`)."""
-    from workloads.graph import synthetic_input_densities as flow
-
-    flowed = flow(network.graph, hidden_density)
-    return {
-        layer.name: (
-            layer.activation_density if layer.activation_density is not None else flowed[layer.name]
-        )
-        for layer in network.layers
-    }
 
 
 def first_images(network: Network, data: str | Path, images: int = 1) -> torch.Tensor:

@@ -12,6 +12,9 @@ Distributions (documented, so results can be reproduced elsewhere)
   Trained networks' weights are bell-shaped around zero with about this spread.
 - weights, `laplace`: i.i.d. Laplace(0, b) with the same standard deviation (b = σ / √2);
   heavier tails, closer to trained fc layers.
+- input densities (`synthetic_input_densities`): a layer's published activation density where
+  it has one, else the density that flows through the network's graph from ReLU outputs at a
+  given density (`workloads.graph`);
 - activations: exactly round(density × n) non-zero entries at uniformly random positions, each
   |N(0, 1)| (half-normal, as after a ReLU); every other entry is exactly zero.
 """
@@ -24,6 +27,7 @@ import zlib
 import numpy as np
 
 from workloads.layer_spec import LayerSpec
+from workloads.network import Network
 
 WEIGHT_DISTRIBUTIONS: tuple[str, ...] = ("normal", "laplace")
 
@@ -84,3 +88,18 @@ def synthetic_layer_input(layer: LayerSpec, density: float, seed: int = 0) -> np
     """A synthetic input for `layer`: (in_channels, H, W) for conv, (in_features,) otherwise."""
     shape = (layer.in_channels, *layer.input_hw) if layer.kind == "conv" else (layer.in_channels,)
     return synthetic_activations(shape, density, seed, key=f"input/{layer.name}")
+
+
+def synthetic_input_densities(network: Network, hidden_density: float) -> dict[str, float]:
+    """Each weight layer's expected input density when activations are not measured: a
+    layer's published density if it has one, else the density that flows through the
+    network's graph with ReLU outputs at `hidden_density` (`workloads.graph`)."""
+    from workloads.graph import synthetic_input_densities as flow
+
+    flowed = flow(network.graph, hidden_density)
+    return {
+        layer.name: (
+            layer.activation_density if layer.activation_density is not None else flowed[layer.name]
+        )
+        for layer in network.layers
+    }

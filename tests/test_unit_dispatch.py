@@ -1,0 +1,83 @@
+"""dcsim.unit_dispatch: every unit handed out exactly once; a worker keeps to its pruned
+structure, a free worker takes a structure nobody is on, and an idle one helps with the tail."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dcsim.config import parse_config
+from dcsim.unit_dispatch import UnitQueue, structure_key
+from dcsim.work_units import iter_units
+
+
+@dataclass(frozen=True)
+class _Unit:  # what UnitQueue needs of a unit: its structure and its compression setting
+    index: int
+    key: int
+    setting: str = ""
+
+
+def _queue(units, lookahead):
+    return UnitQueue(units, lookahead, key=lambda u: u.key, setting=lambda u: (u.key, u.setting))
+
+
+def test_bit_widths_share_a_structure_densities_do_not():
+    config = parse_config(
+        {
+            "networks": [{"network": "lenet-300-100"}],
+            "grid": {"density_scale": [0.5, 1.0], "fc_bits": [4, 2], "n_pe": [2, 4]},
+            "sim_model": "analytical",
+        }
+    )
+    units = list(iter_units(config, unit_points=1))
+    keys = {}
+    for unit in units:
+        point = unit.points[0]
+        keys.setdefault(point.density_scale, set()).add(structure_key(unit))
+    assert all(len(found) == 1 for found in keys.values())
+    assert keys[0.5] != keys[1.0]
+
+
+def test_workers_keep_their_structure_and_share_the_last_one_by_setting():
+    # 3 structures x 2 settings (a, b) x 2 units, in config order
+    units = [_Unit(i, i // 4, "ab"[(i // 2) % 2]) for i in range(12)]
+    queue = _queue(units, lookahead=12)
+    got = {"A": [], "B": []}
+    for worker in itertools.islice(itertools.cycle("AB"), 12):
+        unit = queue.next_for(worker)
+        got[worker].append(f"{unit.key}{unit.setting}")
+    # each keeps to its structure, setting by setting; on the last structure, nobody's yet,
+    # A moves to it and B, with nothing of its own left, takes the other setting
+    assert got == {
+        "A": ["0a", "0a", "0b", "0b", "2a", "2a"],
+        "B": ["1a", "1a", "1b", "1b", "2b", "2b"],
+    }
+    assert queue.next_for("A") is None
+
+
+def test_an_idle_worker_helps_with_the_tail_of_a_setting():
+    queue = _queue([_Unit(i, 0, "a") for i in range(4)], lookahead=2)
+    assert [queue.next_for(w).index for w in "ABAB"] == [0, 1, 2, 3]
+    assert queue.next_for("B") is None
+
+
+@given(
+    keys=st.lists(st.integers(0, 7), max_size=60),
+    lookahead=st.integers(1, 12),
+    turns=st.lists(st.integers(0, 3), min_size=1, max_size=200),
+)
+def test_every_unit_is_handed_out_exactly_once(keys, lookahead, turns):
+    queue = _queue([_Unit(i, k // 2, str(k % 2)) for i, k in enumerate(keys)], lookahead)
+    handed = []
+    for worker in itertools.chain(turns, itertools.cycle(range(4))):
+        unit = queue.next_for(worker)
+        if unit is None:
+            break
+        handed.append(unit.index)
+        assert len(handed) <= len(keys)
+    assert sorted(handed) == list(range(len(keys)))
+    assert queue.next_for(0) is None
