@@ -80,6 +80,18 @@ class ResultStore:
             return pd.DataFrame()
         return pd.concat(frames, ignore_index=True)
 
+    def read_totals(self, unit_ids: Iterable[str], point_ids: Iterable[str]) -> pd.DataFrame:
+        """The total rows of `point_ids` among the stored units `unit_ids`, read unit by unit
+        with a filter (memory for one unit's columns, not for every row of every unit)."""
+        wanted = list(dict.fromkeys(point_ids))
+        filters = [("row_type", "==", "total"), ("point_id", "in", wanted)]
+        tables = [
+            pq.read_table(self.path(u), filters=filters) for u in unit_ids if self.path(u).is_file()
+        ]
+        if not tables:
+            return pd.DataFrame()
+        return pa.concat_tables(tables, promote_options="permissive").to_pandas()
+
     def write_table(
         self,
         unit_ids: Iterable[str],

@@ -233,8 +233,7 @@ def _verify(config: SweepConfig, plan: _Plan, store: ResultStore, count: int) ->
         start += len(unit)
         if start > positions[-1]:
             break
-    totals = store.read(units_needed)
-    totals = totals[totals["row_type"] == "total"].set_index("point_id")
+    totals = store.read_totals(units_needed, [p.point_id for p in chosen]).set_index("point_id")
     return verify_points(chosen, totals, fine_tuned_twins(config, store, chosen))
 
 
