@@ -2,7 +2,8 @@
 
 Part of `simulator`: the cycle model only needs where the surviving weights are (the stored
 entries per PE and column), not their shared values. `pruned_layer` prunes weights (synthetic
-by default, `workloads.synthetic`) to an exact density with `compression.pruning`, encodes the
+by default, `workloads.synthetic`) to an exact density by the rule of
+`compression.pruning.magnitude_mask` (computed with `compression.sorted_weights`), encodes the
 mask with `compression.sparse_format.encode_sparse` and returns an object with the attributes
 `simulate_layer` reads from a `CompressedLayer` (spec, sparse, weight_bits, index_bits). Used
 by `dcsim simulate --fc`, by validation and by tests, where k-means would only cost time.
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compression.pruning import magnitude_mask
+from compression.sorted_weights import SortedWeights
 from compression.sparse_format import SparseMatrix, encode_sparse
 from workloads.layer_spec import LayerSpec
 from workloads.synthetic import synthetic_weights
@@ -45,7 +46,11 @@ def pruned_codes(
     magnitude to `weight_density`. Independent of the PE count."""
     if weights is None:
         weights = synthetic_weights(spec, seed)
-    mask = magnitude_mask(np.asarray(weights), weight_density)
+    # `magnitude_mask(weights, density)` exactly, from a magnitude histogram and a sort of the
+    # kept bins only (`compression.sorted_weights`): 0.7 s instead of 2.2 s for VGG-6's 103 M
+    # weights, with no full-size partition copy
+    values = SortedWeights(np.asarray(weights))
+    mask = values.mask(values.select(weight_density))
     return mask.reshape(spec.matrix_shape).astype(np.uint16)
 
 

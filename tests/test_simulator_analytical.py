@@ -61,6 +61,17 @@ def _cycle_and_model(spec, codes, x, n_pe, depths, registers=64, index_bits=4):
     return out
 
 
+@pytest.mark.parametrize("density", [0.0, 0.04, 0.5, 1.0])
+def test_pruned_codes_keep_what_magnitude_mask_keeps(density):
+    from compression.pruning import magnitude_mask
+
+    spec = get_network("alex-8").layers[0]
+    rng = np.random.default_rng(3)
+    weights = rng.integers(-40, 41, spec.matrix_shape).astype(np.float32) / 8  # many ties
+    expected = magnitude_mask(weights, density).astype(np.uint16)
+    np.testing.assert_array_equal(pruned_codes(spec, density, weights=weights), expected)
+
+
 @pytest.mark.parametrize("name", EIE_LAYERS)
 def test_eie_layers_within_5_percent_across_pe_counts_and_fifo_depths(name):
     spec = get_network(name).layers[0]
