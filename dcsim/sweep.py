@@ -166,11 +166,20 @@ TOTAL_COLUMNS: tuple[str, ...] = (
 
 def read_totals(parquet: Path, columns: Iterable[str] = TOTAL_COLUMNS) -> pd.DataFrame:
     """The total rows of a result table (one per point), with the given columns only."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    names = pq.read_schema(parquet).names
-    wanted = [c for c in dict.fromkeys(["row_type", *columns]) if c in names]
-    table = pq.read_table(parquet, columns=wanted, filters=[("row_type", "==", "total")])
+    with pq.ParquetFile(parquet) as table_file:
+        names = table_file.schema_arrow.names
+        wanted = [c for c in dict.fromkeys(["row_type", *columns]) if c in names]
+        groups = []  # row group by row group (one per work unit): memory for the totals only
+        for group in range(table_file.num_row_groups):
+            rows = table_file.read_row_group(group, columns=wanted)
+            groups.append(rows.filter(pc.equal(rows["row_type"], "total")))
+    if not groups:
+        return pq.read_table(parquet, columns=wanted).to_pandas().drop(columns=["row_type"])
+    table = pa.concat_tables(groups)
     return table.to_pandas().drop(columns=["row_type"]).reset_index(drop=True)
 
 
