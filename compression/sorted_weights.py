@@ -55,6 +55,7 @@ MAGNITUDE_BIN_SHIFT = 16
 MAGNITUDE_BINS = 1 << (31 - MAGNITUDE_BIN_SHIFT)
 FIRST_NONFINITE_BIN = 0x7F800000 >> MAGNITUDE_BIN_SHIFT
 RADIX_BITS = 16
+MASK_CHUNK = 1 << 22  # weights per step of `SortedWeights.mask` (16 MB of |w| at a time)
 
 
 @numba.njit(cache=True)
@@ -385,12 +386,19 @@ class SortedWeights:
         cutoff, negatives = _tie_scan(self.flat, threshold, kept_ties)
         return MagnitudeSelection(keep, threshold, int(cutoff), kept_ties, int(negatives))
 
-    def mask(self, selection: MagnitudeSelection) -> np.ndarray:
-        """bool mask of the weights' shape: `magnitude_mask(weights, density)`."""
-        magnitude = np.abs(self.flat)
-        mask = magnitude > selection.threshold
-        tied = np.flatnonzero(magnitude == selection.threshold)
-        mask[tied[tied <= selection.tie_cutoff]] = True
+    def mask(self, selection: MagnitudeSelection, chunk: int = MASK_CHUNK) -> np.ndarray:
+        """bool mask of the weights' shape: `magnitude_mask(weights, density)`, computed
+        `chunk` weights at a time (no full-size |w| copy: 411 MB less for a 103 M-weight
+        layer)."""
+        chunk = check_int("chunk", chunk, 1)
+        mask = np.empty(self.size, dtype=bool)
+        for start in range(0, self.size, chunk):
+            magnitude = np.abs(self.flat[start : start + chunk])
+            part = mask[start : start + magnitude.shape[0]]
+            np.greater(magnitude, selection.threshold, out=part)
+            if selection.tie_cutoff >= start:
+                tied = np.flatnonzero(magnitude == selection.threshold) + start
+                mask[tied[tied <= selection.tie_cutoff]] = True
         return mask.reshape(self.weights.shape)
 
     def sorted_survivors(self, selection: MagnitudeSelection) -> np.ndarray:

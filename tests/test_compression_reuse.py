@@ -150,6 +150,8 @@ def test_selection_is_magnitude_mask_and_survivors_come_sorted(case):
         selection = prepared.select(density)
         mask = magnitude_mask(weights, density)
         assert np.array_equal(prepared.mask(selection), mask)
+        for chunk in (1, 3, 64):  # computed a few weights at a time: ties across chunk edges
+            assert np.array_equal(prepared.mask(selection, chunk=chunk), mask)
         assert np.array_equal(mask, reference_mask(weights, density))
         assert selection.keep == kept_count(weights.size, density)
         kept = weights[mask]
