@@ -279,6 +279,7 @@ def run_sweep(
         raise ValueError(f"workers={workers!r} is invalid; allowed: an integer >= 1 or 'auto'")
     out_dir = Path(out_dir)
     unit_cache.enabled()  # a bad $DCSIM_UNIT_CACHE is refused before any work
+    unit_cache.new_run()
     config.check_size()  # refuses a config above its max_points before building any point
     check_sweep_inputs(probe_points(config), out_dir)
     created = _folders_to_create(out_dir)

@@ -50,19 +50,50 @@ def enabled() -> bool:
     return value == "1"
 
 
+# {string: its named-file digests} for the current run (`new_run` empties it): a data folder
+# of 50,000 images is listed once per run, not once per unit
+_RUN_DIGESTS: dict[str, dict[str, str]] = {}
+
+
+def new_run() -> None:
+    """Forget the file digests of an earlier run (files may have changed since)."""
+    _RUN_DIGESTS.clear()
+
+
+def _file_digests(strings) -> dict[str, str]:
+    from dcsim.content_keys import named_file_digests
+
+    out: dict[str, str] = {}
+    for text in strings:
+        if text not in _RUN_DIGESTS:
+            _RUN_DIGESTS[text] = named_file_digests(text)
+        out.update(_RUN_DIGESTS[text])
+    return out
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
 def unit_key(unit: WorkUnit) -> str:
     """The cache key of `unit`'s rows (module docstring)."""
-    from dcsim.content_keys import library_versions, named_file_digests, source_fingerprint
+    from dcsim.content_keys import library_versions, source_fingerprint
     from workloads.cache import cache_key
 
     first = unit.points[0].as_dict()  # one compression setting: its network entry is shared
-    accelerators = sorted({point.accelerator for point in unit.points})
+    accelerators = {point.accelerator for point in unit.points}
     return cache_key(
         "sweep-unit",
         {
             "unit": unit.unit_id,
             "code": source_fingerprint(),
-            "files": named_file_digests({"point": first, "accelerators": accelerators}),
+            "files": _file_digests(sorted(set(_strings(first)) | accelerators)),
             "libraries": library_versions(),
         },
     )

@@ -93,8 +93,10 @@ def test_the_key_covers_points_code_files_and_libraries(tmp_path, cache_on, monk
     assert unit_cache.unit_key(list(iter_units(_config(tmp_path)))[0]) == key  # stable
     recipe = tmp_path / "flat.toml"
     recipe.write_text(RECIPE.replace("0.3", "0.25"))  # edited in place: same path, new bytes
+    unit_cache.new_run()  # files are digested once per run
     assert unit_cache.unit_key(first) != key
     recipe.write_text(RECIPE)
+    unit_cache.new_run()
     assert unit_cache.unit_key(first) == key
     with monkeypatch.context() as patch:
         patch.setattr(content_keys, "source_fingerprint", lambda *a: "other code")
@@ -157,3 +159,14 @@ def test_the_switch_turns_the_cache_off_and_a_bad_value_is_one_line(
     assert main(["sweep", str(path), "--out", str(tmp_path / "cli"), "--quiet"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "DCSIM_UNIT_CACHE" in error and "Traceback" not in error
+
+
+def test_a_file_edited_between_runs_is_evaluated_again(tmp_path, cache_on, evaluations):
+    config = _config(tmp_path)
+    run_sweep(config, tmp_path / "first", progress=False)
+    count = len(evaluations)
+    (tmp_path / "flat.toml").write_text(RECIPE.replace("0.3", "0.25"))  # same path, new bytes
+    edited = run_sweep(config, tmp_path / "second", progress=False)
+    assert len(evaluations) == 2 * count  # nothing copied: the recipe's digest changed
+    totals = edited[edited["row_type"] == "total"]
+    assert (totals["weight_density"] < 0.3).all()
