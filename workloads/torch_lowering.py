@@ -2,7 +2,8 @@
 
 Part of `workloads` (DESIGN §8, "any model in"). `workloads.torch_tracing` traces the module
 with torch.fx and records every node's output shape for one input of `input_shape`; here each
-traced node becomes a graph op (`workloads.graph`):
+traced node becomes a graph op (`workloads.graph`), accumulated in a
+`workloads.torch_graph_builder.TorchGraphBuilder`:
 
 - `nn.Conv2d` (groups, depthwise and dilation included) → conv; `nn.Linear`, `F.linear` →
   fc; a conv/fc applied through `F.conv2d` / `F.linear` on the module's own parameters is
@@ -31,14 +32,13 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-from workloads.graph import GraphNode, NetworkGraph, fold_batchnorm, make_node
+from workloads.graph import NetworkGraph, fold_batchnorm, make_node
 from workloads.layer_spec import LayerSpec
+from workloads.torch_graph_builder import TorchGraphBuilder
 from workloads.torch_tracing import (
     LoweringError,
     is_tensor_node,
-    node_label,
     node_shape,
-    op_type,
     trace,
 )
 
@@ -85,95 +85,6 @@ def _pair(value) -> tuple[int, int]:
     return value if len(value) == 2 else (value[0], value[0])
 
 
-class _Builder:
-    """Accumulates graph nodes, layer specs and parameters while walking the fx graph."""
-
-    def __init__(self, where: str, modules: dict):
-        self.where = where
-        self.modules = modules
-        self.nodes: list[GraphNode] = []
-        self.specs: dict[str, LayerSpec] = {}
-        self.params: dict[str, np.ndarray] = {}
-        self.batchnorms: dict[str, tuple] = {}  # node name -> (scale, shift) arrays
-        self.names: dict[fx.Node, str] = {}  # fx node -> graph node name
-        self.used_modules: set[str] = set()
-
-    def fail(self, node: fx.Node, what: str) -> LoweringError:
-        return LoweringError(
-            f"{self.where}: node {node_label(node)!r} ({op_type(node, self.modules)}): {what}"
-        )
-
-    def tensor_inputs(self, node: fx.Node) -> list[fx.Node]:
-        flat: list = []
-        for arg in (*node.args, *node.kwargs.values()):
-            if isinstance(arg, list | tuple):
-                flat.extend(arg)
-            else:
-                flat.append(arg)
-        return [a for a in flat if isinstance(a, fx.Node) and a in self.names]
-
-    def add(self, node: fx.Node, op: str, inputs: list[fx.Node], **attrs) -> str:
-        name = str(node.target) if node.op == "call_module" else node.name
-        taken = {n.name for n in self.nodes}
-        base, count = name, 1
-        while name in taken:  # a module called more than once (e.g. a block's shared ReLU)
-            count += 1
-            name = f"{base}:{count}"
-        self.nodes.append(
-            make_node(
-                name,
-                op,
-                [self.names[i] for i in inputs],
-                node_shape(node)[1:],
-                op_type(node, self.modules),
-                **attrs,
-            )
-        )
-        self.names[node] = name
-        return name
-
-    def weight_layer(self, node, name, x, weight, bias, kind, **conv) -> None:
-        if name in self.specs:
-            raise self.fail(node, f"weights {name!r} are used twice; allowed: each layer once")
-        in_shape, out_shape = node_shape(x)[1:], node_shape(node)[1:]
-        weight = weight.detach().to(torch.float32).cpu().numpy()
-        if kind == "conv":
-            if len(in_shape) != 3:
-                raise self.fail(node, f"input of shape {in_shape}; allowed: (C, H, W)")
-            spec = LayerSpec(
-                name=name,
-                kind="conv",
-                in_channels=in_shape[0],
-                out_channels=out_shape[0],
-                kernel=tuple(weight.shape[2:]),
-                stride=conv["stride"],
-                padding=conv["padding"],
-                groups=conv["groups"],
-                input_hw=tuple(in_shape[1:]),
-                dilation=conv["dilation"],
-            )
-        else:
-            if len(in_shape) != 1:
-                raise self.fail(
-                    node, f"a linear layer over a tensor of shape {in_shape}; allowed: (features,)"
-                )
-            spec = LayerSpec(
-                name=name, kind="fc", in_channels=in_shape[0], out_channels=out_shape[0]
-            )
-        if tuple(spec.output_shape) != tuple(out_shape):
-            raise self.fail(
-                node, f"output {out_shape} differs from the layer's {spec.output_shape}"
-            )
-        self.specs[name] = spec
-        self.params[f"{name}.weight"] = weight.reshape(spec.weight_shape)
-        if bias is not None:
-            self.params[f"{name}.bias"] = bias.detach().to(torch.float32).cpu().numpy()
-        self.nodes.append(
-            make_node(name, kind, [self.names[x]], out_shape, op_type(node, self.modules))
-        )
-        self.names[node] = name
-
-
 def _batchnorm_affine(module: nn.Module, where: str) -> tuple[np.ndarray, np.ndarray]:
     if module.running_mean is None or module.running_var is None:
         raise LoweringError(
@@ -191,13 +102,13 @@ def _batchnorm_affine(module: nn.Module, where: str) -> tuple[np.ndarray, np.nda
     return scale.numpy(), shift.numpy()
 
 
-def _constant(node: fx.Node, b: _Builder) -> float | None:
+def _constant(node: fx.Node, b: TorchGraphBuilder) -> float | None:
     """The scalar operand of a binary op, if exactly one operand is a number."""
     numbers = [a for a in node.args if isinstance(a, int | float) and not isinstance(a, bool)]
     return float(numbers[0]) if len(numbers) == 1 else None
 
 
-def _lower_node(node: fx.Node, b: _Builder, params: dict) -> None:
+def _lower_node(node: fx.Node, b: TorchGraphBuilder, params: dict) -> None:
     modules, target = b.modules, node.target
     ins = b.tensor_inputs(node)
     if node.op == "call_module":
@@ -429,7 +340,7 @@ def _lower_node(node: fx.Node, b: _Builder, params: dict) -> None:
     raise b.fail(node, "unsupported op")  # pragma: no cover - placeholder/output handled
 
 
-def _channel_axis(node: fx.Node, b: _Builder, dim) -> int:
+def _channel_axis(node: fx.Node, b: TorchGraphBuilder, dim) -> int:
     """A torch dim of a batched tensor as a per-inference axis (0 = channels)."""
     rank = len(node_shape(node))
     if dim is None or not isinstance(dim, int):
@@ -440,13 +351,13 @@ def _channel_axis(node: fx.Node, b: _Builder, dim) -> int:
     return dim - 1
 
 
-def _reshape(node: fx.Node, b: _Builder, ins: list) -> None:
+def _reshape(node: fx.Node, b: TorchGraphBuilder, ins: list) -> None:
     if node_shape(node)[0] != node_shape(ins[0])[0]:
         raise b.fail(node, "a reshape that mixes the batch dimension; allowed: keep dim 0")
     b.add(node, "reshape", ins[:1])
 
 
-def _mean(node: fx.Node, b: _Builder, ins: list) -> None:
+def _mean(node: fx.Node, b: TorchGraphBuilder, ins: list) -> None:
     dims = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
     dims = (dims,) if isinstance(dims, int) else tuple(dims or ())
     rank = len(node_shape(ins[0]))
@@ -474,7 +385,7 @@ def _mean(node: fx.Node, b: _Builder, ins: list) -> None:
         b.names[node] = pooled
 
 
-def _functional_pool(node: fx.Node, b: _Builder, ins: list) -> None:
+def _functional_pool(node: fx.Node, b: TorchGraphBuilder, ins: list) -> None:
     is_max = node.target is F.max_pool2d
     names = ["kernel_size", "stride", "padding", "dilation" if is_max else "ceil_mode"]
     names += ["ceil_mode"] if is_max else ["count_include_pad", "divisor_override"]
@@ -494,7 +405,7 @@ def _functional_pool(node: fx.Node, b: _Builder, ins: list) -> None:
         b.add(node, "avgpool", ins[:1], **attrs)
 
 
-def _binary(node: fx.Node, b: _Builder, ins: list, target) -> None:
+def _binary(node: fx.Node, b: TorchGraphBuilder, ins: list, target) -> None:
     constant = _constant(node, b)
     is_add = target in _ADD or target in (operator.sub, torch.sub)
     if target in (operator.sub, torch.sub):
@@ -525,7 +436,7 @@ def lower_module(
         traced = trace(module, tuple(input_shape), where)
         modules = dict(traced.named_modules())
         params = {**dict(traced.named_parameters()), **dict(traced.named_buffers())}
-        b = _Builder(where, modules)
+        b = TorchGraphBuilder(where, modules)
         output = None
         for node in traced.graph.nodes:
             if node.op == "placeholder":
