@@ -2,7 +2,7 @@
 
 Part of `workloads` (DESIGN §8, "any model in"), between `workloads.torch_tracing` (the traced
 fx graph, every node's output shape) and `workloads.torch_lowering` (the walk over that graph).
-`workloads.torch_lowering` turns each traced node into graph ops through a
+`workloads.torch_node_lowering` turns each traced node into graph ops through a
 `TorchGraphBuilder`: `add` appends a graph op (`workloads.graph`) named after its module path
 or fx node name (`name:2`, `name:3`, ... for a module called again); `weight_layer` appends a
 conv or fc with its `LayerSpec` and its weights (float32) as parameters; `fail` makes the
