@@ -1,8 +1,9 @@
 """The catalogue data of the result table's columns: unit, meaning, kind, format, label.
 
 Place in the flow: part of ``reports`` (see :mod:`reports.columns`, which describes any
-column — static or dynamic — and builds headers from this data). Imports nothing else but
-:mod:`reports.area_columns` (the area and efficiency columns' data).
+column — static or dynamic — and builds headers from this data). Imports nothing else but the
+data of two column groups kept in their own modules: :mod:`reports.memory_columns` (storage,
+DRAM traffic, on-chip fit, codebook) and :mod:`reports.area_columns` (area and efficiency).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reports.area_columns import AREA_COLUMNS
+from reports.memory_columns import MEMORY_COLUMNS
 
 #: Units that say "no physical unit": the header shows no parentheses for them.
 NO_UNIT = ("text", "true/false", "JSON", "identifier")
@@ -51,15 +53,6 @@ def _text(name: str, meaning: str, label: str = "") -> ColumnInfo:
 def _flag(name: str, meaning: str, label: str = "") -> ColumnInfo:
     return ColumnInfo(name, "true/false", meaning, "bool", "General", label)
 
-
-def _bytes(name: str, meaning: str, label: str = "") -> ColumnInfo:
-    return ColumnInfo(name, "bytes", meaning, "int", FORMAT_INT, label)
-
-
-_FIT_RULE = (
-    "Rule (simulator.memory_fit): a memory overflows when need > capacity; the point fits on "
-    "chip when none does."
-)
 
 _CATALOGUE: list[ColumnInfo] = [
     # identity
@@ -327,147 +320,8 @@ _CATALOGUE: list[ColumnInfo] = [
         FORMAT_FLOAT6,
         "energy",
     ),
-    # storage and on-chip fit
-    _bytes(
-        "model_bytes",
-        "Weights in the accelerator's on-chip format: sparse-matrix SRAM "
-        "words (entries and fillers packed in whole words, all PEs) + column pointers (all "
-        "PEs); total: the sum over layers. Not the container file (container_bytes).",
-        "model size on chip",
-    ),
-    _bytes(
-        "container_bytes",
-        "Size of the Huffman-coded .dcz container (P+Q+H accounting): "
-        "what the model takes in storage, not on chip.",
-        "container size",
-    ),
-    _bytes("dense_bytes", "Dense 32-bit size of the weights.", "dense size"),
-    _c(
-        "compression_ratio",
-        "×",
-        "dense_bytes / container_bytes (Deep Compression's compression rate).",
-        "float",
-        "0.00",
-        "compression ratio",
-    ),
-    _bytes(
-        "weight_dram_bytes",
-        "Weight bytes streamed from DRAM every frame: the part of "
-        "model_bytes that does not fit in what is left of the sparse-matrix and pointer SRAM "
-        "(layers placed in network order).",
-        "weights from DRAM",
-    ),
-    _bytes(
-        "activation_dram_bytes",
-        "Feature-map bytes moved to/from DRAM every frame: the "
-        "excess of the input and of the output over their half of the activation storage.",
-        "activations to/from DRAM",
-    ),
-    _bytes(
-        "onchip_bytes",
-        "Weight SRAM capacity of the accelerator: sparse-matrix SRAM + "
-        "pointer SRAM, all PEs (compare with model_bytes; the activation storage is separate: "
-        "activation_capacity_bytes).",
-        "weight SRAM capacity",
-    ),
-    _bytes(
-        "sparse_sram_need_bytes",
-        "Sparse-matrix SRAM the weights need: entries (fillers "
-        "included) packed in whole words, all PEs; total: the sum over layers (all stay "
-        "resident). " + _FIT_RULE,
-        "sparse-matrix SRAM need",
-    ),
-    _bytes(
-        "sparse_sram_capacity_bytes",
-        "Sparse-matrix SRAM capacity: per-PE capacity × PEs.",
-        "sparse-matrix SRAM capacity",
-    ),
-    _bytes(
-        "pointer_sram_need_bytes",
-        "Pointer SRAM the weights need: (batches × groups × "
-        "columns + 1) column pointers per PE × pointer bits, all PEs; total: the sum over "
-        "layers. " + _FIT_RULE,
-        "pointer SRAM need",
-    ),
-    _bytes(
-        "pointer_sram_capacity_bytes",
-        "Pointer SRAM capacity: per-PE capacity × PEs.",
-        "pointer SRAM capacity",
-    ),
-    _bytes(
-        "activation_need_bytes",
-        "Activation storage a layer needs: 2 × its larger feature "
-        "map (half holds the input, half the output); total: the max over layers (reused "
-        "layer by layer). " + _FIT_RULE,
-        "activation storage need",
-    ),
-    _bytes(
-        "activation_capacity_bytes",
-        "Activation storage capacity: (2 × destination "
-        "registers × activation bits / 8 + activation SRAM) per PE × PEs.",
-        "activation storage capacity",
-    ),
-    _text(
-        "overflow",
-        'The on-chip memories that overflow ("sparse-matrix SRAM", "pointer '
-        'SRAM", "activation storage", "; "-joined; "" when all fit). Layer rows: the memories '
-        "this layer spills from.",
-    ),
-    _flag(
-        "fits_onchip",
-        "True when no on-chip memory overflows (sparse-matrix SRAM, pointer "
-        "SRAM and activation storage each hold their need). Layer rows: the layer's weights "
-        "are all on chip and its feature maps fit.",
-        "fits on chip",
-    ),
-    _text(
-        "binding_memory",
-        "The memory with the largest need / capacity (total rows): the one "
-        'that overflows first as the model grows, or by most once it does; "" on layer '
-        "rows.",
-        "binding memory",
-    ),
-    _c(
-        "binding_utilization",
-        "fraction",
-        "need / capacity of the binding memory (> 1: it overflows; NaN on layer rows).",
-        "fraction",
-        FORMAT_PERCENT,
-        "binding memory utilization",
-    ),
-    _c(
-        "codebook_need_entries",
-        "entries",
-        "Codebook entries the weight bits need: 2^b (total: the widest layer's).",
-        "int",
-        FORMAT_INT,
-        "codebook need",
-    ),
-    _c(
-        "codebook_capacity_entries",
-        "entries",
-        "Codebook entries of the accelerator spec.",
-        "int",
-        FORMAT_INT,
-        "codebook capacity",
-    ),
-    _c(
-        "codebook_entries",
-        "entries",
-        "Codebook the point was simulated with: the spec's, "
-        "enlarged to the widest layer's 2^b when that is larger (its decode energy is charged "
-        "for this size).",
-        "int",
-        FORMAT_INT,
-        "codebook simulated",
-    ),
-    _flag(
-        "codebook_fits",
-        "True when 2^b ≤ the spec's codebook entries (total: every layer). "
-        "False: the point needs a larger codebook than the spec has; it was simulated with "
-        "codebook_entries entries.",
-        "codebook fits",
-    ),
+    # storage, DRAM traffic, on-chip fit and codebook (reports.memory_columns)
+    *(ColumnInfo(*entry) for entry in MEMORY_COLUMNS),
     # accuracy and status (totals only)
     _c(
         "top1",
