@@ -169,8 +169,7 @@ def _cached_examples(label: str, settings: pd.DataFrame, by_id: dict) -> list[di
     JSON, which reads back exactly what it wrote: a cached entry equals a recomputed one)."""
     import json
 
-    from workloads.atomic_file import atomic_path
-    from workloads.cache import cache_dir
+    from workloads.cache import cache_dir, keep_file
 
     path = cache_dir() / "retrieval" / f"{examples_key(label, settings, by_id)}.json"
     try:
@@ -180,12 +179,7 @@ def _cached_examples(label: str, settings: pd.DataFrame, by_id: dict) -> list[di
     except (OSError, ValueError):
         pass  # missing or damaged: recompute (and overwrite)
     examples = _network_examples(label, settings, by_id)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as temp:
-            temp.write_text(json.dumps(examples), encoding="utf-8")
-    except OSError:
-        pass  # a read-only cache: the entries are still correct, only not kept
+    keep_file(path, lambda temp: temp.write_text(json.dumps(examples), encoding="utf-8"))
     return examples
 
 

@@ -80,12 +80,7 @@ def cycle_total(point: DesignPoint) -> dict:
     if total["status"] != "ok":
         return {"status": str(total["status"])}
     entry = {"status": "ok", **{name: float(total[name]) for name in CYCLE_FIELDS}}
-    from workloads.atomic_file import atomic_path
+    from workloads.cache import keep_file
 
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as temp:
-            temp.write_text(json.dumps(entry), encoding="utf-8")
-    except OSError:
-        pass  # a read-only cache: the rerun is still correct, only not kept
+    keep_file(path, lambda temp: temp.write_text(json.dumps(entry), encoding="utf-8"))
     return entry

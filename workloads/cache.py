@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,19 @@ def load_entry(kind: str, key: str) -> Any | None:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception:  # a damaged entry is recomputed, never trusted
         return None
+
+
+def keep_file(path: Path, write: Callable[[Path], None]) -> bool:
+    """Write the cache file `path` through `write(temporary path)` (its folder created, then an
+    atomic replace). False when the cache cannot be written (read-only, full): what was
+    computed is still correct, only not kept."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as temp:
+            write(temp)
+    except OSError:
+        return False
+    return True
 
 
 def store_entry(kind: str, key: str, obj: Any) -> Path:
