@@ -53,15 +53,16 @@ def source_fingerprint(packages: tuple[str, ...] = ALL_PACKAGES) -> str:
     return digest.hexdigest()[:20]
 
 
-def _strings(value) -> Iterator[str]:
+def strings_in(value) -> Iterator[str]:
+    """Every string in a (nested) mapping, list or tuple, in order."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _strings(item)
+            yield from strings_in(item)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _strings(item)
+            yield from strings_in(item)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -90,7 +91,7 @@ def named_file_digests(values) -> dict[str, str]:
     """{string: digest} for the strings in `values` that name an existing file or folder
     (module docstring); strings naming nothing are left out."""
     out: dict[str, str] = {}
-    for text in dict.fromkeys(_strings(values)):
+    for text in dict.fromkeys(strings_in(values)):
         if not text or "\n" in text or len(text) > 4096:
             continue
         candidates = [text]

@@ -71,19 +71,9 @@ def _file_digests(strings) -> dict[str, str]:
     return out
 
 
-def _strings(value) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for item in value.values() for s in _strings(item)]
-    if isinstance(value, list | tuple):
-        return [s for item in value for s in _strings(item)]
-    return []
-
-
 def unit_key(unit: WorkUnit) -> str:
     """The cache key of `unit`'s rows (module docstring)."""
-    from dcsim.content_keys import library_versions, source_fingerprint
+    from dcsim.content_keys import library_versions, source_fingerprint, strings_in
     from workloads.cache import cache_key
 
     first = unit.points[0].as_dict()  # one compression setting: its network entry is shared
@@ -93,7 +83,7 @@ def unit_key(unit: WorkUnit) -> str:
         {
             "unit": unit.unit_id,
             "code": source_fingerprint(),
-            "files": _file_digests(sorted(set(_strings(first)) | accelerators)),
+            "files": _file_digests(sorted(set(strings_in(first)) | accelerators)),
             "libraries": library_versions(),
         },
     )
@@ -137,12 +127,6 @@ def keep(unit: WorkUnit, stored: Path) -> None:
     """Cache the store's file `stored` of `unit` when all its points succeeded."""
     if not _holds(stored, unit):
         return
-    from workloads.atomic_file import atomic_path
+    from workloads.cache import keep_file
 
-    path = _path(unit_key(unit))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as temp:
-            shutil.copyfile(stored, temp)
-    except OSError:
-        pass  # a read-only or full cache: the run is still correct, only not kept
+    keep_file(_path(unit_key(unit)), lambda temp: shutil.copyfile(stored, temp))
