@@ -11,6 +11,7 @@ import os
 
 import pandas as pd
 import pytest
+from tiny_sweeps import FLAT_RECIPE, flat_recipe_sweep
 
 import dcsim.point_evaluation as point_evaluation
 from dcsim import content_keys, output_digest, retrieval_examples
@@ -18,29 +19,11 @@ from dcsim.config import parse_config
 from dcsim.sweep import OUTPUT_FILES, run_sweep
 from dcsim.verification_cache import rerun_key
 
-RECIPE = 'name = "flat"\ndensity = 0.3\nweight_bits = 4\n'
 OUTPUTS = ("run.json", *OUTPUT_FILES)
 
 
 def _config(tmp_path, **extra):
-    recipe = tmp_path / "flat.toml"
-    if not recipe.exists():
-        recipe.write_text(RECIPE)
-    data = {
-        "networks": [{"network": "lenet-300-100"}],
-        "grid": {
-            "n_pe": [2, 8],
-            "density_profile": str(recipe),
-            "fc_bits": [4, 2],
-            "fifo_depth": [1, 4, 16],
-            "accelerator": "eie",
-        },
-        "sim_model": "analytical",
-        "seed": 4242,
-        "verify": 3,
-        **extra,
-    }
-    return parse_config(data)
+    return flat_recipe_sweep(tmp_path, **{"seed": 4242, "verify": 3, **extra})
 
 
 @pytest.fixture
@@ -114,10 +97,10 @@ def test_rerun_key_covers_the_point_its_files_and_the_code(tmp_path, monkeypatch
     key = rerun_key(point)
     assert rerun_key(point) == key
     recipe = tmp_path / "flat.toml"
-    recipe.write_text(RECIPE.replace("0.3", "0.31"))  # the same path, edited
+    recipe.write_text(FLAT_RECIPE.replace("0.3", "0.31"))  # the same path, edited
     os.utime(recipe, ns=(1, 1))
     assert rerun_key(point) != key
-    recipe.write_text(RECIPE)
+    recipe.write_text(FLAT_RECIPE)
     monkeypatch.setattr(content_keys, "source_fingerprint", lambda *a: "other code")
     assert rerun_key(point) != key
 

@@ -7,35 +7,18 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from tiny_sweeps import FLAT_RECIPE, flat_recipe_sweep
 
 import dcsim.unit_executors as executors
 from dcsim import content_keys, unit_cache
 from dcsim.cli import main
-from dcsim.config import parse_config
 from dcsim.result_store import ResultStore
 from dcsim.sweep import run_sweep
 from dcsim.work_units import iter_units
 
-RECIPE = 'name = "flat"\ndensity = 0.3\nweight_bits = 4\n'
-
 
 def _config(tmp_path, **grid):
-    recipe = tmp_path / "flat.toml"
-    if not recipe.exists():
-        recipe.write_text(RECIPE)
-    data = {
-        "networks": [{"network": "lenet-300-100"}],
-        "grid": {
-            "n_pe": [2, 8],
-            "density_profile": str(recipe),
-            "fc_bits": [4, 2],
-            "fifo_depth": [1, 4],
-            "accelerator": "eie",
-            **grid,
-        },
-        "sim_model": "analytical",
-    }
-    return parse_config(data)
+    return flat_recipe_sweep(tmp_path, grid={"fifo_depth": [1, 4], **grid})
 
 
 @pytest.fixture
@@ -92,10 +75,10 @@ def test_the_key_covers_points_code_files_and_libraries(tmp_path, cache_on, monk
     assert unit_cache.unit_key(second) != key
     assert unit_cache.unit_key(list(iter_units(_config(tmp_path)))[0]) == key  # stable
     recipe = tmp_path / "flat.toml"
-    recipe.write_text(RECIPE.replace("0.3", "0.25"))  # edited in place: same path, new bytes
+    recipe.write_text(FLAT_RECIPE.replace("0.3", "0.25"))  # edited in place: same path, new bytes
     unit_cache.new_run()  # files are digested once per run
     assert unit_cache.unit_key(first) != key
-    recipe.write_text(RECIPE)
+    recipe.write_text(FLAT_RECIPE)
     unit_cache.new_run()
     assert unit_cache.unit_key(first) == key
     with monkeypatch.context() as patch:
@@ -165,7 +148,7 @@ def test_a_file_edited_between_runs_is_evaluated_again(tmp_path, cache_on, evalu
     config = _config(tmp_path)
     run_sweep(config, tmp_path / "first", progress=False)
     count = len(evaluations)
-    (tmp_path / "flat.toml").write_text(RECIPE.replace("0.3", "0.25"))  # same path, new bytes
+    (tmp_path / "flat.toml").write_text(FLAT_RECIPE.replace("0.3", "0.25"))  # same path, new bytes
     edited = run_sweep(config, tmp_path / "second", progress=False)
     assert len(evaluations) == 2 * count  # nothing copied: the recipe's digest changed
     totals = edited[edited["row_type"] == "total"]
