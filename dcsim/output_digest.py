@@ -55,6 +55,7 @@ def inputs_digest(config, unit_paths: Iterable[Path], verification: list[dict]) 
             "files": named_file_digests(config_data),
             "libraries": library_versions(),
         },
+        torch_kernels=False,  # outputs are written from the unit files, by no torch operation
     )
 
 

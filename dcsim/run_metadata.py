@@ -113,13 +113,15 @@ def build_meta(config: SweepConfig, totals: pd.DataFrame, *, verification: list[
 
 def sensitivity_entries(config: SweepConfig) -> list[dict]:
     """run.json's `sensitivity` (module docstring)."""
-    from dcsim.sensitivity import auto_profile_loss, entry_sensitivity
+    from dcsim.auto_profile_name import auto_profile_loss
     from dcsim.trained_entries import trains
 
     profiles = {p.density_profile for p in config.iter_design_points() if trains(p.network)}
     auto = {auto_profile_loss(p) for p in profiles} - {None}
     if not (config.accuracy.get("sensitivity") or auto):
         return []
+    from dcsim.sensitivity import entry_sensitivity  # torch: only when there is something to do
+
     losses = tuple(sorted({*SENSITIVITY_LOSSES_POINTS, *auto}))
     entries = [entry for entry in config.networks if trains(entry)]
     return [entry_sensitivity(entry, config.seed, losses).as_dict() for entry in entries]

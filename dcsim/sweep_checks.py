@@ -52,7 +52,6 @@ def _check_recipes(points: list[DesignPoint]) -> None:
     from dcsim.compression_setting import point_recipe
     from dcsim.point_evaluation import entry_network
     from dcsim.trained_entries import trains
-    from dcsim.trained_models import network_of
 
     smallest: dict[tuple, DesignPoint] = {}
     for point in points:
@@ -71,11 +70,12 @@ def _check_recipes(points: list[DesignPoint]) -> None:
             continue  # its densities come from the measured sensitivity: every layer has one
         recipe = point_recipe(point)
         try:
-            layers_of = (
-                network_of(point)
-                if trains(entry)
-                else entry_network(entry.network, entry.input_shape, entry.weights)
-            )
+            if trains(entry):
+                from dcsim.trained_models import network_of  # torch: only for trained networks
+
+                layers_of = network_of(point)
+            else:
+                layers_of = entry_network(entry.network, entry.input_shape, entry.weights)
             recipe.layer_recipes(layers_of)
         except ValueError as error:
             raise ValueError(

@@ -11,13 +11,14 @@ and the libraries — the same inputs the cycle-model rerun cache uses
 with the same key copies it into its store instead of evaluating it (`fetch`).
 
 The key (`workloads.cache.cache_key`, which adds the torch version and the CPU kernels torch
-runs) holds the unit's id (a hash of its points' ids, in order), the source fingerprint of
-every dcsim package, the digests of the files its points name (the network source, weights,
-data folder, recipe or density profile, accelerator file) and the library versions
-(`dcsim.content_keys`). A cached file is used only when it reads back whole, every point holds
-status "ok" and its points are the unit's, in the unit's order; otherwise it is ignored (and
-overwritten by the next evaluation). Writing goes through a temporary file and `os.replace`,
-so a killed run leaves no half file. A read-only or full cache only costs the speed-up.
+runs when the unit runs torch operations, `dcsim.point_evaluation.runs_torch`) holds the unit's
+id (a hash of its points' ids, in order), the source fingerprint of every dcsim package, the
+digests of the files its points name (the network source, weights, data folder, recipe or
+density profile, accelerator file) and the library versions (`dcsim.content_keys`). A cached
+file is used only when it reads back whole, every point holds status "ok" and its points are
+the unit's, in the unit's order; otherwise it is ignored (and overwritten by the next
+evaluation). Writing goes through a temporary file and `os.replace`, so a killed run leaves no
+half file. A read-only or full cache only costs the speed-up.
 
 `DCSIM_UNIT_CACHE=0` turns the cache off (nothing read, nothing kept: to time an evaluation, or
 to keep a huge sweep's rows out of the cache folder); `dcsim sweep --fresh` recomputes every
@@ -74,6 +75,7 @@ def _file_digests(strings) -> dict[str, str]:
 def unit_key(unit: WorkUnit) -> str:
     """The cache key of `unit`'s rows (module docstring)."""
     from dcsim.content_keys import library_versions, source_fingerprint, strings_in
+    from dcsim.point_evaluation import runs_torch
     from workloads.cache import cache_key
 
     first = unit.points[0].as_dict()  # one compression setting: its network entry is shared
@@ -86,6 +88,7 @@ def unit_key(unit: WorkUnit) -> str:
             "files": _file_digests(sorted(set(strings_in(first)) | accelerators)),
             "libraries": library_versions(),
         },
+        torch_kernels=runs_torch(unit.points[0].network),
     )
 
 

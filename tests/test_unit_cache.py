@@ -153,3 +153,43 @@ def test_a_file_edited_between_runs_is_evaluated_again(tmp_path, cache_on, evalu
     assert len(evaluations) == 2 * count  # nothing copied: the recipe's digest changed
     totals = edited[edited["row_type"] == "total"]
     assert (totals["weight_density"] < 0.3).all()
+
+
+_TORCH_FREE_SWEEP = """
+import sys
+from tiny_sweeps import flat_recipe_sweep
+from pathlib import Path
+from dcsim.sweep import run_sweep
+
+folder = Path(sys.argv[1])
+run_sweep(flat_recipe_sweep(folder), folder / "out", workers=1, progress=False, load_results=False)
+assert (folder / "out" / "report.html").is_file()
+print("torch imported:", "torch" in sys.modules)
+"""
+
+
+def test_a_synthetic_analytical_sweep_never_imports_torch(tmp_path, cache_on):
+    """Nothing of such a sweep runs a torch operation: neither its unit keys (no torch version
+    or CPU kernels in them), its checks, its outputs' digest nor its report import torch,
+    which would cost 1.5 s of a run of a few seconds."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from workloads.cache import cache_key
+
+    assert cache_key("k", {"a": 1}, torch_kernels=False) != cache_key("k", {"a": 1})
+    tests = Path(__file__).parent
+    env = {**os.environ, "PYTHONPATH": str(tests)}
+    done = subprocess.run(
+        [sys.executable, "-c", _TORCH_FREE_SWEEP, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("torch imported: False")
+    assert _cached_files(cache_on)  # the units were kept, under keys made without torch

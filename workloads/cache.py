@@ -11,7 +11,9 @@ whitespace) of *everything* that affects the artefact — the caller passes the 
 (network, classes, resolution, seed, epochs, learning rates, schedule, recipe contents, the
 parent artefact's key, the digest of the data …); `CACHE_FORMAT_VERSION`, the training code
 version, the torch version and the CPU instruction set torch uses are added here, so a new
-torch, a changed training loop or another kind of CPU never reuses stale weights.
+torch, a changed training loop or another kind of CPU never reuses stale weights. An entry that
+no torch operation computes (`torch_kernels=False`: an analytical unit of synthetic weights,
+a sweep's outputs) leaves the last two out, and making its key does not import torch (1.5 s).
 
 Writes are atomic (a temporary file in the same folder, then `os.replace`), so an interrupted
 run never leaves a half-written entry; entries are read with `torch.load(weights_only=True)`
@@ -27,8 +29,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import torch
 
 from workloads.atomic_file import atomic_path
 
@@ -72,21 +72,28 @@ def cpu_kernels() -> str:
     limit when one is set). Kernels for different instruction sets sum in different orders:
     the digits AlexNet trained with AVX2 kernels reaches 98.00 % top-1 and with AVX512 kernels
     97.11 %, so a cache shared between machines must not hand one's weights to the other."""
+    import torch
+
     capability = torch.backends.cpu.get_cpu_capability()
     limit = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
     return f"{capability}/onednn<={limit.upper()}" if limit else capability
 
 
-def cache_key(kind: str, settings: dict[str, Any]) -> str:
-    """A stable hex key for an artefact of `kind` made with `settings`."""
+def cache_key(kind: str, settings: dict[str, Any], *, torch_kernels: bool = True) -> str:
+    """A stable hex key for an artefact of `kind` made with `settings`; with the torch version
+    and `cpu_kernels()` unless `torch_kernels` is False (an artefact no torch operation
+    computes; module docstring)."""
     payload = {
         "kind": kind,
         "settings": _canonical(settings),
         "cache_format": CACHE_FORMAT_VERSION,
         "training_code": TRAINING_CODE_VERSION,
-        "torch": torch.__version__.split("+")[0],
-        "cpu_kernels": cpu_kernels(),
     }
+    if torch_kernels:
+        import torch
+
+        payload["torch"] = torch.__version__.split("+")[0]
+        payload["cpu_kernels"] = cpu_kernels()
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -103,6 +110,8 @@ def load_entry(kind: str, key: str) -> Any | None:
     path = cache_path(kind, key)
     if not path.is_file():
         return None
+    import torch
+
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception:  # a damaged entry is recomputed, never trusted
@@ -126,6 +135,8 @@ def store_entry(kind: str, key: str, obj: Any) -> Path:
     """Write `obj` atomically (temp file + os.replace) and return its path."""
     path = cache_path(kind, key)
     path.parent.mkdir(parents=True, exist_ok=True)
+    import torch
+
     with atomic_path(path) as temp:
         torch.save(obj, temp)
     return path
