@@ -361,12 +361,18 @@ def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers) ->
         from dcsim.local_workers import auto_workers
 
         workers = auto_workers(len(plan.todo))
-    # the report's validation rows (cached per code version) before the units, not after: the
-    # EIE benchmark layers draw a 103 M-weight layer (VGG-6), which next to a unit's network
-    # would nearly double the run's peak memory
-    from dcsim.validation_rows import validation_rows
+    # the report's validation rows (cached per code version): on local worker processes one
+    # worker computes them while the others start on the units; otherwise before the units,
+    # not after them: the EIE benchmark layers draw a 103 M-weight layer (VGG-6), which next to
+    # a unit's network in one process would nearly double that process's peak memory
+    from dcsim import validation_rows as validation
 
-    validation_rows()
+    side_job = None
+    if client is None and workers > 1 and validation.cached_validation_rows() is None:
+        side_job = validation.compute_validation_rows
+        feedback.note("validation rows for the report: computed on a worker beside the units")
+    else:
+        validation.validation_rows()
     prepare_points(list(plan.to_train.values()))
     todo = plan.points_todo
     with feedback.counter(
@@ -384,6 +390,6 @@ def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers) ->
         if client is not None:
             run_dask(units, client, on_done)
         elif workers > 1:
-            run_processes(units, workers, on_done)
+            run_processes(units, workers, on_done, side_job, validation.keep_validation_rows)
         else:
             run_serial(units, on_done)

@@ -86,9 +86,19 @@ def run_serial(units: Iterable[WorkUnit], on_done: Callable) -> None:
         on_done(unit, unit_parquet(unit))
 
 
-def run_processes(units: Iterable[WorkUnit], workers: int, on_done: Callable) -> None:
+def run_processes(
+    units: Iterable[WorkUnit],
+    workers: int,
+    on_done: Callable,
+    side_job: Callable[[], object] | None = None,
+    on_side_done: Callable[[object], None] | None = None,
+) -> None:
     """`workers` spawned processes, each its own one-process pool, so a unit goes to the worker
-    `UnitQueue` picks (units sharing a pruned structure to the same process)."""
+    `UnitQueue` picks (units sharing a pruned structure to the same process).
+
+    `side_job` (a picklable function of no argument), when given, runs first on the last
+    worker while the others start on the units, and `on_side_done` gets its result; that
+    worker takes units once it is done (a sweep computes its report's validation rows so)."""
     context = multiprocessing.get_context("spawn")
     queue = UnitQueue(units)
     with contextlib.ExitStack() as stack:
@@ -110,14 +120,24 @@ def run_processes(units: Iterable[WorkUnit], workers: int, on_done: Callable) ->
             if unit is not None:
                 pending[pools[worker].submit(unit_parquet, unit)] = (worker, unit)
 
+        unit_workers = list(range(workers))
+        if side_job is not None:
+            pending[pools[-1].submit(side_job)] = (workers - 1, None)
+            unit_workers.pop()
         for _ in range(UNITS_IN_FLIGHT_PER_WORKER):
-            for worker in range(workers):
+            for worker in unit_workers:
                 submit_next(worker)
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     worker, unit = pending.pop(future)
+                    if unit is None:  # the side job: its worker joins the units
+                        if on_side_done is not None:
+                            on_side_done(future.result())
+                        for _ in range(UNITS_IN_FLIGHT_PER_WORKER):
+                            submit_next(worker)
+                        continue
                     on_done(unit, future.result())
                     submit_next(worker)
         except BaseException:

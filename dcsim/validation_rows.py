@@ -21,32 +21,54 @@ def code_fingerprint() -> str:
     return source_fingerprint(CODE_PACKAGES)
 
 
-def validation_rows(seed: int = 0) -> list[dict]:
-    """The simulator checks' rows (NaN as None), computed once per code version and seed.
-
-    Always `simulator.validation.SIMULATOR_CHECKS`, whatever else happens to be registered in
-    this process: the accuracy-trend checks train networks for minutes and belong to
-    `dcsim validate`."""
+def _path(seed: int):
     from workloads.cache import cache_dir
 
-    path = cache_dir() / "validation" / f"{code_fingerprint()}-{seed}.json"
+    return cache_dir() / "validation" / f"{code_fingerprint()}-{seed}.json"
+
+
+def cached_validation_rows(seed: int = 0) -> list[dict] | None:
+    """The rows of this code version and seed from the cache; None when absent or damaged."""
+    path = _path(seed)
     if path.is_file():
         try:
             return json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             pass  # damaged cache entry: recompute and overwrite
+    return None
+
+
+def compute_validation_rows(seed: int = 0) -> list[dict]:
+    """The rows computed (NaN as None), without the cache: what a sweep's worker runs alongside
+    the units (`dcsim.sweep`), the sweep's process then keeping them (`keep_validation_rows`).
+
+    Always `simulator.validation.SIMULATOR_CHECKS`, whatever else happens to be registered in
+    this process: the accuracy-trend checks train networks for minutes and belong to
+    `dcsim validate`."""
     from simulator.validation import SIMULATOR_CHECKS
     from simulator.validation import validation_rows as simulator_rows
     from workloads import progress
 
     with progress.stage("validation rows for the report (once per code version)"):
-        rows = [
+        return [
             {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
             for row in simulator_rows(list(SIMULATOR_CHECKS), seed=seed)
         ]
-    from workloads.atomic_file import atomic_path
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as temp:
-        temp.write_text(json.dumps(rows), encoding="utf-8")
+
+def keep_validation_rows(rows: list[dict], seed: int = 0) -> None:
+    """Keep `rows` in the cache (a read-only or full cache only costs the speed-up)."""
+    from workloads.cache import keep_file
+
+    text = json.dumps(rows)
+    keep_file(_path(seed), lambda temp: temp.write_text(text, encoding="utf-8"))
+
+
+def validation_rows(seed: int = 0) -> list[dict]:
+    """The simulator checks' rows (`compute_validation_rows`), computed once per code version
+    and seed."""
+    rows = cached_validation_rows(seed)
+    if rows is None:
+        rows = compute_validation_rows(seed)
+        keep_validation_rows(rows, seed)
     return rows

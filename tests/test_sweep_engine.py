@@ -1,6 +1,7 @@
 """The sweep engine: tidy results, resumability (also after kill -9), failures recorded, and
 identical tables from serial, process and Dask execution."""
 
+import io
 import os
 import signal
 import subprocess
@@ -201,6 +202,45 @@ def test_serial_processes_and_dask_give_identical_tables(tmp_path):
             config, tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False
         )
     pd.testing.assert_frame_equal(serial, distributed)
+
+
+def test_a_side_job_runs_on_a_worker_while_every_unit_runs_once(tmp_path):
+    """`run_processes(side_job=...)`: the side job runs in a worker process (not here), its
+    result reaches `on_side_done`, and every unit is evaluated exactly once, with the rows an
+    evaluation here gives."""
+    from dcsim.unit_executors import run_processes, unit_parquet
+
+    config = parse_config(small_config(tmp_path))
+    units = list(iter_units(config))
+    done, side = {}, []
+    run_processes(
+        iter(units),
+        2,
+        lambda unit, data: done.setdefault(unit.unit_id, []).append(data),
+        side_job=os.getpid,
+        on_side_done=side.append,
+    )
+    assert len(side) == 1 and side[0] != os.getpid()
+    assert sorted(done) == sorted(u.unit_id for u in units)
+    assert all(len(data) == 1 for data in done.values())
+    first = units[0]
+    here = pd.read_parquet(io.BytesIO(unit_parquet(first)))
+    pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(done[first.unit_id][0])), here)
+
+
+def test_local_workers_compute_the_validation_rows_beside_the_units(tmp_path, own_cache):
+    """With local worker processes and no cached validation rows, a worker computes them while
+    the units run; the sweep keeps them in the cache and its run.json holds exactly them."""
+    import json
+
+    from dcsim import validation_rows
+
+    (own_cache / "validation").unlink()  # this test's own, empty validation cache
+    config = parse_config(small_config(tmp_path))
+    run_sweep(config, tmp_path / "out", workers=2, progress=False, load_results=False)
+    kept = validation_rows.cached_validation_rows()
+    assert kept is not None and kept == validation_rows.compute_validation_rows()
+    assert json.loads((tmp_path / "out" / "run.json").read_text())["validation"] == kept
 
 
 def test_cli_sweep_and_bad_config(tmp_path, capsys):
