@@ -341,6 +341,36 @@ def _logic_entries(arch: Accelerator, scale: float, note: str, scaling: str) -> 
     ]
 
 
+#: The leakage actions: energy per clock cycle = a leakage power (`leakage_powers_w`, W) /
+#: `clock_hz`, the only entries that depend on the clock. `simulator.variant_evaluation` builds
+#: one table per spec with the clock left out and divides these by each variant's clock.
+CLOCK_DIVIDED_ACTIONS: tuple[str, ...] = (
+    "sram_leakage_cycle",
+    "flop_leakage_cycle",
+    "arithmetic_leakage_cycle",
+)
+
+
+def leakage_powers_w(arch: Accelerator) -> dict[str, float]:
+    """Action of `CLOCK_DIVIDED_ACTIONS` -> the leakage power (W) its energy per cycle divides
+    by the clock; these are exactly the numerators of the table's entries."""
+    node, cell = arch.technology_node_nm, arch.sram_cell
+    leak = leakage_scale(node)
+    leak_kb = (
+        arch.sparse_sram_bytes_per_pe
+        + arch.pointer_sram_bytes_per_pe
+        + arch.activation_sram_bytes_per_pe
+    ) / 1024
+    width = arch.datapath_bits / 32
+    address = float(ceil_log2(arch.activation_registers_per_pe)) / 32
+    arith_mw = (MULT32_LEAK_MW * width**2 + ADD32_LEAK_MW * (width + address)) * leak
+    return {
+        "sram_leakage_cycle": sram_leakage_uw_per_kb(node, cell) * 1e-6 * leak_kb * arch.n_pe,
+        "flop_leakage_cycle": REGISTER_LEAK_MW_PER_BIT * 1e-3 * leak,
+        "arithmetic_leakage_cycle": arith_mw * 1e-3,
+    }
+
+
 def _leakage_entries(arch: Accelerator, cacti) -> list[EnergyEntry]:
     node, cell = arch.technology_node_nm, arch.sram_cell
     leak = leakage_scale(node)
@@ -351,10 +381,8 @@ def _leakage_entries(arch: Accelerator, cacti) -> list[EnergyEntry]:
         + arch.activation_sram_bytes_per_pe
     ) / 1024
     uw_per_kb = sram_leakage_uw_per_kb(node, cell)
-    sram_w = uw_per_kb * 1e-6 * leak_kb * arch.n_pe
-    width = arch.datapath_bits / 32
     address = float(ceil_log2(arch.activation_registers_per_pe)) / 32
-    arith_mw = (MULT32_LEAK_MW * width**2 + ADD32_LEAK_MW * (width + address)) * leak
+    power_w = leakage_powers_w(arch)
     library = cite(
         "AccelergyLibrary",
         "library/aladdin/aladdin_multiplier.csv idle 0.08 pJ, aladdin_adder.csv leak 0.0023 pJ "
@@ -364,7 +392,7 @@ def _leakage_entries(arch: Accelerator, cacti) -> list[EnergyEntry]:
         EnergyEntry(
             "sram_leakage_cycle",
             "leakage",
-            sram_w / arch.clock_hz,
+            power_w["sram_leakage_cycle"] / arch.clock_hz,
             "clock cycle of the whole array (SRAM leakage)",
             f"{uw_per_kb:g} µW/KB × {leak_kb:g} KB × {arch.n_pe} PEs / {arch.clock_hz:g} Hz",
             cacti("leakage µW per KB"),
@@ -372,7 +400,7 @@ def _leakage_entries(arch: Accelerator, cacti) -> list[EnergyEntry]:
         EnergyEntry(
             "flop_leakage_cycle",
             "leakage",
-            REGISTER_LEAK_MW_PER_BIT * 1e-3 * leak / arch.clock_hz,
+            power_w["flop_leakage_cycle"] / arch.clock_hz,
             "one flip-flop leaking for one clock cycle",
             f"{REGISTER_LEAK_MW_PER_BIT} mW/bit {leak_note} / {arch.clock_hz:g} Hz",
             cite("AccelergyAladdin", "data/reg.csv, leakage 7e-5 mW per bit (§6)")
@@ -382,7 +410,7 @@ def _leakage_entries(arch: Accelerator, cacti) -> list[EnergyEntry]:
         EnergyEntry(
             "arithmetic_leakage_cycle",
             "leakage",
-            arith_mw * 1e-3 / arch.clock_hz,
+            power_w["arithmetic_leakage_cycle"] / arch.clock_hz,
             "one PE's multiplier and adders leaking for one clock cycle",
             f"({MULT32_LEAK_MW}·({arch.datapath_bits}/32)² + {ADD32_LEAK_MW}·"
             f"({arch.datapath_bits} + {address * 32:g})/32) mW {leak_note} / "
@@ -450,6 +478,7 @@ def energy_by_component(events: dict[str, float], table: dict[str, EnergyEntry])
 
 __all__ = [
     "ACTIONS",
+    "CLOCK_DIVIDED_ACTIONS",
     "COMPONENTS",
     "ENERGY_FIELDS",
     "EnergyEntry",
@@ -458,5 +487,6 @@ __all__ = [
     "codebook_entries_for",
     "energy_by_component",
     "energy_table_rows",
+    "leakage_powers_w",
     "logic_scale",
 ]

@@ -11,8 +11,10 @@ variants (`HardwareVariants`, a struct of arrays), and every result is a numpy a
 - per distinct (N, registers, word bits, FIFO depth): the drain cycles of the analytical model
   (`simulator.analytical_model.drain_cycles`); axes that cannot change timing — clock, node,
   voltage, SRAM capacities, DRAM — reuse it;
-- per distinct energy-relevant spec (`simulator.energy_table.ENERGY_FIELDS`): the energy table;
-  per distinct area-relevant spec and codebook size (`simulator.area_table.AREA_FIELDS`): the
+- per distinct energy-relevant spec (`simulator.energy_table.ENERGY_FIELDS`) but the clock:
+  the energy table, whose leakage entries (`CLOCK_DIVIDED_ACTIONS`, a power over the clock) are
+  then divided by each variant's clock with the same floating-point operations;
+- per distinct area-relevant spec and codebook size (`simulator.area_table.AREA_FIELDS`): the
   area table;
 - per variant: storage, placement on chip and DRAM spill (`simulator.memory_fit`), latency and
   events (`simulator.layer_events`, the same functions the single-point path uses) and energy,
@@ -36,9 +38,12 @@ from simulator.analytical_model import broadcast_items, drain_cycles
 from simulator.area_table import AREA_COMPONENTS, AREA_FIELDS, area_table_rows
 from simulator.energy_table import (
     ACTIONS,
+    CLOCK_DIVIDED_ACTIONS,
     ENERGY_FIELDS,
+    PJ,
     build_energy_table,
     codebook_decode_bits,
+    leakage_powers_w,
 )
 from simulator.layer_events import layer_events, layer_latency
 from simulator.layer_statistics import compressed_layer_statistics
@@ -79,8 +84,6 @@ class VariantResults:
     energy_j: dict[str, np.ndarray]  # action -> [V, L]
     energy_per_event_j: dict[str, np.ndarray]  # action -> [V]
     codebook_entries: np.ndarray  # [V]
-    energy_tables: list[list[dict]]  # distinct energy tables (rows)
-    energy_table_index: np.ndarray  # [V] -> index into energy_tables
     area_mm2: dict[str, np.ndarray]  # area component -> [V] (all its instances)
     area_tables: list[list[dict]]  # distinct area tables (rows)
     area_table_index: np.ndarray  # [V] -> index into area_tables
@@ -94,8 +97,13 @@ def _groups(keys: np.ndarray) -> list[tuple[tuple, np.ndarray]]:
     return [(tuple(unique[u]), np.flatnonzero(inverse == u)) for u in order]
 
 
+#: `ENERGY_FIELDS` but the clock: variants differing only in it share a table (the leakage
+#: entries, `CLOCK_DIVIDED_ACTIONS`, are divided by each variant's clock)
+_TABLE_FIELDS: tuple[str, ...] = tuple(name for name in ENERGY_FIELDS if name != "clock_hz")
+
+
 def _energy_key(arch: Accelerator) -> tuple:
-    return tuple(getattr(arch, name) for name in ENERGY_FIELDS)
+    return tuple(getattr(arch, name) for name in _TABLE_FIELDS)
 
 
 def variant_areas(
@@ -212,24 +220,28 @@ def evaluate_variants(
         latency_s=latency_s,
         dram_bytes=dram_bytes,
     )
-    # energy tables per distinct energy-relevant spec
-    tables: list[list[dict]] = []
+    # energy tables per distinct energy-relevant spec with the clock left out: only the leakage
+    # entries depend on it (a power divided by the clock), divided here per variant
+    tables: list[list[float]] = []  # per table: energy per event (J) of each action
+    powers: list[list[float]] = []  # per table: power (W) of each CLOCK_DIVIDED_ACTIONS, or NaN
     table_index = np.zeros(V, np.int64)
-    per_event = {action: np.zeros(V) for action in ACTIONS}
     seen: dict[tuple, int] = {}
     for v, arch in enumerate(variants.accelerators):
         key = _energy_key(arch)
         if key not in seen:
             seen[key] = len(tables)
-            table = build_energy_table(arch)
-            tables.append([entry.as_row() for entry in table.values()])
+            rows = [entry.as_row() for entry in build_energy_table(arch).values()]
+            tables.append([row["energy_pj"] * 1e-12 for row in rows])
+            power = leakage_powers_w(arch)
+            fixed = {name.removesuffix("_pj") for name, _ in arch.energy_overrides_pj}
+            powers.append([math.nan if a in fixed else power[a] for a in CLOCK_DIVIDED_ACTIONS])
         table_index[v] = seen[key]
-    table_energy = np.array(
-        [[row["energy_pj"] * 1e-12 for row in rows] for rows in tables], dtype=np.float64
-    )
-    actions = [row["action"] for row in tables[0]] if tables else list(ACTIONS)
-    for a, action in enumerate(actions):
-        per_event[action] = table_energy[table_index, a]
+    table_energy = np.array(tables, dtype=np.float64).reshape(len(tables), len(ACTIONS))
+    per_event = {action: table_energy[table_index, a] for a, action in enumerate(ACTIONS)}
+    power_w = np.array(powers, dtype=np.float64).reshape(len(powers), -1)[table_index]
+    for a, action in enumerate(CLOCK_DIVIDED_ACTIONS):  # an [energy] override stays fixed (NaN)
+        divided = power_w[:, a] / variants["clock_hz"] / PJ * 1e-12
+        per_event[action] = np.where(np.isnan(power_w[:, a]), per_event[action], divided)
     energy = {action: events[action] * per_event[action][:, None] for action in ACTIONS}
     useful = entries - fillers
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -260,8 +272,6 @@ def evaluate_variants(
         energy_j=energy,
         energy_per_event_j=per_event,
         codebook_entries=codebook,
-        energy_tables=tables,
-        energy_table_index=table_index,
         area_mm2=area,
         area_tables=area_tables,
         area_table_index=area_index,
@@ -318,8 +328,6 @@ def results_of_network(sim, arch: Accelerator) -> tuple[HardwareVariants, Varian
         energy_j=energy,
         energy_per_event_j=per_event,
         codebook_entries=codebook,
-        energy_tables=[rows],
-        energy_table_index=np.zeros(1, np.int64),
         area_mm2={row["component"]: np.array([row["area_mm2"]]) for row in area_rows},
         area_tables=[area_rows],
         area_table_index=np.zeros(1, np.int64),

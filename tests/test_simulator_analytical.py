@@ -253,11 +253,37 @@ def _assert_variants_equal_single_points(small_network, variants):
             assert total == pytest.approx(result.energy_j, rel=1e-12)
             for action, count in result.events.items():
                 assert results.events[action][v, j] == pytest.approx(count, rel=1e-12)
+        # energy per event: exactly the single point's table (the leakage entries are divided
+        # by each variant's clock with the same floating-point operations)
+        for row in sim.energy_table:
+            assert results.energy_per_event_j[row["action"]][v] == row["energy_pj"] * 1e-12
         # area: the same area table, component by component
         for row in sim.area_table:
             assert results.area_mm2[row["component"]][v] == row["area_mm2"]
         assert results.area_tables[results.area_table_index[v]] == sim.area_table
     return results
+
+
+def test_a_leakage_override_stays_fixed_across_clocks(small_network):
+    """Variants share an energy table across clocks; the leakage entries are then divided by
+    each clock, but an `[energy]` override of one is a fixed energy per cycle."""
+    import dataclasses
+
+    from simulator.energy_table import CLOCK_DIVIDED_ACTIONS
+
+    base = dataclasses.replace(
+        load_accelerator("edge-16"), energy_overrides_pj=(("flop_leakage_cycle_pj", 0.25),)
+    )
+    variants = variants_from(base, clock_hz=[1e8, 3e8, 7e8], n_pe=[2, 8])
+    results = _assert_variants_equal_single_points(small_network, variants)
+    assert set(results.energy_per_event_j["flop_leakage_cycle"]) == {0.25 * 1e-12}
+    assert set(CLOCK_DIVIDED_ACTIONS) == {
+        "flop_leakage_cycle",
+        "sram_leakage_cycle",  # the whole array's SRAM: one value per (clock, PE count)
+        "arithmetic_leakage_cycle",  # one PE's: one value per clock
+    }
+    assert len(np.unique(results.energy_per_event_j["sram_leakage_cycle"])) == 6
+    assert len(np.unique(results.energy_per_event_j["arithmetic_leakage_cycle"])) == 3
 
 
 def test_energy_fields_are_all_the_table_reads():
