@@ -234,7 +234,7 @@ def _verify(config: SweepConfig, plan: _Plan, store: ResultStore, count: int) ->
         return []
     chosen, wanted, start = [], set(positions), 0
     units_needed = []
-    for unit in iter_units(config):
+    for unit in iter_units(config, ids=plan.unit_ids):
         hits = [p for k, p in enumerate(unit.points) if start + k in wanted]
         if hits:
             chosen += hits
@@ -386,7 +386,7 @@ def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers) ->
                 unit_cache.keep(unit, store.path(unit.unit_id))
             bar.update(len(unit))
 
-        units = (unit for unit in iter_units(config) if unit.index in plan.todo)
+        units = (u for u in iter_units(config, ids=plan.unit_ids) if u.index in plan.todo)
         if client is not None:
             run_dask(units, client, on_done)
         elif workers > 1:

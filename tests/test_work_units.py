@@ -67,6 +67,21 @@ def test_units_cover_every_point_once_grouped_by_compression(tmp_path):
     assert again == [u.unit_id for u in units] and len(set(again)) == len(again)
 
 
+def test_units_given_known_ids_hash_no_point(tmp_path):
+    """`iter_units(ids=...)` (a sweep's second pass over its plan) gives the same units with the
+    ids of the first pass, without hashing their points again."""
+    config = _config(tmp_path)
+    first = list(iter_units(config, unit_points=5))
+    ids = [u.unit_id for u in first]
+    again = list(iter_units(config, unit_points=5, ids=ids))
+    assert [u.unit_id for u in again] == ids
+    assert [[p.as_dict() for p in u.points] for u in again] == [
+        [p.as_dict() for p in u.points] for u in first
+    ]
+    assert all("point_id" not in p.__dict__ for u in again for p in u.points)
+    assert all("point_id" in p.__dict__ for u in first for p in u.points)
+
+
 def test_grid_axis_values_are_distinct():
     reparsed = parse_config(
         {"networks": [{"network": "lenet-5"}], "grid": {"n_pe": [2, 8, 2, 8], "fc_bits": 4}}
