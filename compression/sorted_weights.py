@@ -152,10 +152,27 @@ def _select_ring(flat, low_bin, high_bin, size):
 
 @numba.njit(cache=True)
 def _count_at_least(sorted_values, magnitude):
-    """Number of sorted (covered) values with |v| >= magnitude > 0."""
-    below = np.searchsorted(sorted_values, -magnitude, side="right")
-    above = sorted_values.shape[0] - np.searchsorted(sorted_values, magnitude, side="left")
-    return below + above
+    """Number of sorted (covered) values with |v| >= magnitude > 0: those <= −magnitude
+    (np.searchsorted(..., side="right")) plus those >= magnitude (n − np.searchsorted(...,
+    side="left")), by bisection (the values are finite)."""
+    n = sorted_values.shape[0]
+    lo = 0  # values below lo are <= −magnitude, values at hi or above are not
+    hi = n
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if sorted_values[mid] <= -magnitude:
+            lo = mid + 1
+        else:
+            hi = mid
+    below = lo
+    hi = n  # values below lo are < magnitude, values at hi or above are not
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if sorted_values[mid] < magnitude:
+            lo = mid + 1
+        else:
+            hi = mid
+    return below + n - lo
 
 
 @numba.njit(cache=True)
