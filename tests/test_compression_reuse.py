@@ -33,6 +33,7 @@ from compression.sorted_weights import (
     _count_at_least,
     _kth_largest_magnitude,
     _magnitude_histogram,
+    _magnitude_of_bits,
     sort_float32,
 )
 from compression.weight_sharing import (
@@ -255,12 +256,24 @@ def test_radix_sort_equals_numpy_sort(values):
     assert np.all(np.diff(got.view(np.uint32)[got > 0].astype(np.int64)) >= 0)
 
 
+@settings(max_examples=300)
+@given(
+    st.one_of(
+        st.sampled_from([0, 1, 0x7FFFFF, 0x800000, 0x3F800000, 0x7F7FFFFF]),
+        st.integers(0, 0x7F7FFFFF),
+    )
+)
+def test_magnitude_of_bits_is_the_float32_with_that_bit_pattern(bits):
+    got = _magnitude_of_bits(bits)
+    assert np.float32(got).view(np.uint32) == bits
+
+
 @settings(max_examples=100)
 @given(st.lists(finite_float32, min_size=1, max_size=200), st.data())
 def test_histogram_and_kth_largest_magnitude_match_plain_python(values, data):
     array = np.array(values, np.float32)
     bins = (array.view(np.uint32) & 0x7FFFFFFF) >> 16
-    histogram = _magnitude_histogram(array)
+    histogram = _magnitude_histogram(array.view(np.uint32))
     assert np.array_equal(histogram[: bins.max() + 1], np.bincount(bins))
     assert histogram.sum() == array.size
     keep = data.draw(st.integers(1, array.size))
