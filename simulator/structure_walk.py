@@ -306,10 +306,10 @@ def segment_reductions(
             column_count[batch_of[row], pe_of[row]] = 0
     next_offset = _batch_offsets(totals)
     hist = np.zeros((n_seg, n_pe, largest + 1))
-    max_cost = np.zeros(n_seg)
+    max_cost = np.zeros(n_seg, np.float64)
     e_mean = np.zeros((n_seg, n_pe))
     e_sq = np.zeros((n_seg, n_pe))
-    fillers_sum = np.zeros(n_seg)
+    fillers_sum = np.zeros(n_seg, np.float64)
     n_opt = entry_bits_options.shape[0]
     word_shift = -1
     if word_bits & (word_bits - 1) == 0:
