@@ -56,15 +56,18 @@ MAGNITUDE_BINS = 1 << (31 - MAGNITUDE_BIN_SHIFT)
 FIRST_NONFINITE_BIN = 0x7F800000 >> MAGNITUDE_BIN_SHIFT
 RADIX_BITS = 16
 MASK_CHUNK = 1 << 22  # weights per step of `SortedWeights.mask` (16 MB of |w| at a time)
+# FLOAT32_ULP_OF_EXPONENT[e] = 2**(max(e, 1) − 150): the value of one unit of the significand
+# of a finite float32 with exponent field e (a constant array the kernels read)
+FLOAT32_ULP_OF_EXPONENT = np.ldexp(1.0, np.maximum(np.arange(255), 1) - 150)
 
 
 @numba.njit(cache=True)
-def _sort_keys(values):
-    """uint32 keys that order like the float32 values: negatives bit-flipped, non-negatives
-    with the sign bit set (so −0.0 sorts just before +0.0)."""
-    bits = values.view(np.uint32)
-    keys = np.empty(values.shape[0], np.uint32)
-    for i in range(values.shape[0]):
+def _sort_keys(bits):
+    """uint32 keys that order like the float32 values whose bit patterns are `bits` (uint32):
+    negatives bit-flipped, non-negatives with the sign bit set (so −0.0 sorts just before
+    +0.0)."""
+    keys = np.empty(bits.shape[0], np.uint32)
+    for i in range(bits.shape[0]):
         u = bits[i]
         keys[i] = ~u if u >> 31 else u | np.uint32(0x80000000)
     return keys
@@ -106,13 +109,11 @@ def _radix_sort_keys(keys):
 
 
 @numba.njit(cache=True)
-def _values_of_keys(keys):
-    out = np.empty(keys.shape[0], np.float32)
-    bits = out.view(np.uint32)
+def _values_of_keys(keys, bits):
+    """The inverse of `_sort_keys`: writes the bit patterns (uint32) of the keys' values."""
     for i in range(keys.shape[0]):
         u = keys[i]
         bits[i] = u & np.uint32(0x7FFFFFFF) if u >> 31 else ~u
-    return out
 
 
 def sort_float32(values: np.ndarray) -> np.ndarray:
@@ -120,25 +121,27 @@ def sort_float32(values: np.ndarray) -> np.ndarray:
 
     Equal to np.sort(values) element for element; −0.0 is placed before +0.0."""
     values = np.ascontiguousarray(values, dtype=np.float32).ravel()
-    return _values_of_keys(_radix_sort_keys(_sort_keys(values)))
+    out = np.empty(values.shape[0], np.float32)
+    _values_of_keys(_radix_sort_keys(_sort_keys(values.view(np.uint32))), out.view(np.uint32))
+    return out
 
 
 @numba.njit(cache=True)
-def _magnitude_histogram(flat):
-    """int64 [MAGNITUDE_BINS]: how many weights fall in each |w| bin (bits(|w|) >> 16)."""
+def _magnitude_histogram(bits):
+    """int64 [MAGNITUDE_BINS]: how many weights fall in each |w| bin (bits(|w|) >> 16), from
+    the weights' float32 bit patterns `bits` (uint32)."""
     counts = np.zeros(MAGNITUDE_BINS, np.int64)
-    bits = flat.view(np.uint32)
-    for i in range(flat.shape[0]):
+    for i in range(bits.shape[0]):
         counts[(bits[i] & np.uint32(0x7FFFFFFF)) >> MAGNITUDE_BIN_SHIFT] += 1
     return counts
 
 
 @numba.njit(cache=True)
-def _select_ring(flat, low_bin, high_bin, size):
+def _select_ring(flat, bits, low_bin, high_bin, size):
     """The `size` weights whose |w| bin lies in [low_bin, high_bin), in C order (branch-free:
-    every weight is written at the cursor, which advances on the selected ones)."""
+    every weight is written at the cursor, which advances on the selected ones); `bits`:
+    `flat` viewed as uint32."""
     out = np.empty(size + 1, np.float32)
-    bits = flat.view(np.uint32)
     width = np.uint32(high_bin - low_bin)
     k = 0
     for i in range(flat.shape[0]):
@@ -152,10 +155,39 @@ def _select_ring(flat, low_bin, high_bin, size):
 
 @numba.njit(cache=True)
 def _count_at_least(sorted_values, magnitude):
-    """Number of sorted (covered) values with |v| >= magnitude > 0."""
-    below = np.searchsorted(sorted_values, -magnitude, side="right")
-    above = sorted_values.shape[0] - np.searchsorted(sorted_values, magnitude, side="left")
-    return below + above
+    """Number of sorted (covered) values with |v| >= magnitude > 0: those <= −magnitude
+    (np.searchsorted(..., side="right")) plus those >= magnitude (n − np.searchsorted(...,
+    side="left")), by bisection (the values are finite)."""
+    n = sorted_values.shape[0]
+    lo = 0  # values below lo are <= −magnitude, values at hi or above are not
+    hi = n
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if sorted_values[mid] <= -magnitude:
+            lo = mid + 1
+        else:
+            hi = mid
+    below = lo
+    hi = n  # values below lo are < magnitude, values at hi or above are not
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if sorted_values[mid] < magnitude:
+            lo = mid + 1
+        else:
+            hi = mid
+    return below + n - lo
+
+
+@numba.njit(cache=True)
+def _magnitude_of_bits(bits):
+    """The float32 whose bit pattern is `bits` (an integer in [0, 0x7F800000): +0.0, a
+    subnormal or a normal number), computed as its integer significand × 2**exponent — exact,
+    since the product is a float32 value — rather than through an array view."""
+    exponent = bits >> 23
+    significand = bits & 0x7FFFFF
+    if exponent > 0:
+        significand |= 0x800000
+    return np.float32(np.float64(significand) * FLOAT32_ULP_OF_EXPONENT[exponent])
 
 
 @numba.njit(cache=True)
@@ -166,17 +198,13 @@ def _kth_largest_magnitude(sorted_values, keep, floor_bits):
     exactly when fewer than keep weights are non-zero."""
     lo = np.int64(floor_bits)  # count(|v| >= float(lo)) >= keep
     hi = np.int64(0x7F800000)  # count(|v| >= inf) == 0 < keep
-    probe = np.empty(1, np.uint32)
-    as_float = probe.view(np.float32)
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        probe[0] = np.uint32(mid)
-        if _count_at_least(sorted_values, as_float[0]) >= keep:
+        if _count_at_least(sorted_values, _magnitude_of_bits(mid)) >= keep:
             lo = mid
         else:
             hi = mid
-    probe[0] = np.uint32(lo)
-    return as_float[0]
+    return _magnitude_of_bits(lo)
 
 
 @numba.njit(cache=True)
@@ -225,16 +253,13 @@ def _code_table(threshold, midpoints):
     form an interval of values); -1 where it is not (the bin holds the threshold magnitude,
     zero, a midpoint, or inf/NaN), to be decided weight by weight."""
     table = np.empty(1 << 16, np.int32)
-    probe = np.empty(2, np.uint32)
-    as_float = probe.view(np.float32)
     for s in range(1 << 16):
         low_bits = (s & 0x7FFF) << 16
         if low_bits >= 0x7F800000:
             table[s] = -1
             continue
-        probe[0] = np.uint32(low_bits)
-        probe[1] = np.uint32(low_bits | 0xFFFF)
-        low, high = as_float[0], as_float[1]  # magnitudes
+        low = _magnitude_of_bits(low_bits)  # the bin's magnitudes run from low to high
+        high = _magnitude_of_bits(low_bits | 0xFFFF)
         if high < threshold:
             table[s] = 0
         elif low > threshold:
@@ -298,7 +323,7 @@ class SortedWeights:
         self.weights = canonical_weights(weights, name=name, check_finite=False).view()
         self.weights.flags.writeable = False  # a read-only view; the caller's array is untouched
         self.flat = self.weights.reshape(-1)
-        self._histogram = _magnitude_histogram(self.flat)
+        self._histogram = _magnitude_histogram(self.flat.view(np.uint32))
         if self._histogram[FIRST_NONFINITE_BIN:].any():  # inf / NaN: the bins from 0x7F80
             check_finite_weights(self.weights, name)
         # at_least[b] = weights whose |w| bin is >= b
@@ -347,7 +372,9 @@ class SortedWeights:
     def _extend(self, keep: int) -> None:
         low_bin = int(np.flatnonzero(self._at_least >= keep)[-1])
         ring_size = int(self._at_least[low_bin] - self._at_least[self._floor_bin])
-        ring = _select_ring(self.flat, low_bin, self._floor_bin, ring_size)
+        ring = _select_ring(
+            self.flat, self.flat.view(np.uint32), low_bin, self._floor_bin, ring_size
+        )
         ring = sort_float32(ring)
         old = self._sorted
         old_split = int(np.searchsorted(old, 0.0, side="left"))

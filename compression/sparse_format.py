@@ -129,7 +129,8 @@ def _count_entries(n_pe, index_bits, row_end, column, counts):
     cols = counts.shape[1]
     prev = np.empty(cols, np.int64)
     for p in range(n_pe):
-        prev[:] = -1
+        for j in range(cols):
+            prev[j] = -1
         local = 0
         for i in range(p, rows, n_pe):
             for k in range(row_end[i - 1] if i > 0 else 0, row_end[i]):
@@ -150,8 +151,9 @@ def _fill_entries(n_pe, index_bits, row_end, column, code, col_ptr, entry_code, 
     prev = np.empty(cols, np.int64)
     cursor = np.empty(cols, np.int64)
     for p in range(n_pe):
-        prev[:] = -1
-        cursor[:] = col_ptr[p, :cols]
+        for j in range(cols):
+            prev[j] = -1
+            cursor[j] = col_ptr[p, j]
         local = 0
         for i in range(p, rows, n_pe):
             for k in range(row_end[i - 1] if i > 0 else 0, row_end[i]):

@@ -23,28 +23,64 @@ _STRUCTURE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 @numba.njit(cache=True)
 def _global_nonzeros(col_ptr, entry_gap, entry_code, n_pe, cols):
     """(col_ptr [cols + 1], rows [nnz]) of the stored non-zeros of an encoded matrix, rows
-    ascending in each column (a counting sort by column, then a sort inside each column)."""
+    ascending in each column. One PE's rows are ascending in each of its columns, so with one
+    PE a counting sort by column is all; with several, the non-zeros are first laid out row
+    by row (a counting sort by row), then read in row order into their columns (no
+    comparison sort)."""
     counts = np.zeros(cols + 1, np.int64)
-    for p in range(n_pe):
-        for j in range(cols):
-            for k in range(col_ptr[p, j], col_ptr[p, j + 1]):
-                if entry_code[k] != 0:
-                    counts[j + 1] += 1
-    for j in range(cols):
-        counts[j + 1] += counts[j]
-    rows = np.empty(counts[cols], np.int64)
-    fill = counts[:cols].copy()
+    n_rows = 0
     for p in range(n_pe):
         for j in range(cols):
             local = -1
             for k in range(col_ptr[p, j], col_ptr[p, j + 1]):
                 local += np.int64(entry_gap[k]) + 1
                 if entry_code[k] != 0:
-                    rows[fill[j]] = p + local * n_pe
-                    fill[j] += 1
-    if n_pe > 1:
+                    counts[j + 1] += 1
+                    if p + local * n_pe >= n_rows:
+                        n_rows = p + local * n_pe + 1
+    for j in range(cols):
+        counts[j + 1] += counts[j]
+    nnz = counts[cols]
+    rows = np.empty(nnz, np.int64)
+    fill = np.empty(cols, np.int64)
+    for j in range(cols):
+        fill[j] = counts[j]
+    if n_pe == 1:
         for j in range(cols):
-            rows[counts[j] : counts[j + 1]] = np.sort(rows[counts[j] : counts[j + 1]])
+            local = -1
+            for k in range(col_ptr[0, j], col_ptr[0, j + 1]):
+                local += np.int64(entry_gap[k]) + 1
+                if entry_code[k] != 0:
+                    rows[fill[j]] = local
+                    fill[j] += 1
+        return counts, rows
+    row_ptr = np.zeros(n_rows + 1, np.int64)  # row_ptr[r + 1]: non-zeros of row r, then offsets
+    for p in range(n_pe):
+        for j in range(cols):
+            local = -1
+            for k in range(col_ptr[p, j], col_ptr[p, j + 1]):
+                local += np.int64(entry_gap[k]) + 1
+                if entry_code[k] != 0:
+                    row_ptr[p + local * n_pe + 1] += 1
+    for r in range(n_rows):
+        row_ptr[r + 1] += row_ptr[r]
+    column_of = np.empty(nnz, np.int64)  # the non-zeros' columns, row by row
+    for p in range(n_pe):
+        for j in range(cols):
+            local = -1
+            for k in range(col_ptr[p, j], col_ptr[p, j + 1]):
+                local += np.int64(entry_gap[k]) + 1
+                if entry_code[k] != 0:
+                    row = p + local * n_pe
+                    column_of[row_ptr[row]] = j
+                    row_ptr[row] += 1  # ends as the start of row + 1
+    start = 0
+    for r in range(n_rows):
+        for t in range(start, row_ptr[r]):
+            j = column_of[t]
+            rows[fill[j]] = r
+            fill[j] += 1
+        start = row_ptr[r]
     return counts, rows
 
 
@@ -270,10 +306,10 @@ def segment_reductions(
             column_count[batch_of[row], pe_of[row]] = 0
     next_offset = _batch_offsets(totals)
     hist = np.zeros((n_seg, n_pe, largest + 1))
-    max_cost = np.zeros(n_seg)
+    max_cost = np.zeros(n_seg, np.float64)
     e_mean = np.zeros((n_seg, n_pe))
     e_sq = np.zeros((n_seg, n_pe))
-    fillers_sum = np.zeros(n_seg)
+    fillers_sum = np.zeros(n_seg, np.float64)
     n_opt = entry_bits_options.shape[0]
     word_shift = -1
     if word_bits & (word_bits - 1) == 0:

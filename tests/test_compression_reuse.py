@@ -5,6 +5,7 @@ its Numba kernels agree with plain-Python twins."""
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 from compression_reference import (
@@ -29,11 +30,19 @@ from compression.recipe import parse_recipe
 from compression.sorted_weights import (
     SortedWeights,
     _code_table,
+    _count_at_least,
     _kth_largest_magnitude,
     _magnitude_histogram,
+    _magnitude_of_bits,
     sort_float32,
 )
-from compression.weight_sharing import _count_at_most, kmeans_1d, kmeans_sorted, share_weights
+from compression.weight_sharing import (
+    _count_at_most,
+    _quicksort,
+    kmeans_1d,
+    kmeans_sorted,
+    share_weights,
+)
 from workloads import LayerSpec, get_network
 from workloads.synthetic import synthetic_weights
 
@@ -206,6 +215,37 @@ def test_galloping_search_equals_searchsorted(values, value, hint):
 finite_float32 = st.floats(width=32, allow_nan=False, allow_infinity=False)
 
 
+@settings(max_examples=200)
+@given(st.lists(finite_float32, min_size=0, max_size=80), finite_float32)
+def test_count_at_least_equals_searchsorted(values, magnitude):
+    array = np.sort(np.array(values, np.float32))
+    magnitude = np.float32(abs(magnitude) or 1.0)  # the kernel's domain: magnitude > 0
+    below = np.searchsorted(array, -magnitude, side="right")
+    above = array.size - np.searchsorted(array, magnitude, side="left")
+    assert _count_at_least(array, magnitude) == below + above
+
+
+@numba.njit
+def _numba_sort(values):
+    return np.sort(values)
+
+
+@settings(max_examples=150)
+@given(
+    st.lists(
+        st.one_of(st.sampled_from([-0.0, 0.0, 1.0, -2.5]), st.floats(-1e3, 1e3)),
+        min_size=0,
+        max_size=300,
+    )
+)
+def test_centroid_sort_is_numbas_sort_bit_for_bit(values):
+    """`_quicksort` takes Numba's steps: even −0.0 and +0.0 end up in the same order."""
+    array = np.array(values, np.float64)
+    expected = _numba_sort(array)
+    _quicksort(array)
+    assert np.array_equal(array.view(np.uint64), expected.view(np.uint64))
+
+
 @settings(max_examples=150)
 @given(st.lists(finite_float32, min_size=0, max_size=300))
 def test_radix_sort_equals_numpy_sort(values):
@@ -216,12 +256,24 @@ def test_radix_sort_equals_numpy_sort(values):
     assert np.all(np.diff(got.view(np.uint32)[got > 0].astype(np.int64)) >= 0)
 
 
+@settings(max_examples=300)
+@given(
+    st.one_of(
+        st.sampled_from([0, 1, 0x7FFFFF, 0x800000, 0x3F800000, 0x7F7FFFFF]),
+        st.integers(0, 0x7F7FFFFF),
+    )
+)
+def test_magnitude_of_bits_is_the_float32_with_that_bit_pattern(bits):
+    got = _magnitude_of_bits(bits)
+    assert np.float32(got).view(np.uint32) == bits
+
+
 @settings(max_examples=100)
 @given(st.lists(finite_float32, min_size=1, max_size=200), st.data())
 def test_histogram_and_kth_largest_magnitude_match_plain_python(values, data):
     array = np.array(values, np.float32)
     bins = (array.view(np.uint32) & 0x7FFFFFFF) >> 16
-    histogram = _magnitude_histogram(array)
+    histogram = _magnitude_histogram(array.view(np.uint32))
     assert np.array_equal(histogram[: bins.max() + 1], np.bincount(bins))
     assert histogram.sum() == array.size
     keep = data.draw(st.integers(1, array.size))
