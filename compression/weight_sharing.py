@@ -47,8 +47,6 @@ from compression.sorted_weights import sort_float32
 INITS: tuple[str, ...] = ("linear", "density", "random")
 DEFAULT_MAX_ITERATIONS = 10_000
 MAX_RELOCATION_ROUNDS = 100
-QUICKSORT_SMALL = 15  # numba.misc.quicksort.SMALL_QUICKSORT: insertion sort below this span
-QUICKSORT_MAX_STACK = 100  # numba.misc.quicksort.MAX_STACK
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,71 +195,25 @@ def _relocate_empty(sorted_values, prefix, old_centroids, centroids, bounds):
             hi[best_cluster] -= 1
         d = best_cluster
         centroids[d] = (prefix[hi[d] + 1] - prefix[lo[d]]) / (hi[d] + 1 - lo[d])
-    _quicksort(centroids)
+    _sort_centroids(centroids)
 
 
 @numba.njit(cache=True)
-def _quicksort(values):
-    """Sort a 1-D array of finite floats in place with exactly the steps of Numba's
-    `ndarray.sort()` (numba.misc.quicksort: median-of-three partitions, insertion sort below
-    16 elements; its NaN-last comparison is plain `<` on finite values), so the result is the
-    same to the bit — even the order of −0.0 and +0.0, which `.sort()` leaves to the
-    algorithm. Written out because Numba's generic sort takes ~2 s to compile (several
-    nested generic functions); these loops take ~0.4 s."""
-    n = values.shape[0]
-    if n < 2:
-        return
-    stack_low = np.empty(QUICKSORT_MAX_STACK, np.int64)
-    stack_high = np.empty(QUICKSORT_MAX_STACK, np.int64)
-    stack_low[0] = 0
-    stack_high[0] = n - 1
-    depth = 1
-    while depth > 0:
-        depth -= 1
-        low = stack_low[depth]
-        high = stack_high[depth]
-        while high - low >= QUICKSORT_SMALL:  # partition around a median of three
-            mid = (low + high) >> 1
-            if values[mid] < values[low]:
-                values[low], values[mid] = values[mid], values[low]
-            if values[high] < values[mid]:
-                values[high], values[mid] = values[mid], values[high]
-            if values[mid] < values[low]:
-                values[low], values[mid] = values[mid], values[low]
-            pivot = values[mid]
-            values[high], values[mid] = values[mid], values[high]
-            i = low
-            j = high - 1
-            while True:
-                while i < high and values[i] < pivot:
-                    i += 1
-                while j >= low and pivot < values[j]:
-                    j -= 1
-                if i >= j:
-                    break
-                values[i], values[j] = values[j], values[i]
-                i += 1
-                j -= 1
-            values[i], values[high] = values[high], values[i]
-            if high - i > i - low:  # push the larger side, go on with the smaller
-                if high > i:
-                    stack_low[depth] = i + 1
-                    stack_high[depth] = high
-                    depth += 1
-                high = i - 1
-            else:
-                if i > low:
-                    stack_low[depth] = low
-                    stack_high[depth] = i - 1
-                    depth += 1
-                low = i + 1
-        for i in range(low + 1, high + 1):  # insertion sort of values[low : high + 1]
-            v = values[i]
-            j = i
-            while j > low and v < values[j - 1]:
-                values[j] = values[j - 1]
-                j -= 1
-            values[j] = v
+def _sort_centroids(values):
+    """Sort the centroids in place by value, −0.0 before +0.0 (the one tie whose order shows in
+    the bits). Insertion sort: after `_relocate_empty` only the relocated centroids are out of
+    place among k ≤ 256; no call to Numba's generic sort, whose compilation takes ~2 s."""
+    for i in range(1, values.shape[0]):
+        v = values[i]
+        negative_zero = v == 0.0 and math.copysign(1.0, v) < 0.0
+        j = i
+        while j > 0:
+            u = values[j - 1]
+            if not (v < u or (negative_zero and u == 0.0 and math.copysign(1.0, u) > 0.0)):
+                break
+            values[j] = u
+            j -= 1
+        values[j] = v
 
 
 @numba.njit(cache=True)

@@ -5,7 +5,8 @@ its Numba kernels agree with plain-Python twins."""
 
 from __future__ import annotations
 
-import numba
+import math
+
 import numpy as np
 import pytest
 from compression_reference import (
@@ -38,7 +39,7 @@ from compression.sorted_weights import (
 )
 from compression.weight_sharing import (
     _count_at_most,
-    _quicksort,
+    _sort_centroids,
     kmeans_1d,
     kmeans_sorted,
     share_weights,
@@ -225,11 +226,6 @@ def test_count_at_least_equals_searchsorted(values, magnitude):
     assert _count_at_least(array, magnitude) == below + above
 
 
-@numba.njit
-def _numba_sort(values):
-    return np.sort(values)
-
-
 @settings(max_examples=150)
 @given(
     st.lists(
@@ -238,12 +234,14 @@ def _numba_sort(values):
         max_size=300,
     )
 )
-def test_centroid_sort_is_numbas_sort_bit_for_bit(values):
-    """`_quicksort` takes Numba's steps: even −0.0 and +0.0 end up in the same order."""
+def test_centroid_sort_orders_by_value_then_negative_zero_first(values):
+    """`_sort_centroids` gives numpy's sorted values, with −0.0 before +0.0 (the one tie whose
+    order shows in the bits), as a sort by (value, +0.0 after −0.0) does."""
     array = np.array(values, np.float64)
-    expected = _numba_sort(array)
-    _quicksort(array)
+    expected = np.array(sorted(values, key=lambda v: (v, math.copysign(1.0, v))), np.float64)
+    _sort_centroids(array)
     assert np.array_equal(array.view(np.uint64), expected.view(np.uint64))
+    assert np.array_equal(array, np.sort(np.array(values, np.float64)))
 
 
 @settings(max_examples=150)
