@@ -8,7 +8,8 @@
    in one process (`--workers 1`), with wall time, peak RSS and the size of every output. Targets:
    ≤ 3 min on 2 cores, peak RSS ≤ 2 GB, all outputs written.
 3. The same sweep's evaluation stage (the sweep's own "sweep: N/N points in X s" line) on a
-   loopback Dask cluster (`--scheduler`) with 1 and with 2 single-threaded worker processes,
+   loopback Dask cluster (`--scheduler`) with 1 and with 2 single-threaded worker processes
+   started with `--preload dcsim.dask_preload` (as the README starts workers),
    caches warm but `DCSIM_UNIT_CACHE=0` (so both evaluate every unit), new output folders: the
    speed-up of 2 over 1 (target ≥ 1.8×). The baseline (1 worker) is measured in the same run.
    Each cluster then runs the same sweep with seed 1 (other weights: nothing computed before is
@@ -77,6 +78,7 @@ def _dask(n_workers: int, config: Path, out: Path, env: dict) -> tuple[dict, dic
         host="127.0.0.1",
         dashboard_address="127.0.0.1:0",
         env={k: env[k] for k in ("DCSIM_CACHE_DIR", "NUMBA_CACHE_DIR", "DCSIM_UNIT_CACHE")},
+        preload=["dcsim.dask_preload"],  # as the README starts workers
     ) as cluster:
         address = cluster.scheduler_address
         first = _sweep(config, out, env, "--scheduler", address)

@@ -204,6 +204,34 @@ def test_serial_processes_and_dask_give_identical_tables(tmp_path):
     pd.testing.assert_frame_equal(serial, distributed)
 
 
+def test_the_dask_preload_imports_what_a_unit_runs(tmp_path):
+    """`dask worker --preload dcsim.dask_preload`: a new worker has imported the unit executor
+    before any unit; a worker without it has not, and both give the same table."""
+    from distributed import Client, LocalCluster
+    from worker_probes import imported
+
+    config = parse_config(small_config(tmp_path))
+    tables = []
+    for preload in (["dcsim.dask_preload"], []):
+        with (
+            LocalCluster(
+                n_workers=1,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
+                preload=preload,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            assert list(client.run(imported, "dcsim.unit_executors").values()) == [bool(preload)]
+            out = tmp_path / f"dask-{len(preload)}"
+            tables.append(
+                run_sweep(config, out, scheduler=cluster.scheduler_address, progress=False)
+            )
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+
+
 def test_a_side_job_runs_on_a_worker_while_every_unit_runs_once(tmp_path):
     """`run_processes(side_job=...)`: the side job runs in a worker process (not here), its
     result reaches `on_side_done`, and every unit is evaluated exactly once, with the rows an
