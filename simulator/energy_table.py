@@ -351,38 +351,46 @@ CLOCK_DIVIDED_ACTIONS: tuple[str, ...] = (
 )
 
 
-def leakage_powers_w(arch: Accelerator) -> dict[str, float]:
-    """Action of `CLOCK_DIVIDED_ACTIONS` -> the leakage power (W) its energy per cycle divides
-    by the clock; these are exactly the numerators of the table's entries."""
-    node, cell = arch.technology_node_nm, arch.sram_cell
-    leak = leakage_scale(node)
-    leak_kb = (
+def _leakage_kb(arch: Accelerator) -> float:
+    """KB of SRAM leaking per PE: sparse matrix, pointers and activations."""
+    return (
         arch.sparse_sram_bytes_per_pe
         + arch.pointer_sram_bytes_per_pe
         + arch.activation_sram_bytes_per_pe
     ) / 1024
+
+
+def _leakage_powers(arch: Accelerator) -> dict[str, float]:
+    """Action of `CLOCK_DIVIDED_ACTIONS` -> the leakage power (W) its table entry divides by the
+    clock (before any `[energy]` override)."""
+    node, cell = arch.technology_node_nm, arch.sram_cell
+    leak = leakage_scale(node)
     width = arch.datapath_bits / 32
     address = float(ceil_log2(arch.activation_registers_per_pe)) / 32
     arith_mw = (MULT32_LEAK_MW * width**2 + ADD32_LEAK_MW * (width + address)) * leak
+    sram_w = sram_leakage_uw_per_kb(node, cell) * 1e-6 * _leakage_kb(arch) * arch.n_pe
     return {
-        "sram_leakage_cycle": sram_leakage_uw_per_kb(node, cell) * 1e-6 * leak_kb * arch.n_pe,
+        "sram_leakage_cycle": sram_w,
         "flop_leakage_cycle": REGISTER_LEAK_MW_PER_BIT * 1e-3 * leak,
         "arithmetic_leakage_cycle": arith_mw * 1e-3,
     }
+
+
+def leakage_powers_w(arch: Accelerator) -> dict[str, float]:
+    """Action of `CLOCK_DIVIDED_ACTIONS` -> the leakage power (W) whose quotient by `clock_hz` is
+    exactly its table entry; an action the `[energy]` table overrides (fixed per cycle) is out."""
+    overridden = {key.removesuffix("_pj") for key, _ in arch.energy_overrides_pj}
+    return {a: w for a, w in _leakage_powers(arch).items() if a not in overridden}
 
 
 def _leakage_entries(arch: Accelerator, cacti) -> list[EnergyEntry]:
     node, cell = arch.technology_node_nm, arch.sram_cell
     leak = leakage_scale(node)
     leak_note = f"× leakage factor {leak:.3f} (45 → {node} nm, §4)"
-    leak_kb = (
-        arch.sparse_sram_bytes_per_pe
-        + arch.pointer_sram_bytes_per_pe
-        + arch.activation_sram_bytes_per_pe
-    ) / 1024
+    leak_kb = _leakage_kb(arch)
     uw_per_kb = sram_leakage_uw_per_kb(node, cell)
     address = float(ceil_log2(arch.activation_registers_per_pe)) / 32
-    power_w = leakage_powers_w(arch)
+    power_w = _leakage_powers(arch)
     library = cite(
         "AccelergyLibrary",
         "library/aladdin/aladdin_multiplier.csv idle 0.08 pJ, aladdin_adder.csv leak 0.0023 pJ "

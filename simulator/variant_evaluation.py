@@ -232,9 +232,8 @@ def evaluate_variants(
             seen[key] = len(tables)
             rows = [entry.as_row() for entry in build_energy_table(arch).values()]
             tables.append([row["energy_pj"] * 1e-12 for row in rows])
-            power = leakage_powers_w(arch)
-            fixed = {name.removesuffix("_pj") for name, _ in arch.energy_overrides_pj}
-            powers.append([math.nan if a in fixed else power[a] for a in CLOCK_DIVIDED_ACTIONS])
+            power = leakage_powers_w(arch)  # an overridden action is left out: NaN
+            powers.append([power.get(a, math.nan) for a in CLOCK_DIVIDED_ACTIONS])
         table_index[v] = seen[key]
     table_energy = np.array(tables, dtype=np.float64).reshape(len(tables), len(ACTIONS))
     per_event = {action: table_energy[table_index, a] for a, action in enumerate(ACTIONS)}
