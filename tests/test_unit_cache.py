@@ -157,21 +157,29 @@ def test_a_file_edited_between_runs_is_evaluated_again(tmp_path, cache_on, evalu
 
 _TORCH_FREE_SWEEP = """
 import sys
-from tiny_sweeps import flat_recipe_sweep
 from pathlib import Path
-from dcsim.sweep import run_sweep
+from tiny_sweeps import flat_recipe_sweep
+from dcsim.cli import main
 
 folder = Path(sys.argv[1])
-run_sweep(flat_recipe_sweep(folder), folder / "out", workers=1, progress=False, load_results=False)
+flat_recipe_sweep(folder)  # writes the recipe the config names
+recipe = folder / "flat.toml"
+(folder / "sweep.toml").write_text(
+    'sim_model = "analytical"\\n[[networks]]\\nnetwork = "lenet-300-100"\\n[grid]\\n'
+    f'n_pe = [2, 8]\\ndensity_profile = "{recipe}"\\nfc_bits = [4, 2]\\n'
+    'fifo_depth = [1, 4, 16]\\naccelerator = "eie"\\n'
+)
+argv = ["sweep", str(folder / "sweep.toml"), "--out", str(folder / "out"), "--workers", "1"]
+assert main([*argv, "--quiet"]) == 0
 assert (folder / "out" / "report.html").is_file()
 print("torch imported:", "torch" in sys.modules)
 """
 
 
 def test_a_synthetic_analytical_sweep_never_imports_torch(tmp_path, cache_on):
-    """Nothing of such a sweep runs a torch operation: neither its unit keys (no torch version
-    or CPU kernels in them), its checks, its outputs' digest nor its report import torch,
-    which would cost 1.5 s of a run of a few seconds."""
+    """Nothing of such a sweep runs a torch operation: neither the command line, its unit keys
+    (no torch version or CPU kernels in them), its checks, its outputs' digest nor its report
+    import torch, which would cost 1.5 s of a run of a few seconds (run as `dcsim sweep`)."""
     import os
     import subprocess
     import sys

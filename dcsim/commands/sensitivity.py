@@ -21,7 +21,7 @@ import argparse
 
 
 def _densities(text: str) -> tuple[float, ...]:
-    from dcsim.sensitivity import check_densities
+    from dcsim.sensitivity_densities import check_densities
 
     try:
         return check_densities(text)
@@ -172,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from dcsim.sensitivity import DEFAULT_DENSITIES
+    from dcsim.sensitivity_densities import DEFAULT_DENSITIES
     from dcsim.tables import FORMATS
 
     parser = subparsers.add_parser(
