@@ -174,7 +174,7 @@ def layer_statistics(
     other_entry_bits: tuple[int, ...] = (),
 ) -> LayerStatistics:
     """Statistics of a layer with non-zero `structure` (`nonzero_structure`) on `n_pe` PEs
-    (module docstring), in O(nnz + columns · segments · N) without per-item-type arrays.
+    (module docstring), in O(nnz + segments · N · R) without per-item-type arrays.
     `other_entry_bits`: entry widths whose words per item the same walk also counts
     (`words_per_item_by_entry_bits`, which always holds `entry_bits` too)."""
     col_ptr, rows_of = structure
@@ -184,9 +184,8 @@ def layer_statistics(
     regs = int(registers) if registers is not None else max(1, -(-rows // n_pe))
     frequency = column_frequencies(spec)
     scanned_per_group = float(frequency.sum())
-    weights = frequency / scanned_per_group
     options = np.array([entry_bits, *(b for b in other_entry_bits if b != entry_bits)], np.int64)
-    hist, max_cost, e_mean, e_sq, fillers, words, stored = segment_reductions(
+    hist, max_cost, e_mean, e_sq, fillers, words, stored, nz_segment = segment_reductions(
         col_ptr,
         rows_of,
         rows,
@@ -197,12 +196,9 @@ def layer_statistics(
         index_bits,
         options,
         word_bits,
-        np.ascontiguousarray(weights, dtype=np.float64),
+        frequency.astype(np.int64),  # whole counts (column_frequencies)
     )
     seg_rows = segment_rows(rows, groups, n_pe, registers)
-    nz_batch = (rows_of // n_pe) // regs if batches > 1 else np.zeros_like(rows_of)
-    nz_group = np.minimum(rows_of // (rows // groups), groups - 1)
-    nz_segment = np.bincount(nz_batch * groups + nz_group, minlength=batches * groups)
     fraction = 1.0 / (batches * groups)
     segments = []
     for s in range(batches * groups):

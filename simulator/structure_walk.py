@@ -265,79 +265,93 @@ def segment_reductions(
     index_bits,
     entry_bits_options,
     word_bits,
-    weights,
+    frequency,
 ):
     """What `layer_statistics` needs of `work_from_structure`'s arrays, reduced on the fly
-    (no [types, N] arrays): per segment s = batch·groups + group, with w_j the column weights
-    (summing to 1) and e = entries, c = max(1, e) of (s, column j, PE p):
-    hist[s, p, c] = Σ_j w_j [c(s,j,p) = c]; max_cost[s] = Σ_j w_j max_p c; e_mean[s, p] =
-    Σ_j w_j e; e_sq[s, p] = Σ_j w_j e²; fillers[s] and words[s] = Σ_j w_j Σ_p of each; and the
-    entries each PE stores. The same walk as `work_from_structure` (the tests check both)."""
+    (no [types, N] arrays): per segment s = batch·groups + group, with f_j the integer
+    broadcast counts of the columns (`frequency`, int64, F = Σ_j f_j) and e = entries,
+    c = max(1, e) of (s, column j, PE p):
+    hist[s, p, c] = Σ_j f_j [c(s,j,p) = c] / F; max_cost[s] = Σ_j f_j max_p c / F;
+    e_mean[s, p] = Σ_j f_j e / F; e_sq[s, p] = Σ_j f_j e² / F; fillers[s] and words[s] =
+    Σ_j f_j Σ_p of each / F; the entries each PE stores; and the non-zeros of each segment.
+    The same walk as `work_from_structure` (the tests check both).
+
+    The sums are kept in int64 (exact) and divided by F once at the end, so a column costs
+    only its non-zeros and the (segment, PE) pairs they touch: a PE the column gives no entry
+    has c = 1 and adds nothing else, and its count is F minus the columns that gave it c >= 2.
+    c never exceeds R (an entry, real or filler, takes one of a batch's R register positions),
+    which sizes hist without a first pass; that pass runs only with several batches, for the
+    offsets of their slices in a PE's storage."""
     cols = col_ptr.shape[0] - 1
     span = 1 << index_bits
     n_seg = batches * groups
     pe_of, batch_of, inner_of, group_of = _row_places(n_rows, n_pe, registers, groups)
-    # pass 1: entries per (batch, PE) for the storage offsets, and the largest cost
-    totals = np.zeros((batches, n_pe), np.int64)
-    column_count = np.zeros((batches, n_pe), np.int64)
     prev = np.empty(n_pe, np.int64)
     prev_batch = np.empty(n_pe, np.int64)
-    largest = 1
-    for j in range(cols):
-        for p in range(n_pe):
-            prev[p] = -1
-            prev_batch[p] = -1
-        for k in range(col_ptr[j], col_ptr[j + 1]):
-            row = rows_of[k]
-            p = pe_of[row]
-            b = batch_of[row]
-            inner = inner_of[row]
-            if prev_batch[p] != b:
+    # pass 1 (several batches only): entries per (batch, PE) for the storage offsets
+    totals = np.zeros((batches, n_pe), np.int64)
+    if batches > 1:
+        for j in range(cols):
+            for p in range(n_pe):
                 prev[p] = -1
-                prev_batch[p] = b
-            n = 1 + ((inner - prev[p] - 1) >> index_bits)
-            totals[b, p] += n
-            column_count[b, p] += n
-            if column_count[b, p] > largest:
-                largest = column_count[b, p]
-            prev[p] = inner
-        for k in range(col_ptr[j], col_ptr[j + 1]):
-            row = rows_of[k]
-            column_count[batch_of[row], pe_of[row]] = 0
+                prev_batch[p] = -1
+            for k in range(col_ptr[j], col_ptr[j + 1]):
+                row = rows_of[k]
+                p = pe_of[row]
+                b = batch_of[row]
+                inner = inner_of[row]
+                if prev_batch[p] != b:
+                    prev[p] = -1
+                    prev_batch[p] = b
+                totals[b, p] += 1 + ((inner - prev[p] - 1) >> index_bits)
+                prev[p] = inner
     next_offset = _batch_offsets(totals)
-    hist = np.zeros((n_seg, n_pe, largest + 1))
-    max_cost = np.zeros(n_seg, np.float64)
-    e_mean = np.zeros((n_seg, n_pe))
-    e_sq = np.zeros((n_seg, n_pe))
-    fillers_sum = np.zeros(n_seg, np.float64)
+    total_frequency = 0
+    for j in range(cols):
+        total_frequency += frequency[j]
+    hist_count = np.zeros((n_seg, n_pe, registers + 1), np.int64)  # c >= 2 only
+    max_extra = np.zeros(n_seg, np.int64)  # Σ_j f_j (max_p c - 1)
+    e_sum = np.zeros((n_seg, n_pe), np.int64)
+    e_sq_sum = np.zeros((n_seg, n_pe), np.int64)
+    fillers_count = np.zeros(n_seg, np.int64)
     n_opt = entry_bits_options.shape[0]
     word_shift = -1
     if word_bits & (word_bits - 1) == 0:
         word_shift = 0
         while (1 << word_shift) < word_bits:
             word_shift += 1
-    words_sum = np.zeros((n_seg, n_opt))
+    words_count = np.zeros((n_seg, n_opt), np.int64)
+    nonzeros = np.zeros(n_seg, np.int64)
+    stored = np.zeros(n_pe, np.int64)
     ent = np.zeros((n_seg, n_pe), np.int64)
     fil = np.zeros((n_seg, n_pe), np.int64)
+    touched = np.empty(n_seg * n_pe, np.int64)  # (segment, PE) pairs of this column
+    column_max = np.ones(n_seg, np.int64)
     cursor = np.empty(n_pe, np.int64)
     current = np.empty(n_pe, np.int64)  # open segment of the PE in this column, -1 none
     first = np.empty(n_pe, np.int64)
+    pes = np.empty(n_pe, np.int64)  # the PEs this column gives entries, in order
+    for p in range(n_pe):
+        prev[p] = -1
+        prev_batch[p] = -1
+        current[p] = -1
     for j in range(cols):
-        w = weights[j]
-        for p in range(n_pe):
-            prev[p] = -1
-            prev_batch[p] = -1
-            current[p] = -1
+        f_j = frequency[j]
+        n_touched = 0
+        n_pes = 0
         for k in range(col_ptr[j], col_ptr[j + 1]):
             row = rows_of[k]
             p = pe_of[row]
             b = batch_of[row]
             inner = inner_of[row]
             if prev_batch[p] != b:
+                if prev_batch[p] < 0:
+                    pes[n_pes] = p
+                    n_pes += 1
                 if current[p] >= 0:
                     for q in range(n_opt):
                         eb = entry_bits_options[q]
-                        words_sum[current[p], q] += w * (
+                        words_count[current[p], q] += f_j * (
                             _words_of_run(first[p], cursor[p], eb, word_bits, word_shift)
                         )
                     current[p] = -1
@@ -358,41 +372,71 @@ def segment_reductions(
                     if current[p] >= 0:
                         for q in range(n_opt):
                             eb = entry_bits_options[q]
-                            words_sum[current[p], q] += w * (
+                            words_count[current[p], q] += f_j * (
                                 _words_of_run(first[p], cursor[p], eb, word_bits, word_shift)
                             )
                     current[p] = t
                     first[p] = cursor[p]
+                if ent[t, p] == 0:
+                    touched[n_touched] = t * n_pe + p
+                    n_touched += 1
                 ent[t, p] += 1
                 if f < n_fill:
                     fil[t, p] += 1
+                else:
+                    nonzeros[t] += 1
                 cursor[p] += 1
+                stored[p] += 1
             prev[p] = inner
-        for p in range(n_pe):
+        for i in range(n_pes):
+            p = pes[i]
             if current[p] >= 0:
                 for q in range(n_opt):
                     eb = entry_bits_options[q]
-                    words_sum[current[p], q] += w * (
+                    words_count[current[p], q] += f_j * (
                         _words_of_run(first[p], cursor[p], eb, word_bits, word_shift)
                     )
-            if prev_batch[p] >= 0:
-                next_offset[prev_batch[p], p] = cursor[p]
-        for t in range(n_seg):
-            most = 1
-            for p in range(n_pe):
-                e = ent[t, p]
-                c = e if e > 1 else 1
-                hist[t, p, c] += w
-                if c > most:
-                    most = c
-                e_mean[t, p] += w * e
-                e_sq[t, p] += w * e * e
-                fillers_sum[t] += w * fil[t, p]
-                ent[t, p] = 0
-                fil[t, p] = 0
-            max_cost[t] += w * most
-    stored = np.zeros(n_pe, np.int64)
-    for p in range(n_pe):
-        for b in range(batches):
-            stored[p] += totals[b, p]
-    return hist, max_cost, e_mean, e_sq, fillers_sum, words_sum, stored
+            next_offset[prev_batch[p], p] = cursor[p]
+            prev[p] = -1
+            prev_batch[p] = -1
+            current[p] = -1
+        for i in range(n_touched):
+            t = touched[i] // n_pe
+            p = touched[i] - t * n_pe
+            e = ent[t, p]
+            if e > 1:
+                hist_count[t, p, e] += f_j
+                if e > column_max[t]:
+                    column_max[t] = e
+            e_sum[t, p] += f_j * e
+            e_sq_sum[t, p] += f_j * e * e
+            fillers_count[t] += f_j * fil[t, p]
+            ent[t, p] = 0
+            fil[t, p] = 0
+        for i in range(n_touched):
+            t = touched[i] // n_pe
+            if column_max[t] > 1:
+                max_extra[t] += f_j * (column_max[t] - 1)
+                column_max[t] = 1
+    scale = np.float64(total_frequency)
+    hist = np.zeros((n_seg, n_pe, registers + 1))
+    max_cost = np.empty(n_seg)
+    e_mean = np.empty((n_seg, n_pe))
+    e_sq = np.empty((n_seg, n_pe))
+    fillers_sum = np.empty(n_seg)
+    words_sum = np.empty((n_seg, n_opt))
+    for t in range(n_seg):
+        max_cost[t] = (total_frequency + max_extra[t]) / scale
+        fillers_sum[t] = fillers_count[t] / scale
+        for q in range(n_opt):
+            words_sum[t, q] = words_count[t, q] / scale
+        for p in range(n_pe):
+            ones = total_frequency
+            for c in range(2, registers + 1):
+                if hist_count[t, p, c] != 0:
+                    ones -= hist_count[t, p, c]
+                    hist[t, p, c] = hist_count[t, p, c] / scale
+            hist[t, p, 1] = ones / scale
+            e_mean[t, p] = e_sum[t, p] / scale
+            e_sq[t, p] = e_sq_sum[t, p] / scale
+    return hist, max_cost, e_mean, e_sq, fillers_sum, words_sum, stored, nonzeros

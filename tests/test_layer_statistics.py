@@ -140,6 +140,17 @@ def test_column_frequencies_sum_to_the_scanned_activations(spec):
     assert column_frequencies(spec).sum() * groups == scanned_activations(spec)
 
 
+def test_column_frequencies_are_whole_counts_for_every_registered_layer():
+    """`segment_reductions` sums them as int64: every layer of every network must give whole
+    numbers (a column is broadcast a whole number of times)."""
+    from workloads.networks import NETWORK_NAMES, get_network
+
+    for name in NETWORK_NAMES:
+        for layer in get_network(name).layers:
+            frequency = column_frequencies(layer)
+            assert np.array_equal(frequency, np.round(frequency)), (name, layer.name)
+
+
 def _brute_entries_pmf(n_rows, density, index_bits):
     span = 1 << index_bits
     out = np.zeros(2 * n_rows + 2)
