@@ -29,10 +29,11 @@ suffix; the kept ties add copies of −t and t between them. Zeros never survive
 treats a zero weight as pruned), so the survivors k-means needs are
 prefix + ties + suffix without zeros, in order, without sorting anything again.
 
-Codes (`quantize`): one pass over the weights in the encoder's order (PE by PE, each row in
-place) assigns every surviving non-zero weight 1 + the number of k-means midpoints below it
-(`share_weights`' rule) and counts the relative-index entries per (PE, column), so the
-encoder's fill pass (`sparse_format.sparse_from_counts`) follows directly.
+Codes (`quantize`): one pass over the weights in row-major order assigns every surviving
+non-zero weight its code (`compression.weight_codes`: 1 + the number of k-means midpoints
+below it, `share_weights`' rule) and compacts them row by row for the encoder
+(`sparse_format.sparse_from_rows`); the survivors' places are kept, so another bit width of
+the same density visits only them.
 """
 
 from __future__ import annotations
@@ -50,15 +51,18 @@ from compression.checks import (
     check_int,
 )
 from compression.pruning import kept_count
+from compression.weight_codes import (
+    _code_table,
+    _magnitude_of_bits,
+    _quantize_rows,
+    _survivor_codes,
+)
 
 MAGNITUDE_BIN_SHIFT = 16
 MAGNITUDE_BINS = 1 << (31 - MAGNITUDE_BIN_SHIFT)
 FIRST_NONFINITE_BIN = 0x7F800000 >> MAGNITUDE_BIN_SHIFT
 RADIX_BITS = 16
 MASK_CHUNK = 1 << 22  # weights per step of `SortedWeights.mask` (16 MB of |w| at a time)
-# FLOAT32_ULP_OF_EXPONENT[e] = 2**(max(e, 1) − 150): the value of one unit of the significand
-# of a finite float32 with exponent field e (a constant array the kernels read)
-FLOAT32_ULP_OF_EXPONENT = np.ldexp(1.0, np.maximum(np.arange(255), 1) - 150)
 
 
 @numba.njit(cache=True)
@@ -179,18 +183,6 @@ def _count_at_least(sorted_values, magnitude):
 
 
 @numba.njit(cache=True)
-def _magnitude_of_bits(bits):
-    """The float32 whose bit pattern is `bits` (an integer in [0, 0x7F800000): +0.0, a
-    subnormal or a normal number), computed as its integer significand × 2**exponent — exact,
-    since the product is a float32 value — rather than through an array view."""
-    exponent = bits >> 23
-    significand = bits & 0x7FFFFF
-    if exponent > 0:
-        significand |= 0x800000
-    return np.float32(np.float64(significand) * FLOAT32_ULP_OF_EXPONENT[exponent])
-
-
-@numba.njit(cache=True)
 def _kth_largest_magnitude(sorted_values, keep, floor_bits):
     """The keep-th largest |v| (1 <= keep <= covered count), by bisection on the bit pattern
     between the floor and +inf: the largest t with count(|v| >= t) >= keep. Only t > 0 is
@@ -221,83 +213,6 @@ def _tie_scan(flat, magnitude, kept_ties):
             if seen == kept_ties:
                 return i, negatives
     return flat.shape[0], negatives
-
-
-@numba.njit(cache=True)
-def _code_of(value, midpoints):
-    """1 + the number of midpoints below `value` (np.searchsorted(..., side="left") + 1)."""
-    lo = 0
-    hi = midpoints.shape[0]
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if midpoints[mid] < value:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo + 1
-
-
-@numba.njit(cache=True)
-def _exact_code(w, position, threshold, tie_cutoff, midpoints):
-    """The code of weight `w` at flat `position`: 0 unless it survives and is non-zero."""
-    magnitude = abs(w)
-    if w == 0 or magnitude < threshold or (magnitude == threshold and position > tie_cutoff):
-        return 0
-    return _code_of(np.float64(w), midpoints)
-
-
-@numba.njit(cache=True)
-def _code_table(threshold, midpoints):
-    """int32 [65536]: the code every weight gets whose float32 bit pattern >> 16 is the index,
-    where that is the same for all values of the bin (bit patterns sharing their top 16 bits
-    form an interval of values); -1 where it is not (the bin holds the threshold magnitude,
-    zero, a midpoint, or inf/NaN), to be decided weight by weight."""
-    table = np.empty(1 << 16, np.int32)
-    for s in range(1 << 16):
-        low_bits = (s & 0x7FFF) << 16
-        if low_bits >= 0x7F800000:
-            table[s] = -1
-            continue
-        low = _magnitude_of_bits(low_bits)  # the bin's magnitudes run from low to high
-        high = _magnitude_of_bits(low_bits | 0xFFFF)
-        if high < threshold:
-            table[s] = 0
-        elif low > threshold:
-            if s >= 0x8000:
-                first = _code_of(-np.float64(high), midpoints)
-                last = _code_of(-np.float64(low), midpoints)
-            else:
-                first = _code_of(np.float64(low), midpoints)
-                last = _code_of(np.float64(high), midpoints)
-            table[s] = first if first == last else -1
-        else:
-            table[s] = -1
-    return table
-
-
-@numba.njit(cache=True)
-def _quantize_rows(matrix, bits, table, threshold, tie_cutoff, midpoints, row_end, column, code):
-    """Row-major compaction (`sparse_format._compact_rows`) of the codes of every weight of
-    `matrix` (`bits`: the same array viewed as uint32): a table lookup per weight, the exact
-    rule (`_exact_code`) only in the bins the table leaves open."""
-    rows, cols = matrix.shape
-    last = column.shape[0] - 1  # slots: the non-zeros expected, plus one
-    k = 0
-    for i in range(rows):
-        weights = matrix[i]
-        patterns = bits[i]
-        base = i * cols
-        for j in range(cols):
-            c = table[patterns[j] >> 16]
-            if c < 0:
-                c = _exact_code(weights[j], base + j, threshold, tie_cutoff, midpoints)
-            column[k] = j
-            code[k] = c
-            k += c != 0
-            if k > last:  # more non-zeros than expected: stop before writing out of bounds
-                return False
-        row_end[i] = k
-    return k == last
 
 
 @dataclass(frozen=True)
@@ -331,6 +246,8 @@ class SortedWeights:
         self._floor_bin = MAGNITUDE_BINS  # bins >= _floor_bin are covered (none yet)
         self._sorted = np.empty(0, np.float32)
         self._lock = threading.Lock()
+        # (selection, matrix shape, non-zeros) -> (row_end, column) of the last `quantize`
+        self._survivors: tuple[tuple, np.ndarray, np.ndarray] | None = None
 
     @property
     def size(self) -> int:
@@ -459,17 +376,42 @@ class SortedWeights:
         """(row_end, column, code): the row-major non-zero codes of the weights as a
         `matrix_shape` matrix (`sparse_format.sparse_from_rows`). A weight's code is 0 unless
         it survives `selection` and is non-zero, else 1 + the number of float64 `midpoints`
-        below it (`share_weights`' rule); `nonzeros` is the number of non-zero survivors."""
+        below it (`share_weights`' rule); `nonzeros` is the number of non-zero survivors.
+
+        The first call scans every weight; row_end and column (read-only) are kept, and a
+        call with the same selection, shape and count (a sweep's other bit widths of one
+        density) computes only the survivors' codes, by the same rule, and returns the same
+        row_end and column objects."""
         matrix = self.flat.reshape(matrix_shape)
         midpoints = np.ascontiguousarray(midpoints, dtype=np.float64)
         threshold = np.float32(selection.threshold)
+        table = _code_table(threshold, midpoints)
+        code = np.empty(nonzeros + 1, np.uint16)
+        key = (selection, tuple(matrix_shape), int(nonzeros))
+        with self._lock:
+            cached = self._survivors
+        if cached is not None and cached[0] == key:
+            # the same survivors (another bit width of one density): only their codes change
+            _, row_end, column = cached
+            _survivor_codes(
+                matrix,
+                matrix.view(np.uint32),
+                row_end,
+                column,
+                table,
+                threshold,
+                selection.tie_cutoff,
+                midpoints,
+                code,
+            )
+            code[nonzeros] = 0
+            return row_end, column, code
         row_end = np.empty(matrix_shape[0], np.int64)
         column = np.empty(nonzeros + 1, np.int32)
-        code = np.empty(nonzeros + 1, np.uint16)
         exact = _quantize_rows(
             matrix,
             matrix.view(np.uint32),
-            _code_table(threshold, midpoints),
+            table,
             threshold,
             selection.tie_cutoff,
             midpoints,
@@ -479,4 +421,8 @@ class SortedWeights:
         )
         if not exact:
             raise ValueError(f"nonzeros={nonzeros} is invalid; allowed: the survivors' count")
+        for array in (row_end, column):
+            array.flags.writeable = False
+        with self._lock:
+            self._survivors = (key, row_end, column)
         return row_end, column, code

@@ -27,6 +27,7 @@ entries, so a filler decodes to zero by construction.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numba
@@ -142,12 +143,14 @@ def _count_entries(n_pe, index_bits, row_end, column, counts):
 
 
 @numba.njit(cache=True)
-def _fill_entries(n_pe, index_bits, row_end, column, code, col_ptr, entry_code, entry_gap):
+def _fill_entries(n_pe, index_bits, row_end, column, code, col_ptr, entry_code, entry_gap, slot):
     """Write the entries of every (PE, column) at the offsets given by col_ptr, reading the
-    non-zeros in the order of `_count_entries`."""
+    non-zeros in the order of `_count_entries`; non-zero k's entry goes to slot[k] when `slot`
+    is not empty (its codes can then be replaced by a scatter, `_scatter_codes`)."""
     rows = row_end.shape[0]
     cols = col_ptr.shape[1] - 1
     max_gap = (1 << index_bits) - 1
+    record = slot.shape[0] > 0
     prev = np.empty(cols, np.int64)
     cursor = np.empty(cols, np.int64)
     for p in range(n_pe):
@@ -167,9 +170,18 @@ def _fill_entries(n_pe, index_bits, row_end, column, code, col_ptr, entry_code, 
                     gap -= max_gap + 1
                 entry_code[e] = code[k]
                 entry_gap[e] = gap
+                if record:
+                    slot[k] = e
                 cursor[j] = e + 1
                 prev[j] = local
             local += 1
+
+
+@numba.njit(cache=True)
+def _scatter_codes(code, slot, entry_code):
+    """entry_code[slot[k]] = code[k] for every non-zero k (the fillers stay 0)."""
+    for k in range(slot.shape[0]):
+        entry_code[slot[k]] = code[k]
 
 
 def column_pointers(counts: np.ndarray) -> np.ndarray:
@@ -179,6 +191,13 @@ def column_pointers(counts: np.ndarray) -> np.ndarray:
     col_ptr[:, 1:] = np.cumsum(counts.ravel()).reshape(n_pe, cols)
     col_ptr[1:, 0] = col_ptr[:-1, -1]
     return col_ptr
+
+
+#: The layout of the last matrices `sparse_from_rows` encoded from read-only (row_end,
+#: column) arrays — `SortedWeights.quantize` returns the same ones for every bit width of one
+#: density — so that another code set of the same non-zeros is a scatter into it.
+_LAYOUTS: dict[tuple, tuple] = {}
+LAYOUT_CACHE_ENTRIES = 32
 
 
 def sparse_from_rows(
@@ -191,17 +210,39 @@ def sparse_from_rows(
 ) -> SparseMatrix:
     """The SparseMatrix of a (rows, cols) code matrix given by its non-zeros in row-major
     order: row i's columns and (non-zero uint16) codes are column/code[row_end[i - 1] :
-    row_end[i]] with row_end int64 [rows], column int32, columns ascending within a row."""
+    row_end[i]] with row_end int64 [rows], column int32, columns ascending within a row.
+
+    Where row_end and column are read-only, the layout (column pointers, gaps, each
+    non-zero's entry) is kept, and the same arrays with other codes reuse it: the entry gaps
+    and column pointers are then shared, read-only, and only the codes are written."""
     rows, cols = shape
+    nonzeros = int(row_end[-1]) if rows else 0
+    cacheable = not row_end.flags.writeable and not column.flags.writeable
+    key = (id(row_end), id(column), rows, cols, int(n_pe), int(index_bits))
+    layout = _LAYOUTS.get(key) if cacheable else None
+    if layout is not None and layout[0]() is row_end and layout[1]() is column:
+        _, _, col_ptr, entry_gap, slot = layout
+        entry_code = np.zeros(entry_gap.shape[0], np.uint16)
+        _scatter_codes(code, slot, entry_code)
+        entry_code.flags.writeable = False
+        return SparseMatrix(rows, cols, n_pe, index_bits, entry_code, entry_gap, col_ptr)
     counts = np.zeros((n_pe, cols), np.int64)
     _count_entries(n_pe, index_bits, row_end, column, counts)
     col_ptr = column_pointers(counts)
     n_entries = int(col_ptr[-1, -1])
     entry_code = np.empty(n_entries, np.uint16)
     entry_gap = np.empty(n_entries, np.uint16)
-    _fill_entries(n_pe, index_bits, row_end, column, code, col_ptr, entry_code, entry_gap)
+    slot = np.empty(nonzeros if cacheable else 0, np.int64)
+    _fill_entries(n_pe, index_bits, row_end, column, code, col_ptr, entry_code, entry_gap, slot)
     for array in (entry_code, entry_gap, col_ptr):
         array.flags.writeable = False
+    if cacheable:  # forgotten as soon as either array is freed (its id may then be reused)
+        forget = lambda _ref: _LAYOUTS.pop(key, None)  # noqa: E731
+        refs = (weakref.ref(row_end, forget), weakref.ref(column, forget))
+        _LAYOUTS.pop(key, None)
+        _LAYOUTS[key] = (*refs, col_ptr, entry_gap, slot)
+        while len(_LAYOUTS) > LAYOUT_CACHE_ENTRIES:
+            del _LAYOUTS[next(iter(_LAYOUTS))]
     return SparseMatrix(rows, cols, n_pe, index_bits, entry_code, entry_gap, col_ptr)
 
 

@@ -331,6 +331,8 @@ def layer_statistics_from_work(
 # --------------------------------------------------------------------------- caching
 _LAYER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _DIGESTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: `_layout_digest` by the identity of read-only (col_ptr, entry_gap) arrays
+_LAYOUT_DIGESTS: dict[tuple, tuple] = {}
 #: Statistics by content (structure digest, layer shape, N, R, index/entry/word bits), shared
 #: by compression settings that prune alike: a sweep's bit-width axes change the codes, not the
 #: positions, so every setting of one density reuses them (bounded, least recently used).
@@ -354,17 +356,35 @@ def structure_digest(sparse) -> str:
     index bits (fillers sit where gaps force them), so matrices with non-zeros at the same
     positions, whatever their codes, stored alike, have the same digest, and different
     structures different ones; no global structure is built and a quarter of the bytes of
-    (col_ptr, rows) are hashed. Cached per matrix object."""
+    (col_ptr, rows) are hashed. Cached per matrix object, and the part without the filler
+    flags per shared layout (`_layout_digest`)."""
     cached = _DIGESTS.get(sparse)
     if cached is None:
-        digest = hashlib.blake2b(digest_size=16)
-        shape = (sparse.rows, sparse.cols, sparse.n_pe, sparse.index_bits)
-        digest.update(np.asarray(shape, dtype=np.int64).tobytes())
-        digest.update(np.ascontiguousarray(sparse.col_ptr, dtype=np.int64).tobytes())
-        digest.update(np.ascontiguousarray(sparse.entry_gap, dtype=np.uint16).tobytes())
+        digest = hashlib.blake2b(_layout_digest(sparse), digest_size=16)
         digest.update(np.packbits(np.asarray(sparse.entry_code) == 0).tobytes())
         cached = _DIGESTS[sparse] = digest.hexdigest()
     return cached
+
+
+def _layout_digest(sparse) -> bytes:
+    """blake2b of the shape, PE count, index bits, column pointers and relative indices;
+    cached by the arrays' identity when they are read-only (`sparse_format.sparse_from_rows`
+    shares them between the matrices of one density's bit widths)."""
+    shape = (sparse.rows, sparse.cols, sparse.n_pe, sparse.index_bits)
+    arrays = (sparse.col_ptr, sparse.entry_gap)
+    key = (*(id(a) for a in arrays), *shape)
+    known = _LAYOUT_DIGESTS.get(key)
+    if known is not None and all(ref() is a for ref, a in zip(known[:2], arrays, strict=True)):
+        return known[2]
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.asarray(shape, dtype=np.int64).tobytes())
+    digest.update(np.ascontiguousarray(sparse.col_ptr, dtype=np.int64).tobytes())
+    digest.update(np.ascontiguousarray(sparse.entry_gap, dtype=np.uint16).tobytes())
+    value = digest.digest()
+    if all(isinstance(a, np.ndarray) and not a.flags.writeable for a in arrays):
+        forget = lambda _ref: _LAYOUT_DIGESTS.pop(key, None)  # noqa: E731
+        _LAYOUT_DIGESTS[key] = (*(weakref.ref(a, forget) for a in arrays), value)
+    return value
 
 
 def compressed_layer_statistics(

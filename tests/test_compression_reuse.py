@@ -30,13 +30,12 @@ from compression.pruning import kept_count, magnitude_mask
 from compression.recipe import parse_recipe
 from compression.sorted_weights import (
     SortedWeights,
-    _code_table,
     _count_at_least,
     _kth_largest_magnitude,
     _magnitude_histogram,
-    _magnitude_of_bits,
     sort_float32,
 )
+from compression.weight_codes import _code_table, _magnitude_of_bits
 from compression.weight_sharing import (
     _count_at_most,
     _sort_centroids,
@@ -132,18 +131,22 @@ def test_random_layers_bit_exact_for_any_order_of_densities(case):
     spec = LayerSpec("fc", "fc", weights.shape[1], weights.shape[0])
     prepared = SortedWeights(weights)
     for density in densities:  # one SortedWeights serves every density, in any order
-        fast = compress_layer(
-            spec,
-            prepared,
-            density=density,
-            weight_bits=bits,
-            index_bits=index_bits,
-            n_pe=n_pe,
-            init=init,
-            seed=seed,
-        )
-        plain = reference_layer(spec, weights, density, bits, index_bits, n_pe, init, seed)
-        assert _bytes(_one_layer(fast)) == _bytes(_one_layer(plain))
+        # a second bit width of the same density reuses the survivors' places (quantize)
+        for weight_bits in (bits, 1 + bits % 8):
+            fast = compress_layer(
+                spec,
+                prepared,
+                density=density,
+                weight_bits=weight_bits,
+                index_bits=index_bits,
+                n_pe=n_pe,
+                init=init,
+                seed=seed,
+            )
+            plain = reference_layer(
+                spec, weights, density, weight_bits, index_bits, n_pe, init, seed
+            )
+            assert _bytes(_one_layer(fast)) == _bytes(_one_layer(plain))
         one_shot = compress_layer(
             spec, weights, density=density, weight_bits=bits, index_bits=index_bits, n_pe=n_pe
         )
@@ -315,3 +318,20 @@ def test_bad_inputs_are_refused_in_one_line():
     selection = prepared.select(0.5)
     with pytest.raises(ValueError, match="nonzeros=5 is invalid"):  # 6 survive: refused,
         prepared.quantize(selection, np.zeros(0), (3, 4), 5)  # never written out of bounds
+
+
+def test_quantize_reuses_the_survivors_of_the_same_selection():
+    """Another bit width of one density: the survivors' places are the same objects, their
+    codes those a fresh SortedWeights scan gives for the new midpoints."""
+    weights = np.random.default_rng(3).standard_normal((40, 30)).astype(np.float32)
+    prepared = SortedWeights(weights)
+    selection = prepared.select(0.3)
+    count = prepared.sorted_survivors(selection).size
+    first = prepared.quantize(selection, np.array([-0.5, 0.0, 0.5]), (40, 30), count)
+    second = prepared.quantize(selection, np.array([-1.0, 1.0]), (40, 30), count)
+    assert second[0] is first[0] and second[1] is first[1]
+    fresh = SortedWeights(weights)
+    expected = fresh.quantize(fresh.select(0.3), np.array([-1.0, 1.0]), (40, 30), count)
+    for got, want in zip(second, expected, strict=True):
+        assert np.array_equal(got[:count], want[:count])
+    assert not first[0].flags.writeable and not first[1].flags.writeable

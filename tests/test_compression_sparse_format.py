@@ -158,3 +158,33 @@ def test_decode_refuses_inconsistent_matrices():
     bad_ptr = SparseMatrix(4, 4, 1, 4, sm.entry_code, sm.entry_gap, sm.col_ptr[:, ::-1].copy())
     with pytest.raises(ValueError, match="col_ptr"):
         decode_sparse(bad_ptr)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 12),
+    st.integers(1, 9),
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.integers(0, 2**32 - 1),
+)
+def test_rows_encoding_reuses_its_layout_for_other_codes(rows, cols, n_pe, index_bits, seed):
+    """Read-only (row_end, column) encoded again with other codes: the same SparseMatrix as
+    encoding the dense matrix, gaps and column pointers shared with the first encoding."""
+    from compression.sparse_format import sparse_from_rows
+
+    rng = np.random.default_rng(seed)
+    mask = rng.random((rows, cols)) < 0.4
+    row_end = np.cumsum(mask.sum(axis=1)).astype(np.int64)
+    column = np.nonzero(mask)[1].astype(np.int32)
+    for array in (row_end, column):
+        array.flags.writeable = False
+    first = second = None
+    for _ in range(2):
+        codes = np.where(mask, rng.integers(1, 16, (rows, cols)), 0).astype(np.uint16)
+        got = sparse_from_rows((rows, cols), row_end, column, codes[mask], n_pe, index_bits)
+        want = encode_sparse(codes, n_pe, index_bits)
+        for name in ("entry_code", "entry_gap", "col_ptr"):
+            assert np.array_equal(getattr(got, name), getattr(want, name))
+        first, second = (got, None) if first is None else (first, got)
+    assert second.entry_gap is first.entry_gap and second.col_ptr is first.col_ptr
