@@ -114,19 +114,29 @@ def run_processes(
             for _ in range(workers)
         ]
         pending: dict = {}
-
-        def submit_next(worker: int) -> None:
-            unit = queue.next_for(worker)
-            if unit is not None:
-                pending[pools[worker].submit(unit_parquet, unit)] = (worker, unit)
-
+        in_flight = [0] * workers
         unit_workers = list(range(workers))
+
+        def submit(worker: int, may_wait: bool) -> bool:
+            unit = queue.next_for(worker, may_wait)
+            if unit is None:
+                return False
+            pending[pools[worker].submit(unit_parquet, unit)] = (worker, unit)
+            in_flight[worker] += 1
+            return True
+
+        def fill(worker: int) -> None:
+            """Up to UNITS_IN_FLIGHT_PER_WORKER units on `worker`, fewer when the queue has
+            nothing worth its while now (it is offered work again as units come back)."""
+            while in_flight[worker] < UNITS_IN_FLIGHT_PER_WORKER and submit(worker, bool(pending)):
+                pass
+
         if side_job is not None:
             pending[pools[-1].submit(side_job)] = (workers - 1, None)
             unit_workers.pop()
-        for _ in range(UNITS_IN_FLIGHT_PER_WORKER):
+        for _ in range(UNITS_IN_FLIGHT_PER_WORKER):  # every worker's first unit, then the next
             for worker in unit_workers:
-                submit_next(worker)
+                submit(worker, may_wait=False)
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -135,11 +145,13 @@ def run_processes(
                     if unit is None:  # the side job: its worker joins the units
                         if on_side_done is not None:
                             on_side_done(future.result())
-                        for _ in range(UNITS_IN_FLIGHT_PER_WORKER):
-                            submit_next(worker)
+                        unit_workers.append(worker)
                         continue
+                    in_flight[worker] -= 1
+                    queue.finished(unit)
                     on_done(unit, future.result())
-                    submit_next(worker)
+                for worker in unit_workers:
+                    fill(worker)
         except BaseException:
             for future in pending:
                 future.cancel()
@@ -176,32 +188,43 @@ def run_dask(units: Iterable[WorkUnit], client, on_done: Callable) -> None:
 
     queue = UnitQueue(units)
     workers = client.scheduler_info().get("workers", {}) or {None: {"nthreads": 1}}
+    slots = {
+        w: UNITS_IN_FLIGHT_PER_WORKER * max(1, int(i.get("nthreads", 1)))
+        for w, i in workers.items()
+    }
+    in_flight = dict.fromkeys(workers, 0)
     pending: dict = {}
 
-    def submit_next(worker) -> object | None:
-        unit = queue.next_for(worker)
+    def submit(worker, may_wait: bool) -> object | None:
+        unit = queue.next_for(worker, may_wait)
         if unit is None:
             return None
         where = {} if worker is None else {"workers": [worker], "allow_other_workers": True}
         future = client.submit(unit_parquet, unit, pure=False, **where)
         pending[future] = (worker, unit)
+        in_flight[worker] += 1
         return future
 
     first = []
-    for _ in range(UNITS_IN_FLIGHT_PER_WORKER):
+    for _ in range(UNITS_IN_FLIGHT_PER_WORKER):  # every worker's first units, then the next
         for worker, info in workers.items():
             for _ in range(max(1, int(info.get("nthreads", 1)))):
-                future = submit_next(worker)
+                future = submit(worker, may_wait=False)
                 if future is not None:
                     first.append(future)
     completed = as_completed(first)
     try:
         for future in completed:
             worker, unit = pending.pop(future)
+            in_flight[worker] -= 1
+            queue.finished(unit)
             on_done(unit, future.result())
-            new = submit_next(worker)
-            if new is not None:
-                completed.add(new)
+            for other in workers:  # fewer when nothing is worth its while now (unit_dispatch)
+                while in_flight[other] < slots[other]:
+                    new = submit(other, may_wait=bool(pending))
+                    if new is None:
+                        break
+                    completed.add(new)
     except BaseException:
         client.cancel(list(pending))
         raise

@@ -1,9 +1,11 @@
 """dcsim.unit_dispatch: every unit handed out exactly once; a worker keeps to its pruned
-structure, a free worker takes a structure nobody is on, and an idle one helps with the tail."""
+structure, a free worker takes a structure nobody is on, and an idle one helps with the tail
+when that saves time (from the units' measured times)."""
 
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass
 
 from hypothesis import given
@@ -21,8 +23,14 @@ class _Unit:  # what UnitQueue needs of a unit: its structure and its compressio
     setting: str = ""
 
 
-def _queue(units, lookahead):
-    return UnitQueue(units, lookahead, key=lambda u: u.key, setting=lambda u: (u.key, u.setting))
+def _queue(units, lookahead, clock=None):
+    return UnitQueue(
+        units,
+        lookahead,
+        key=lambda u: u.key,
+        setting=lambda u: (u.key, u.setting),
+        clock=(lambda: clock[0]) if clock is not None else time.monotonic,
+    )
 
 
 def test_bit_widths_share_a_structure_densities_do_not():
@@ -81,3 +89,63 @@ def test_every_unit_is_handed_out_exactly_once(keys, lookahead, turns):
         assert len(handed) <= len(keys)
     assert sorted(handed) == list(range(len(keys)))
     assert queue.next_for(0) is None
+
+
+def _timed(queue, worker, clock, seconds):
+    """Hand `worker` its next unit and report it back `seconds` later on the fake clock."""
+    unit = queue.next_for(worker)
+    clock[0] += seconds
+    queue.finished(unit)
+    return unit
+
+
+def test_an_idle_worker_declines_a_tail_its_setup_would_make_slower():
+    # structure 0: a set-up unit of 1.5 s, later ones 0.1 s; B is done with structure 1
+    units = [_Unit(i, 0, "a") for i in range(4)] + [_Unit(4, 1, "a")]
+    clock = [0.0]
+    queue = _queue(units, lookahead=8, clock=clock)
+    _timed(queue, "A", clock, 1.5)
+    _timed(queue, "A", clock, 0.1)
+    _timed(queue, "B", clock, 1.5)  # structure 1, nobody's: B sets it up
+    # 2 units of structure 0 left: 0.2 s for A, 1.5 + 0.1 s for B
+    assert queue.next_for("B", may_wait=True) is None
+    assert queue.next_for("A", may_wait=True).index == 2  # the owner still takes them
+    assert queue.next_for("B", may_wait=False).index == 3  # nothing else in flight: it helps
+
+
+def test_an_idle_worker_helps_when_the_tail_is_long():
+    units = [_Unit(i, 0, "a") for i in range(40)] + [_Unit(40, 1, "a")]
+    clock = [0.0]
+    queue = _queue(units, lookahead=64, clock=clock)
+    _timed(queue, "A", clock, 1.5)
+    _timed(queue, "A", clock, 0.1)
+    _timed(queue, "B", clock, 1.5)
+    helped = queue.next_for("B", may_wait=True)  # 38 units x 0.1 s > 1.5 + 0.1 s
+    assert helped is not None and helped.key == 0
+    assert queue.next_for("B", may_wait=True).key == 0  # set up now: it keeps helping
+
+
+@given(
+    keys=st.lists(st.integers(0, 7), max_size=60),
+    lookahead=st.integers(1, 12),
+    turns=st.lists(
+        st.tuples(st.integers(0, 3), st.booleans(), st.floats(0, 3)), min_size=1, max_size=200
+    ),
+)
+def test_every_unit_is_handed_out_exactly_once_with_timings_and_waits(keys, lookahead, turns):
+    clock = [0.0]
+    queue = _queue([_Unit(i, k // 2, str(k % 2)) for i, k in enumerate(keys)], lookahead, clock)
+    handed = []
+    for worker, may_wait, seconds in turns:
+        unit = queue.next_for(worker, may_wait=may_wait)
+        if unit is not None:
+            handed.append(unit.index)
+            clock[0] += seconds
+            queue.finished(unit)
+    for worker in itertools.cycle(range(4)):  # nothing in flight any more: nobody waits
+        unit = queue.next_for(worker)
+        if unit is None:
+            break
+        handed.append(unit.index)
+    assert sorted(handed) == list(range(len(keys)))
+    assert queue.done
