@@ -142,7 +142,7 @@ def compress_layer(
     else:  # nothing survives: every code is 0, the codebook all zeros
         midpoints = np.zeros(0, np.float64)
     nonzero_codes = prepared.quantize(selection, midpoints, spec.matrix_shape, survivors.size)
-    sparse = sparse_from_rows(spec.matrix_shape, *nonzero_codes, n_pe, index_bits)
+    sparse = sparse_from_rows(spec.matrix_shape, *nonzero_codes, n_pe, index_bits, keep_layout=True)
     codebook.flags.writeable = False
     accounting = layer_accounting(spec.name, spec.weights, weight_bits, sparse)
     return CompressedLayer(spec, weight_bits, sparse.index_bits, codebook, sparse, accounting)

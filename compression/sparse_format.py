@@ -207,17 +207,19 @@ def sparse_from_rows(
     code: np.ndarray,
     n_pe: int,
     index_bits: int,
+    keep_layout: bool = False,
 ) -> SparseMatrix:
     """The SparseMatrix of a (rows, cols) code matrix given by its non-zeros in row-major
     order: row i's columns and (non-zero uint16) codes are column/code[row_end[i - 1] :
     row_end[i]] with row_end int64 [rows], column int32, columns ascending within a row.
 
-    Where row_end and column are read-only, the layout (column pointers, gaps, each
+    `keep_layout` with read-only row_end and column (`SortedWeights.quantize`'s, the same
+    objects for every bit width of one density): the layout (column pointers, gaps, each
     non-zero's entry) is kept, and the same arrays with other codes reuse it: the entry gaps
     and column pointers are then shared, read-only, and only the codes are written."""
     rows, cols = shape
     nonzeros = int(row_end[-1]) if rows else 0
-    cacheable = not row_end.flags.writeable and not column.flags.writeable
+    cacheable = keep_layout and not row_end.flags.writeable and not column.flags.writeable
     key = (id(row_end), id(column), rows, cols, int(n_pe), int(index_bits))
     layout = _LAYOUTS.get(key) if cacheable else None
     if layout is not None and layout[0]() is row_end and layout[1]() is column:

@@ -40,6 +40,7 @@ process dies, even by kill -9, instead of computing on as orphans (`dcsim.unit_e
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -369,7 +370,10 @@ def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers) ->
 
     side_job = None
     if client is None and workers > 1 and validation.cached_validation_rows() is None:
-        side_job = validation.compute_validation_rows
+        side_job = functools.partial(
+            validation.compute_validation_rows,
+            compile_statistics_first=config.sim_model == "analytical",
+        )
         feedback.note("validation rows for the report: computed on a worker beside the units")
     else:
         validation.validation_rows()

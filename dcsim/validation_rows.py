@@ -38,13 +38,21 @@ def cached_validation_rows(seed: int = 0) -> list[dict] | None:
     return None
 
 
-def compute_validation_rows(seed: int = 0) -> list[dict]:
+def compute_validation_rows(seed: int = 0, compile_statistics_first: bool = False) -> list[dict]:
     """The rows computed (NaN as None), without the cache: what a sweep's worker runs alongside
     the units (`dcsim.sweep`), the sweep's process then keeping them (`keep_validation_rows`).
 
     Always `simulator.validation.SIMULATOR_CHECKS`, whatever else happens to be registered in
     this process: the accuracy-trend checks train networks for minutes and belong to
-    `dcsim validate`."""
+    `dcsim validate`. `compile_statistics_first` (an analytical sweep's side worker): first
+    compile the analytical model's statistics kernels
+    (`simulator.layer_statistics.compile_statistics_kernels`), which the worker on the first
+    unit then loads from Numba's cache while it compiles the compression kernels, which these
+    checks then load in turn: the two workers share the compiling instead of each doing all."""
+    if compile_statistics_first:
+        from simulator.layer_statistics import compile_statistics_kernels
+
+        compile_statistics_kernels()
     from simulator.validation import SIMULATOR_CHECKS
     from simulator.validation import validation_rows as simulator_rows
     from workloads import progress

@@ -425,3 +425,27 @@ def compressed_layer_statistics(
             del _BY_CONTENT[next(iter(_BY_CONTENT))]
         per_layer[key] = by_width[int(entry_bits)]
     return per_layer[key]
+
+
+def compile_statistics_kernels() -> None:
+    """Run `compressed_layer_statistics` once on a tiny layer stored the way a sweep stores
+    its layers (`sparse_format.sparse_from_rows`, read-only arrays), so that Numba compiles its
+    kernels, or loads them from its cache, with the argument types of the real calls. A
+    sweep's side worker runs it before the validation rows: with an empty Numba cache, the
+    worker on the first unit then loads these kernels (~3.4 s of compiling on the 2-core VM)
+    from the cache instead of compiling them as well."""
+    from compression.sparse_format import sparse_from_rows
+    from simulator.pruned_layer import PrunedLayer
+
+    codes = np.zeros((6, 5), np.uint16)
+    codes[::2, 1::2] = 1
+    codes[5, 4] = 2
+    rows, cols = np.nonzero(codes)
+    row_end = np.cumsum(np.bincount(rows, minlength=6)).astype(np.int64)
+    column = cols.astype(np.int32)
+    for array in (row_end, column):
+        array.flags.writeable = False
+    sparse = sparse_from_rows((6, 5), row_end, column, codes[rows, cols], 2, 4, keep_layout=True)
+    layer = PrunedLayer(LayerSpec("warm-up", "fc", 5, 6), sparse, 4, 4)
+    for registers in (None, 1):  # one batch, several batches
+        compressed_layer_statistics(layer, 2, registers, 8, 64)

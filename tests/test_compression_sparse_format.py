@@ -169,8 +169,9 @@ def test_decode_refuses_inconsistent_matrices():
     st.integers(0, 2**32 - 1),
 )
 def test_rows_encoding_reuses_its_layout_for_other_codes(rows, cols, n_pe, index_bits, seed):
-    """Read-only (row_end, column) encoded again with other codes: the same SparseMatrix as
-    encoding the dense matrix, gaps and column pointers shared with the first encoding."""
+    """Read-only (row_end, column) encoded again with other codes (`keep_layout`): the same
+    SparseMatrix as encoding the dense matrix, gaps and column pointers shared with the first
+    encoding."""
     from compression.sparse_format import sparse_from_rows
 
     rng = np.random.default_rng(seed)
@@ -182,7 +183,9 @@ def test_rows_encoding_reuses_its_layout_for_other_codes(rows, cols, n_pe, index
     first = second = None
     for _ in range(2):
         codes = np.where(mask, rng.integers(1, 16, (rows, cols)), 0).astype(np.uint16)
-        got = sparse_from_rows((rows, cols), row_end, column, codes[mask], n_pe, index_bits)
+        got = sparse_from_rows(
+            (rows, cols), row_end, column, codes[mask], n_pe, index_bits, keep_layout=True
+        )
         want = encode_sparse(codes, n_pe, index_bits)
         for name in ("entry_code", "entry_gap", "col_ptr"):
             assert np.array_equal(getattr(got, name), getattr(want, name))

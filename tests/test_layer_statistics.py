@@ -251,3 +251,45 @@ def test_structure_digest_tells_a_filler_from_a_non_zero_at_the_same_place():
     c = a.copy()
     c[16, 0] = 7  # another code at the same place
     assert structure_digest(encode_sparse(c, 1, 4)) == structure_digest(ea)
+
+
+_REAL_STATISTICS = """
+import numpy as np
+from compression.compressed_layer import compress_layer
+from compression.sorted_weights import SortedWeights
+from simulator import structure_walk
+from simulator.layer_statistics import compressed_layer_statistics
+from workloads.layer_spec import LayerSpec
+
+spec = LayerSpec("fc", "fc", 40, 30)
+weights = np.random.default_rng(0).standard_normal((30, 40)).astype(np.float32)
+layer = compress_layer(spec, SortedWeights(weights), density=0.3, weight_bits=4, n_pe=4)
+for registers in (None, 2):
+    compressed_layer_statistics(layer, 4, registers, 8, 64)
+for kernel in (structure_walk.segment_reductions, structure_walk._global_nonzeros):
+    stats = kernel.stats
+    print(kernel.__name__, sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))
+"""
+
+
+def test_compiled_statistics_kernels_serve_a_real_layer_from_the_cache(tmp_path):
+    """`compile_statistics_kernels` in one process (a sweep's side worker) leaves in Numba's
+    cache exactly the signatures a real compressed layer's statistics need in another: that
+    process loads them (cache hits) and compiles none (no misses)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+
+    def run(code):
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    warm = "from simulator.layer_statistics import compile_statistics_kernels\n"
+    run(warm + "compile_statistics_kernels()\n")
+    lines = run(_REAL_STATISTICS).split()
+    assert lines == ["segment_reductions", "1", "0", "_global_nonzeros", "1", "0"]
