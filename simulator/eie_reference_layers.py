@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from simulator.pruned_layer import PrunedLayer, pruned_codes, pruned_layer
+from simulator.pruned_layer import PrunedLayer, pruned_layer, pruned_rows
 from simulator.simulate import simulate_layer
 from workloads import get_network
 from workloads.synthetic import synthetic_layer_input
@@ -26,16 +26,19 @@ EIE_ALEXNET = ("alex-6", "alex-7", "alex-8")
 
 
 @functools.cache
-def _eie_codes(name: str, seed: int) -> np.ndarray:
+def _eie_rows(name: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     spec = get_network(name).layers[0]
-    return pruned_codes(spec, spec.weight_density, seed=seed)
+    return pruned_rows(spec, spec.weight_density, seed=seed)
 
 
 @functools.cache
 def _eie_layer(name: str, n_pe: int, seed: int) -> PrunedLayer:
-    """`pruned_layer(spec, density, n_pe=n_pe, seed=seed)`, with the mask shared across N."""
+    """`pruned_layer(spec, density, n_pe=n_pe, seed=seed)`, with the pruning shared across N."""
     spec = get_network(name).layers[0]
-    return pruned_layer(spec, spec.weight_density, n_pe=n_pe, codes=_eie_codes(name, seed))
+    rows = _eie_rows(name, seed)
+    if rows is None:  # zeros kept (a density of 1): the pruning is redone per N
+        return pruned_layer(spec, spec.weight_density, n_pe=n_pe, seed=seed)
+    return pruned_layer(spec, spec.weight_density, n_pe=n_pe, rows=rows)
 
 
 @functools.cache
@@ -53,5 +56,5 @@ def eie_layer_result(name: str, arch, seed: int):
 
 def clear_shared_layers() -> None:
     """Forget the layers, inputs and results shared within one `validation_rows` call."""
-    for cached in (_eie_codes, _eie_layer, _eie_input, eie_layer_result):
+    for cached in (_eie_rows, _eie_layer, _eie_input, eie_layer_result):
         cached.cache_clear()

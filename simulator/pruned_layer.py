@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from compression.sorted_weights import SortedWeights
-from compression.sparse_format import SparseMatrix, encode_sparse
+from compression.sparse_format import SparseMatrix, encode_sparse, sparse_from_rows
 from workloads.layer_spec import LayerSpec
 from workloads.synthetic import synthetic_weights
 
@@ -54,6 +54,28 @@ def pruned_codes(
     return mask.reshape(spec.matrix_shape).astype(np.uint16)
 
 
+def pruned_rows(
+    spec: LayerSpec,
+    weight_density: float,
+    *,
+    seed: int = 0,
+    weights: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """`pruned_codes` in row-major compacted form (row_end, column, code: the input of
+    `sparse_format.sparse_from_rows`, every code 1), from one scan of the weights with no
+    dense mask or code matrix (0.6 GB less for VGG-6's 103 M weights) and encodable for any
+    N without another scan. None where the pruning keeps zero weights (a density above the
+    non-zero fraction), which `pruned_codes` marks kept and the row form cannot."""
+    if weights is None:
+        weights = synthetic_weights(spec, seed)
+    values = SortedWeights(np.asarray(weights))
+    selection = values.select(weight_density)
+    if not selection.threshold > 0:
+        return None
+    # every survivor is non-zero (|w| >= threshold > 0): with no midpoints each gets code 1
+    return values.quantize(selection, np.zeros(0), spec.matrix_shape, selection.keep)
+
+
 def pruned_layer(
     spec: LayerSpec,
     weight_density: float,
@@ -64,9 +86,18 @@ def pruned_layer(
     seed: int = 0,
     weights: np.ndarray | None = None,
     codes: np.ndarray | None = None,
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> PrunedLayer:
     """Prune `weights` (synthetic with `seed` if None) to `weight_density`, encode over n_pe;
-    `codes` (from `pruned_codes`) skips the pruning, to encode one mask for several N."""
-    if codes is None:
-        codes = pruned_codes(spec, weight_density, seed=seed, weights=weights)
-    return PrunedLayer(spec, encode_sparse(codes, n_pe, index_bits), weight_bits, index_bits)
+    `rows` (from `pruned_rows`) or `codes` (from `pruned_codes`) skip the pruning, to encode
+    one pruning for several N. The same layer whichever way (`sparse_from_rows` and
+    `encode_sparse` store a matrix alike)."""
+    if rows is None and codes is None:
+        rows = pruned_rows(spec, weight_density, seed=seed, weights=weights)
+        if rows is None:
+            codes = pruned_codes(spec, weight_density, seed=seed, weights=weights)
+    if rows is not None:
+        sparse = sparse_from_rows(spec.matrix_shape, *rows, n_pe, index_bits)
+    else:
+        sparse = encode_sparse(codes, n_pe, index_bits)
+    return PrunedLayer(spec, sparse, weight_bits, index_bits)
