@@ -42,6 +42,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,8 +104,9 @@ def write_outputs(results: pd.DataFrame, meta: dict, out_dir: Path) -> list[Path
     return write_reports(out_dir, meta)
 
 
-def write_reports(out_dir: Path, meta: dict) -> list[Path]:
-    """run.json, then the CSV, XLSX and HTML outputs from `out_dir/results.parquet`."""
+def write_reports(out_dir: Path, meta: dict, side=None) -> list[Path]:
+    """run.json, then the CSV, XLSX and HTML outputs from `out_dir/results.parquet` (the
+    XLSX on the `side` executor when given: `reports.outputs.write_outputs`)."""
     import reports
 
     output_digest.forget(out_dir)  # outputs written here are not those a manifest describes
@@ -116,7 +118,9 @@ def write_reports(out_dir: Path, meta: dict) -> list[Path]:
         _atomic_write(out_dir / "run.json", lambda p: p.write_text(json.dumps(meta, indent=1)))
     parquet = out_dir / "results.parquet"
     if hasattr(reports, "write_outputs"):  # streaming writers (memory flat in the table)
-        reports.write_outputs(parquet, meta, out_dir, progress=feedback.note, stage=feedback.stage)
+        reports.write_outputs(
+            parquet, meta, out_dir, progress=feedback.note, stage=feedback.stage, side=side
+        )
     else:
         results = pd.read_parquet(parquet)
         with writing("results.csv"):
@@ -315,36 +319,66 @@ def run_sweep(
         if output_digest.unchanged(out_dir, digest, names):
             feedback.note(f"outputs in {out_dir}: made from the same units, unchanged, kept")
         else:
-            _write_sweep_outputs(config, plan, store, rows, out_dir)
+            _write_sweep_outputs(config, plan, store, rows, out_dir, side_writer=workers != 1)
             output_digest.record(out_dir, digest, names)
     return pd.read_parquet(parquet) if load_results else None
 
 
 def _write_sweep_outputs(
-    config: SweepConfig, plan: _Plan, store: ResultStore, rows: list[dict], out_dir: Path
+    config: SweepConfig,
+    plan: _Plan,
+    store: ResultStore,
+    rows: list[dict],
+    out_dir: Path,
+    side_writer: bool = False,
 ) -> None:
     """results.parquet streamed from the stored units (with the verification columns), then
-    run.json and the reports."""
+    run.json and the reports; `side_writer` (a sweep allowed several processes, on a machine
+    with several CPUs): the workbook is written by a side process, readied meanwhile
+    (`reports.outputs`)."""
+    from dcsim.local_workers import usable_cpus
+
     parquet = out_dir / "results.parquet"
-    with feedback.stage(f"writing {parquet}"):
-        if rows:
-            import pyarrow as pa
+    with contextlib.ExitStack() as stack:
+        side = None
+        if side_writer and usable_cpus() > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
-            from dcsim.verification import VERIFY_COLUMNS, verification_columns
+            from dcsim.unit_executors import exit_with_parent
+            from reports.outputs import prepare_side_writer
 
-            store.write_table(
-                plan.unit_ids,
-                parquet,
-                verification_columns(rows),
-                [pa.field(name, pa.float64()) for name in VERIFY_COLUMNS],
+            side = stack.enter_context(
+                ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=exit_with_parent,  # no orphan after kill -9
+                    initargs=(os.getpid(),),
+                )
             )
-        else:
-            store.write_table(plan.unit_ids, parquet)
-    from dcsim.run_metadata import build_meta
+            side.submit(prepare_side_writer)
+        with feedback.stage(f"writing {parquet}"):
+            if rows:
+                import pyarrow as pa
 
-    with feedback.stage("collecting the report's metadata (validation, retrieval)"):
-        meta = build_meta(config, read_totals(parquet), verification=rows)
-    write_reports(out_dir, meta)
+                from dcsim.verification import VERIFY_COLUMNS, verification_columns
+
+                store.write_table(
+                    plan.unit_ids,
+                    parquet,
+                    verification_columns(rows),
+                    [pa.field(name, pa.float64()) for name in VERIFY_COLUMNS],
+                )
+            else:
+                store.write_table(plan.unit_ids, parquet)
+        from dcsim.run_metadata import build_meta
+
+        with feedback.stage("collecting the report's metadata (validation, retrieval)"):
+            meta = build_meta(config, read_totals(parquet), verification=rows)
+        write_reports(out_dir, meta, side)
+        if side is not None:  # done: it exits on its own while the sweep finishes
+            stack.pop_all()
+            side.shutdown(wait=False)
 
 
 def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers) -> None:

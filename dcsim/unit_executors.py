@@ -15,7 +15,7 @@ table are in config order, so every executor gives identical tables.
 - `run_serial`: one unit after the other, here.
 - `run_processes`: `workers` spawned processes, each its own one-process pool (so a unit goes
   to the process the queue picks). Each process ends when the sweep's process is gone, even by
-  kill -9 (`_exit_with_parent`), instead of computing on as an orphan.
+  kill -9 (`exit_with_parent`), instead of computing on as an orphan.
 - `run_dask` on the client of `dask_client(address)`: each unit submitted to the worker the
   queue picks, with `allow_other_workers` (another worker runs it should that one leave).
 """
@@ -44,7 +44,7 @@ UNITS_IN_FLIGHT_PER_WORKER = 2
 PARENT_POLL_S = 0.5
 
 
-def _exit_with_parent(parent_pid: int) -> None:
+def exit_with_parent(parent_pid: int) -> None:
     """Worker initializer: end this worker as soon as the sweep's process is gone.
 
     On Linux the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG); on every
@@ -107,7 +107,7 @@ def run_processes(
                 ProcessPoolExecutor(
                     max_workers=1,
                     mp_context=context,
-                    initializer=_exit_with_parent,
+                    initializer=exit_with_parent,
                     initargs=(os.getpid(),),
                 )
             )

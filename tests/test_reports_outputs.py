@@ -105,6 +105,16 @@ def test_real_sweep_streamed_equals_dataframe_path_and_is_deterministic(real_swe
     streamed = {p.name: p.read_bytes() for p in paths}
     again = {p.name: p.read_bytes() for p in write_outputs(parquet, meta, tmp_path / "b")}
     assert streamed == again
+    # the workbook written by a side process (its own scan) while this one writes the rest
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as side:
+        messages.clear()
+        beside = write_outputs(parquet, meta, tmp_path / "d", progress=messages.append, side=side)
+    assert {p.name: p.read_bytes() for p in beside} == streamed
+    assert any("results.xlsx" in m and "side process" in m for m in messages)
     frame = _dataframe_outputs(pd.read_parquet(parquet), meta, tmp_path / "c")
     assert streamed == frame
     assert not list((tmp_path / "a").glob(".*.tmp"))
