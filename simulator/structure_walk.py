@@ -143,6 +143,33 @@ def _batch_offsets(totals):
     return offsets
 
 
+@numba.njit(cache=True)
+def _batch_totals(col_ptr, rows_of, pe_of, batch_of, inner_of, n_pe, batches, index_bits):
+    """Entries (fillers included) per (batch, PE) over all columns, for the start of each
+    batch's slice in a PE's storage (`_batch_offsets`); all zero with one batch, whose slice
+    starts at 0 (no walk then)."""
+    totals = np.zeros((batches, n_pe), np.int64)
+    if batches == 1:
+        return totals
+    prev = np.empty(n_pe, np.int64)
+    prev_batch = np.empty(n_pe, np.int64)
+    for j in range(col_ptr.shape[0] - 1):
+        for p in range(n_pe):
+            prev[p] = -1
+            prev_batch[p] = -1
+        for k in range(col_ptr[j], col_ptr[j + 1]):
+            row = rows_of[k]
+            p = pe_of[row]
+            b = batch_of[row]
+            inner = inner_of[row]
+            if prev_batch[p] != b:
+                prev[p] = -1
+                prev_batch[p] = b
+            totals[b, p] += 1 + ((inner - prev[p] - 1) >> index_bits)
+            prev[p] = inner
+    return totals
+
+
 # --------------------------------------------------------------------------- work arrays
 @numba.njit(cache=True)
 def work_from_structure(
@@ -158,25 +185,9 @@ def work_from_structure(
     fillers = np.zeros((n_types, n_pe), np.int32)
     words = np.zeros((n_types, n_pe), np.int32)
     pe_of, batch_of, inner_of, group_of = _row_places(n_rows, n_pe, registers, groups)
-    # pass 1: entries per (batch, PE), for the start of each batch's slice in a PE's storage
-    totals = np.zeros((batches, n_pe), np.int64)
+    totals = _batch_totals(col_ptr, rows_of, pe_of, batch_of, inner_of, n_pe, batches, index_bits)
     prev = np.empty(n_pe, np.int64)
     prev_batch = np.empty(n_pe, np.int64)
-    for j in range(cols):
-        for p in range(n_pe):
-            prev[p] = -1
-            prev_batch[p] = -1
-        for k in range(col_ptr[j], col_ptr[j + 1]):
-            row = rows_of[k]
-            p = pe_of[row]
-            b = batch_of[row]
-            inner = inner_of[row]
-            if prev_batch[p] != b:
-                prev[p] = -1
-                prev_batch[p] = b
-            gap = inner - prev[p] - 1
-            totals[b, p] += 1 + (gap >> index_bits)
-            prev[p] = inner
     # next free offset of each (batch, PE) slice: batches are stored one after the other
     next_offset = _batch_offsets(totals)
     # pass 2: walk the stored entries (fillers included) in order, per PE
@@ -280,31 +291,15 @@ def segment_reductions(
     only its non-zeros and the (segment, PE) pairs they touch: a PE the column gives no entry
     has c = 1 and adds nothing else, and its count is F minus the columns that gave it c >= 2.
     c never exceeds R (an entry, real or filler, takes one of a batch's R register positions),
-    which sizes hist without a first pass; that pass runs only with several batches, for the
-    offsets of their slices in a PE's storage."""
+    which sizes hist without a first pass; that pass (`_batch_totals`) runs only with several
+    batches, for the offsets of their slices in a PE's storage."""
     cols = col_ptr.shape[0] - 1
     span = 1 << index_bits
     n_seg = batches * groups
     pe_of, batch_of, inner_of, group_of = _row_places(n_rows, n_pe, registers, groups)
     prev = np.empty(n_pe, np.int64)
     prev_batch = np.empty(n_pe, np.int64)
-    # pass 1 (several batches only): entries per (batch, PE) for the storage offsets
-    totals = np.zeros((batches, n_pe), np.int64)
-    if batches > 1:
-        for j in range(cols):
-            for p in range(n_pe):
-                prev[p] = -1
-                prev_batch[p] = -1
-            for k in range(col_ptr[j], col_ptr[j + 1]):
-                row = rows_of[k]
-                p = pe_of[row]
-                b = batch_of[row]
-                inner = inner_of[row]
-                if prev_batch[p] != b:
-                    prev[p] = -1
-                    prev_batch[p] = b
-                totals[b, p] += 1 + ((inner - prev[p] - 1) >> index_bits)
-                prev[p] = inner
+    totals = _batch_totals(col_ptr, rows_of, pe_of, batch_of, inner_of, n_pe, batches, index_bits)
     next_offset = _batch_offsets(totals)
     total_frequency = 0
     for j in range(cols):

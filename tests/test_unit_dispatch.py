@@ -99,28 +99,28 @@ def _timed(queue, worker, clock, seconds):
     return unit
 
 
-def test_an_idle_worker_declines_a_tail_its_setup_would_make_slower():
-    # structure 0: a set-up unit of 1.5 s, later ones 0.1 s; B is done with structure 1
-    units = [_Unit(i, 0, "a") for i in range(4)] + [_Unit(4, 1, "a")]
+def _owner_busy_and_helper_free(units_of_structure_0: int):
+    """Structure 0 (set-up unit 1.5 s, later ones 0.1 s) on A, after two of its units; B has
+    set up and finished structure 1."""
+    units = [_Unit(i, 0, "a") for i in range(units_of_structure_0)]
     clock = [0.0]
-    queue = _queue(units, lookahead=8, clock=clock)
+    queue = _queue([*units, _Unit(units_of_structure_0, 1, "a")], lookahead=64, clock=clock)
     _timed(queue, "A", clock, 1.5)
     _timed(queue, "A", clock, 0.1)
     _timed(queue, "B", clock, 1.5)  # structure 1, nobody's: B sets it up
-    # 2 units of structure 0 left: 0.2 s for A, 1.5 + 0.1 s for B
+    return queue
+
+
+def test_an_idle_worker_declines_a_tail_its_setup_would_make_slower():
+    queue = _owner_busy_and_helper_free(4)  # 2 units left: 0.2 s for A, 1.5 + 0.1 s for B
     assert queue.next_for("B", may_wait=True) is None
     assert queue.next_for("A", may_wait=True).index == 2  # the owner still takes them
     assert queue.next_for("B", may_wait=False).index == 3  # nothing else in flight: it helps
 
 
 def test_an_idle_worker_helps_when_the_tail_is_long():
-    units = [_Unit(i, 0, "a") for i in range(40)] + [_Unit(40, 1, "a")]
-    clock = [0.0]
-    queue = _queue(units, lookahead=64, clock=clock)
-    _timed(queue, "A", clock, 1.5)
-    _timed(queue, "A", clock, 0.1)
-    _timed(queue, "B", clock, 1.5)
-    helped = queue.next_for("B", may_wait=True)  # 38 units x 0.1 s > 1.5 + 0.1 s
+    queue = _owner_busy_and_helper_free(40)  # 38 units x 0.1 s > 1.5 + 0.1 s
+    helped = queue.next_for("B", may_wait=True)
     assert helped is not None and helped.key == 0
     assert queue.next_for("B", may_wait=True).key == 0  # set up now: it keeps helping
 
