@@ -317,7 +317,6 @@ def segment_reductions(
             word_shift += 1
     words_count = np.zeros((n_seg, n_opt), np.int64)
     nonzeros = np.zeros(n_seg, np.int64)
-    stored = np.zeros(n_pe, np.int64)
     ent = np.zeros((n_seg, n_pe), np.int64)
     fil = np.zeros((n_seg, n_pe), np.int64)
     touched = np.empty(n_seg * n_pe, np.int64)  # (segment, PE) pairs of this column
@@ -381,7 +380,6 @@ def segment_reductions(
                 else:
                     nonzeros[t] += 1
                 cursor[p] += 1
-                stored[p] += 1
             prev[p] = inner
         for i in range(n_pes):
             p = pes[i]
@@ -434,4 +432,8 @@ def segment_reductions(
             hist[t, p, 1] = ones / scale
             e_mean[t, p] = e_sum[t, p] / scale
             e_sq[t, p] = e_sq_sum[t, p] / scale
+    # the last batch's slice ends where a PE's storage ends: its entries, all batches
+    stored = np.empty(n_pe, np.int64)
+    for p in range(n_pe):
+        stored[p] = next_offset[batches - 1, p]
     return hist, max_cost, e_mean, e_sq, fillers_sum, words_sum, stored, nonzeros
