@@ -42,7 +42,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -342,20 +341,10 @@ def _write_sweep_outputs(
     with contextlib.ExitStack() as stack:
         side = None
         if side_writer and usable_cpus() > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            from dcsim.unit_executors import exit_with_parent
+            from dcsim.unit_executors import one_process_pool
             from reports.outputs import prepare_side_writer
 
-            side = stack.enter_context(
-                ProcessPoolExecutor(
-                    max_workers=1,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=exit_with_parent,  # no orphan after kill -9
-                    initargs=(os.getpid(),),
-                )
-            )
+            side = stack.enter_context(one_process_pool())  # no orphan after kill -9
             side.submit(prepare_side_writer)
         with feedback.stage(f"writing {parquet}"):
             if rows:

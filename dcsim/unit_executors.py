@@ -15,7 +15,7 @@ table are in config order, so every executor gives identical tables.
 - `run_serial`: one unit after the other, here.
 - `run_processes`: `workers` spawned processes, each its own one-process pool (so a unit goes
   to the process the queue picks). Each process ends when the sweep's process is gone, even by
-  kill -9 (`exit_with_parent`), instead of computing on as an orphan.
+  kill -9 (`one_process_pool`), instead of computing on as an orphan.
 - `run_dask` on the client of `dask_client(address)`: each unit submitted to the worker the
   queue picks, with `allow_other_workers` (another worker runs it should that one leave).
 """
@@ -44,7 +44,7 @@ UNITS_IN_FLIGHT_PER_WORKER = 2
 PARENT_POLL_S = 0.5
 
 
-def exit_with_parent(parent_pid: int) -> None:
+def _exit_with_parent(parent_pid: int) -> None:
     """Worker initializer: end this worker as soon as the sweep's process is gone.
 
     On Linux the kernel sends SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG); on every
@@ -69,6 +69,17 @@ def exit_with_parent(parent_pid: int) -> None:
     if os.getppid() != parent_pid:  # the parent died before the death signal was armed
         os._exit(1)
     threading.Thread(target=watch, name="dcsim-parent-watch", daemon=True).start()
+
+
+def one_process_pool() -> ProcessPoolExecutor:
+    """A pool of one spawned worker process that ends as soon as this process is gone, even
+    by kill -9 (`_exit_with_parent`): a sweep's unit workers and its side workbook writer."""
+    return ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 def evaluate_work_unit(unit: WorkUnit) -> pd.DataFrame:
@@ -99,20 +110,9 @@ def run_processes(
     `side_job` (a picklable function of no argument), when given, runs first on the last
     worker while the others start on the units, and `on_side_done` gets its result; that
     worker takes units once it is done (a sweep computes its report's validation rows so)."""
-    context = multiprocessing.get_context("spawn")
     queue = UnitQueue(units)
     with contextlib.ExitStack() as stack:
-        pools = [
-            stack.enter_context(
-                ProcessPoolExecutor(
-                    max_workers=1,
-                    mp_context=context,
-                    initializer=exit_with_parent,
-                    initargs=(os.getpid(),),
-                )
-            )
-            for _ in range(workers)
-        ]
+        pools = [stack.enter_context(one_process_pool()) for _ in range(workers)]
         pending: dict = {}
         in_flight = [0] * workers
         unit_workers = list(range(workers))
