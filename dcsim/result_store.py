@@ -145,6 +145,8 @@ def unified_schema(paths: list[Path]) -> pa.Schema:
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    if table.schema.equals(schema, check_metadata=False):  # the usual unit: as it is
+        return table
     columns = []
     for field in schema:
         if field.name in table.column_names:

@@ -2,11 +2,12 @@
 
 Part of `simulator` (DESIGN §5), beneath the checks of `simulator.validation` and
 `simulator.eie_table2`: the single-layer EIE benchmarks (`workloads.networks`, EIE Table III)
-pruned at their published weight density with synthetic i.i.d. weights and activations at
-their published densities, simulated with the cycle model. Within one `validation_rows` call
-the checks share what they simulate (the same Alex-7 serves the FIFO sweep and, re-encoded, the
-PE sweep; Alex-6/7/8 serve both the timing and the Table II power checks); `clear_shared_layers`
-empties the caches at the end of the call.
+with a uniformly random pattern at their published weight density (what pruning synthetic
+i.i.d. weights keeps, drawn directly: `simulator.pruned_layer.uniform_pattern_rows`) and
+synthetic activations at their published densities, simulated with the cycle model. Within one
+`validation_rows` call the checks share what they simulate (the same Alex-7 serves the FIFO
+sweep and, re-encoded, the PE sweep; Alex-6/7/8 serve both the timing and the Table II power
+checks); `clear_shared_layers` empties the caches at the end of the call.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import functools
 
 import numpy as np
 
-from simulator.pruned_layer import PrunedLayer, pruned_layer, pruned_rows
+from simulator.pruned_layer import PrunedLayer, pruned_layer, uniform_pattern_rows
 from simulator.simulate import simulate_layer
 from workloads import get_network
 from workloads.synthetic import synthetic_layer_input
@@ -26,19 +27,16 @@ EIE_ALEXNET = ("alex-6", "alex-7", "alex-8")
 
 
 @functools.cache
-def _eie_rows(name: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _eie_rows(name: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     spec = get_network(name).layers[0]
-    return pruned_rows(spec, spec.weight_density, seed=seed)
+    return uniform_pattern_rows(spec, spec.weight_density, seed=seed)
 
 
 @functools.cache
 def _eie_layer(name: str, n_pe: int, seed: int) -> PrunedLayer:
-    """`pruned_layer(spec, density, n_pe=n_pe, seed=seed)`, with the pruning shared across N."""
+    """Layer `name`'s pattern (`_eie_rows`, shared across N) encoded for n_pe PEs."""
     spec = get_network(name).layers[0]
-    rows = _eie_rows(name, seed)
-    if rows is None:  # zeros kept (a density of 1): the pruning is redone per N
-        return pruned_layer(spec, spec.weight_density, n_pe=n_pe, seed=seed)
-    return pruned_layer(spec, spec.weight_density, n_pe=n_pe, rows=rows)
+    return pruned_layer(spec, spec.weight_density, n_pe=n_pe, rows=_eie_rows(name, seed))
 
 
 @functools.cache

@@ -7,18 +7,25 @@ by default, `workloads.synthetic`) to an exact density by the rule of
 mask with `compression.sparse_format.encode_sparse` and returns an object with the attributes
 `simulate_layer` reads from a `CompressedLayer` (spec, sparse, weight_bits, index_bits). Used
 by `dcsim simulate --fc`, by validation and by tests, where k-means would only cost time.
+
+`uniform_pattern_rows` draws such a layer's places directly: magnitude-pruning i.i.d.
+continuous weights keeps a uniformly random set of exactly `kept_count` places, and a
+timing-only layer needs nothing else, so the validation's EIE layers (up to VGG-6's 103 M
+weights) are drawn in O(kept) without drawing or ranking every weight.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
+from compression.pruning import kept_count
 from compression.sorted_weights import SortedWeights
 from compression.sparse_format import SparseMatrix, encode_sparse, sparse_from_rows
 from workloads.layer_spec import LayerSpec
-from workloads.synthetic import synthetic_weights
+from workloads.synthetic import layer_rng, synthetic_weights
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +81,55 @@ def pruned_rows(
         return None
     # every survivor is non-zero (|w| >= threshold > 0): with no midpoints each gets code 1
     return values.quantize(selection, np.zeros(0), spec.matrix_shape, selection.keep)
+
+
+@numba.njit(cache=True)
+def _pattern_columns(counts, cols, uniforms, column):
+    """Row by row, counts[r] distinct columns of [0, cols) chosen uniformly at random by
+    Floyd's algorithm — for i = cols - c, ..., cols - 1: j = floor(u · (i + 1)) with the next
+    of `uniforms` (float64 in [0, 1)), taking j unless already taken, else i — written
+    ascending into `column` (int32, Σ counts) one row after the other."""
+    taken = np.zeros(cols, np.bool_)
+    start = 0
+    next_uniform = 0
+    for r in range(counts.shape[0]):
+        c = counts[r]
+        end = start + c
+        k = start
+        for i in range(cols - c, cols):
+            j = np.int64(uniforms[next_uniform] * (i + 1))
+            next_uniform += 1
+            if taken[j]:
+                j = i
+            taken[j] = True
+            column[k] = j
+            k += 1
+        column[start:end].sort()
+        for t in range(start, end):
+            taken[column[t]] = False
+        start = end
+
+
+def uniform_pattern_rows(
+    spec: LayerSpec, weight_density: float, *, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A uniformly random set of exactly `kept_count(weights, weight_density)` places of
+    `spec`'s matrix in `pruned_rows`' form (row_end and column read-only, every code 1): the
+    distribution of `pruned_rows` of i.i.d. continuous weights, drawn from stream
+    ("pattern/<name>", `seed`) in O(kept) — the kept count of each row by a multivariate
+    hypergeometric draw, its columns by Floyd's algorithm (`_pattern_columns`)."""
+    rows, cols = spec.matrix_shape
+    keep = kept_count(rows * cols, weight_density)
+    rng = layer_rng(seed, f"pattern/{spec.name}")
+    counts = rng.multivariate_hypergeometric(
+        np.full(rows, cols, np.int64), keep, method="marginals"
+    )
+    column = np.empty(keep, np.int32)
+    _pattern_columns(counts.astype(np.int64), int(cols), rng.random(keep), column)
+    row_end = np.cumsum(counts, dtype=np.int64)
+    for array in (row_end, column):
+        array.flags.writeable = False  # as `pruned_rows` returns them: one kernel signature
+    return row_end, column, np.ones(keep, np.uint16)
 
 
 def pruned_layer(

@@ -90,7 +90,13 @@ def _mean_result(name: str, arch, seed: int, measured: MeasuredLayer | None):
     spec = get_network(name).layers[0]
     if measured is None:
         result = eie_layer_result(name, arch, seed)
-        frames, note = [result], "synthetic i.i.d. weights and activations at EIE's densities"
+        frames, note = (
+            [result],
+            (
+                "a uniformly random weight pattern (what magnitude pruning keeps of i.i.d. "
+                "weights) and random activations at EIE's densities"
+            ),
+        )
     else:
         weights = np.asarray(measured.weights)
         if weights.shape != spec.matrix_shape:

@@ -12,6 +12,7 @@ from PIL import Image
 
 from dcsim.cli import main
 from dcsim.measured_layers import measured_alexnet_layers
+from simulator.pruned_layer import uniform_pattern_rows
 from simulator.validation import (
     EIE_OTHERS,
     EIE_PUBLISHED_US,
@@ -31,7 +32,12 @@ def _by_check(rows):
 def test_measured_rows_with_the_synthetic_inputs_equal_the_synthetic_rows():
     spec = get_network("alex-8").layers[0]
     x = synthetic_layer_input(spec, spec.activation_density, 3)
-    measured = MeasuredLayer(synthetic_weights(spec, 3), x.reshape(1, -1), "same inputs")
+    # weights whose magnitude pruning at EIE's density keeps exactly the synthetic pattern
+    row_end, column, _ = uniform_pattern_rows(spec, spec.weight_density, seed=3)
+    weights = np.random.default_rng(3).uniform(0.1, 0.5, spec.matrix_shape).astype(np.float32)
+    weights[np.repeat(np.arange(row_end.shape[0]), np.diff(row_end, prepend=0)), column] = 1.0
+    weights = weights.reshape(spec.weight_shape)
+    measured = MeasuredLayer(weights, x.reshape(1, -1), "same inputs")
     plain = _by_check(eie_layer_rows(["alex-8"], seed=3))
     again = _by_check(eie_layer_rows(["alex-8"], seed=3, measured={"alex-8": measured}))
     for check in ("alex-8 time", "alex-8 theoretical time"):
