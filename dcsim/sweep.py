@@ -387,8 +387,8 @@ def _evaluate_units(config, plan: _Plan, store: ResultStore, client, workers) ->
         workers = auto_workers(len(plan.todo))
     # the report's validation rows (cached per code version): on local worker processes one
     # worker computes them while the others start on the units; otherwise before the units,
-    # not after them: the EIE benchmark layers draw a 103 M-weight layer (VGG-6), which next to
-    # a unit's network in one process would nearly double that process's peak memory
+    # not after them: the EIE benchmark layers (0.57 GB at their peak) next to a unit's network
+    # in one process would raise that process's peak memory
     from dcsim import validation_rows as validation
 
     side_job = None
