@@ -97,7 +97,7 @@ def _pattern_columns(counts, cols, uniforms, column):
         end = start + c
         k = start
         for i in range(cols - c, cols):
-            j = np.int64(uniforms[next_uniform] * (i + 1))
+            j = min(np.int64(uniforms[next_uniform] * (i + 1)), i)  # u·(i+1) may round up to i+1
             next_uniform += 1
             if taken[j]:
                 j = i

@@ -58,7 +58,7 @@ def _floyd_reference(counts, cols, uniforms):
     for c in counts:
         chosen = set()
         for i in range(cols - c, cols):
-            j = int(uniforms[used] * (i + 1))
+            j = min(int(uniforms[used] * (i + 1)), i)
             used += 1
             chosen.add(i if j in chosen else j)
         columns.extend(sorted(chosen))
