@@ -117,7 +117,8 @@ def uniform_pattern_rows(
     `spec`'s matrix in `pruned_rows`' form (row_end and column read-only, every code 1): the
     distribution of `pruned_rows` of i.i.d. continuous weights, drawn from stream
     ("pattern/<name>", `seed`) in O(kept) — the kept count of each row by a multivariate
-    hypergeometric draw, its columns by Floyd's algorithm (`_pattern_columns`)."""
+    hypergeometric draw (numpy's limit for it, 10^9 weights, is above `LayerSpec`'s 2^28),
+    its columns by Floyd's algorithm (`_pattern_columns`)."""
     rows, cols = spec.matrix_shape
     keep = kept_count(rows * cols, weight_density)
     rng = layer_rng(seed, f"pattern/{spec.name}")
