@@ -275,6 +275,8 @@ def encode_sparse(codes: np.ndarray, n_pe: int, index_bits: int) -> SparseMatrix
     column = np.empty(nonzeros + 1, np.int32)
     code = np.empty(nonzeros + 1, np.uint16)
     _compact_rows(codes, row_end, column, code)
+    for array in (row_end, column):  # as every other caller passes them: one kernel signature
+        array.flags.writeable = False
     return sparse_from_rows(codes.shape, row_end, column, code, n_pe, index_bits)
 
 
