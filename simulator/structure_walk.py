@@ -143,6 +143,17 @@ def _batch_offsets(totals):
     return offsets
 
 
+@numba.njit(cache=True, inline="always")
+def _open_batch(p, b, prev, prev_batch, cursor, next_offset):
+    """PE p's next entry is in batch b: the slice of the batch it leaves ends at its cursor,
+    and it goes on from b's next free offset, with no row of b seen yet."""
+    if prev_batch[p] >= 0:
+        next_offset[prev_batch[p], p] = cursor[p]
+    prev[p] = -1
+    prev_batch[p] = b
+    cursor[p] = next_offset[b, p]
+
+
 @numba.njit(cache=True)
 def _batch_totals(col_ptr, rows_of, pe_of, batch_of, inner_of, n_pe, batches, index_bits):
     """Entries (fillers included) per (batch, PE) over all columns, for the start of each
@@ -206,18 +217,11 @@ def work_from_structure(
             inner = inner_of[row]
             if prev_batch[p] != b:
                 if current[p] >= 0:
-                    t = current[p]
-                    words[t, p] = (
-                        (cursor[p] * entry_bits - 1) // word_bits
-                        - (first[p] * entry_bits) // word_bits
-                        + 1
+                    words[current[p], p] = _words_of_run(
+                        first[p], cursor[p], entry_bits, word_bits, -1
                     )
                     current[p] = -1
-                if prev_batch[p] >= 0:
-                    next_offset[prev_batch[p], p] = cursor[p]
-                prev[p] = -1
-                prev_batch[p] = b
-                cursor[p] = next_offset[b, p]
+                _open_batch(p, b, prev, prev_batch, cursor, next_offset)
             gap = inner - prev[p] - 1
             n_fill = gap >> index_bits
             for f in range(n_fill + 1):
@@ -229,11 +233,8 @@ def work_from_structure(
                 t = (b * groups + g) * cols + j
                 if t != current[p]:
                     if current[p] >= 0:
-                        u = current[p]
-                        words[u, p] = (
-                            (cursor[p] * entry_bits - 1) // word_bits
-                            - (first[p] * entry_bits) // word_bits
-                            + 1
+                        words[current[p], p] = _words_of_run(
+                            first[p], cursor[p], entry_bits, word_bits, -1
                         )
                     current[p] = t
                     first[p] = cursor[p]
@@ -244,12 +245,7 @@ def work_from_structure(
             prev[p] = inner
         for p in range(n_pe):
             if current[p] >= 0:
-                t = current[p]
-                words[t, p] = (
-                    (cursor[p] * entry_bits - 1) // word_bits
-                    - (first[p] * entry_bits) // word_bits
-                    + 1
-                )
+                words[current[p], p] = _words_of_run(first[p], cursor[p], entry_bits, word_bits, -1)
             if prev_batch[p] >= 0:
                 next_offset[prev_batch[p], p] = cursor[p]
     return entries, fillers, words
@@ -262,6 +258,18 @@ def _words_of_run(first, end, entry_bits, word_bits, word_shift):
     if word_shift >= 0:
         return ((end * entry_bits - 1) >> word_shift) - ((first * entry_bits) >> word_shift) + 1
     return (end * entry_bits - 1) // word_bits - (first * entry_bits) // word_bits + 1
+
+
+@numba.njit(cache=True, inline="always")
+def _add_run_words(words_count, t, first, end, weight, widths):
+    """words_count[t, q] += weight × the words of the entries [first, end) at each entry width
+    entry_bits_options[q], with widths = (entry_bits_options, word_bits, word_shift)
+    (`_words_of_run`)."""
+    entry_bits_options, word_bits, word_shift = widths
+    for q in range(entry_bits_options.shape[0]):
+        words_count[t, q] += weight * _words_of_run(
+            first, end, entry_bits_options[q], word_bits, word_shift
+        )
 
 
 @numba.njit(cache=True)
@@ -319,6 +327,7 @@ def segment_reductions(
         while (1 << word_shift) < word_bits:
             word_shift += 1
     words_count = np.zeros((n_seg, n_opt), np.int64)
+    widths = (entry_bits_options, word_bits, word_shift)
     nonzeros = np.zeros(n_seg, np.int64)
     ent = np.zeros((n_seg, n_pe), np.int64)
     fil = np.zeros((n_seg, n_pe), np.int64)
@@ -347,15 +356,8 @@ def segment_reductions(
                         pes[n_pes] = p
                         n_pes += 1
                     else:
-                        for q in range(n_opt):
-                            eb = entry_bits_options[q]
-                            words_count[current[p], q] += f_j * (
-                                _words_of_run(first[p], cursor[p], eb, word_bits, word_shift)
-                            )
-                        next_offset[prev_batch[p], p] = cursor[p]
-                    prev[p] = -1
-                    prev_batch[p] = b
-                    cursor[p] = next_offset[b, p]
+                        _add_run_words(words_count, current[p], first[p], cursor[p], f_j, widths)
+                    _open_batch(p, b, prev, prev_batch, cursor, next_offset)
                     current[p] = b
                     first[p] = cursor[p]
                     touched[n_touched] = b * n_pe + p
@@ -377,32 +379,22 @@ def segment_reductions(
                         pes[n_pes] = p
                         n_pes += 1
                     if current[p] >= 0:
-                        for q in range(n_opt):
-                            eb = entry_bits_options[q]
-                            words_count[current[p], q] += f_j * (
-                                _words_of_run(first[p], cursor[p], eb, word_bits, word_shift)
-                            )
+                        _add_run_words(words_count, current[p], first[p], cursor[p], f_j, widths)
                         current[p] = -1
-                    if prev_batch[p] >= 0:
-                        next_offset[prev_batch[p], p] = cursor[p]
-                    prev[p] = -1
-                    prev_batch[p] = b
-                    cursor[p] = next_offset[b, p]
+                    _open_batch(p, b, prev, prev_batch, cursor, next_offset)
                 gap = inner - prev[p] - 1
                 n_fill = gap >> index_bits
                 for f in range(n_fill + 1):
-                    if f < n_fill and groups > 1:
+                    if f < n_fill:  # a filler: the group of its own register position
                         g = group_of[(b * registers + prev[p] + span * (f + 1)) * n_pe + p]
                     else:
                         g = group_of[row]
                     t = b * groups + g
                     if t != current[p]:
                         if current[p] >= 0:
-                            for q in range(n_opt):
-                                eb = entry_bits_options[q]
-                                words_count[current[p], q] += f_j * (
-                                    _words_of_run(first[p], cursor[p], eb, word_bits, word_shift)
-                                )
+                            _add_run_words(
+                                words_count, current[p], first[p], cursor[p], f_j, widths
+                            )
                         current[p] = t
                         first[p] = cursor[p]
                     if ent[t, p] == 0:
@@ -418,11 +410,7 @@ def segment_reductions(
         for i in range(n_pes):
             p = pes[i]
             if current[p] >= 0:
-                for q in range(n_opt):
-                    eb = entry_bits_options[q]
-                    words_count[current[p], q] += f_j * (
-                        _words_of_run(first[p], cursor[p], eb, word_bits, word_shift)
-                    )
+                _add_run_words(words_count, current[p], first[p], cursor[p], f_j, widths)
             next_offset[prev_batch[p], p] = cursor[p]
             prev[p] = -1
             prev_batch[p] = -1
